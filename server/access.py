@@ -1,0 +1,56 @@
+"""Link secrets. Each is an HMAC of (meeting, role, site) under the server key.
+
+So a link is a long unguessable secret that the server can check without a table, and the role and
+site come from what the secret was made for, never from a message.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from server.core.commands import Actor, Role
+
+LINK_ROLES: tuple[Role, ...] = ("host", "secretary", "display")
+
+
+class Keys:
+    def __init__(self, server_key: str) -> None:
+        self._key = server_key.encode()
+
+    def _mac(self, *parts: str) -> str:
+        digest = hmac.new(self._key, "\x1f".join(parts).encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+    def link_key(self, meeting_id: str, role: str, site_id: str | None) -> str:
+        return self._mac("link", meeting_id, role, site_id or "")
+
+    def join_key(self, meeting_id: str, site_id: str) -> str:
+        return self._mac("join", meeting_id, site_id)
+
+    def actor_for(self, meeting_id: str, role: str, site_id: str | None, key: str) -> Actor | None:
+        """The actor a link stands for, or None if the key was not made for exactly this."""
+        if role not in LINK_ROLES or (role == "host") != (site_id is None):
+            return None
+        if not hmac.compare_digest(self.link_key(meeting_id, role, site_id), key):
+            return None
+        return Actor(role=role, site_id=site_id)
+
+    def join_ok(self, meeting_id: str, site_id: str, key: str) -> bool:
+        return hmac.compare_digest(self.join_key(meeting_id, site_id), key)
+
+    def new_device(self, meeting_id: str, site_id: str) -> str:
+        """A delegate's device token: who they are (a random id) and where they joined, signed."""
+        device_id = secrets.token_urlsafe(12)
+        return f"{site_id}.{device_id}.{self._mac('device', meeting_id, site_id, device_id)}"
+
+    def device_actor(self, meeting_id: str, token: str) -> Actor | None:
+        site_id, _, rest = token.partition(".")
+        device_id, _, mac = rest.partition(".")
+        if not (site_id and device_id and mac):
+            return None
+        if not hmac.compare_digest(self._mac("device", meeting_id, site_id, device_id), mac):
+            return None
+        return Actor(role="delegate", site_id=site_id, device_id=device_id)

@@ -1,0 +1,1 @@
+"""The pure core: commands become events, events fold into state. No I/O, no awaits."""

@@ -1,0 +1,111 @@
+"""apply(state, event) -> state, and replay: the state is the fold of the log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import singledispatch
+
+import msgspec
+
+from server.core.events import (
+    AgendaEntry,
+    AgendaItemAdded,
+    AgendaItemMoved,
+    AgendaItemRemoved,
+    AgendaItemRenamed,
+    AttendanceSet,
+    CurrentAgendaItemSet,
+    Event,
+    MeetingCreated,
+    SiteReadySet,
+)
+from server.core.state import MeetingInfo, MeetingState, Site
+
+
+def apply(state: MeetingState, event: Event) -> MeetingState:
+    return _apply(event, state)
+
+
+def replay(events: Iterable[Event], state: MeetingState | None = None) -> MeetingState:
+    for event in events:
+        state = apply(state or MeetingState(), event)
+    return state or MeetingState()
+
+
+@singledispatch
+def _apply(event: Event, _state: MeetingState) -> MeetingState:
+    raise TypeError(f"no apply for {type(event).__name__}")  # a new event without its fold
+
+
+@_apply.register
+def _created(event: MeetingCreated, _state: MeetingState) -> MeetingState:
+    info = MeetingInfo(
+        meeting_id=event.meeting_id,
+        title=event.title,
+        date=event.date,
+        level=event.level,
+        chair=event.chair,
+        created_at=event.at,
+    )
+    sites = tuple(Site(s.site_id, s.name, s.is_main_hall) for s in event.sites)
+    return MeetingState(info=info, sites=sites, agenda=event.agenda)
+
+
+def _with_agenda(state: MeetingState, agenda: list[AgendaEntry]) -> MeetingState:
+    return msgspec.structs.replace(state, agenda=tuple(agenda))
+
+
+@_apply.register
+def _item_added(event: AgendaItemAdded, state: MeetingState) -> MeetingState:
+    agenda = list(state.agenda)
+    agenda.insert(event.position, AgendaEntry(event.item_id, event.title))
+    return _with_agenda(state, agenda)
+
+
+@_apply.register
+def _item_renamed(event: AgendaItemRenamed, state: MeetingState) -> MeetingState:
+    agenda = [
+        AgendaEntry(e.item_id, event.title) if e.item_id == event.item_id else e
+        for e in state.agenda
+    ]
+    return _with_agenda(state, agenda)
+
+
+@_apply.register
+def _item_removed(event: AgendaItemRemoved, state: MeetingState) -> MeetingState:
+    return _with_agenda(state, [e for e in state.agenda if e.item_id != event.item_id])
+
+
+@_apply.register
+def _item_moved(event: AgendaItemMoved, state: MeetingState) -> MeetingState:
+    agenda = list(state.agenda)
+    moved = next(e for e in agenda if e.item_id == event.item_id)
+    agenda.remove(moved)
+    agenda.insert(event.position, moved)
+    return _with_agenda(state, agenda)
+
+
+@_apply.register
+def _current_set(event: CurrentAgendaItemSet, state: MeetingState) -> MeetingState:
+    return msgspec.structs.replace(state, current_item_id=event.item_id)
+
+
+def _with_site(state: MeetingState, site_id: str, change: Callable[[Site], Site]) -> MeetingState:
+    sites = tuple(change(s) if s.site_id == site_id else s for s in state.sites)
+    return msgspec.structs.replace(state, sites=sites)
+
+
+@_apply.register
+def _ready_set(event: SiteReadySet, state: MeetingState) -> MeetingState:
+    return _with_site(
+        state,
+        event.site_id,
+        lambda s: msgspec.structs.replace(s, ready=event.ready, checked_in_at=event.at),
+    )
+
+
+@_apply.register
+def _attendance_set(event: AttendanceSet, state: MeetingState) -> MeetingState:
+    return _with_site(
+        state, event.site_id, lambda s: msgspec.structs.replace(s, attendance=event.attendance)
+    )

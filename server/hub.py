@@ -1,0 +1,155 @@
+"""Who watches which view of which meeting. A view is rendered once and the same bytes go to all.
+
+Each socket has one writer task with a one-slot mailbox for views (a newer view replaces an unsent
+older one, so a slow socket skips states instead of piling them up) and a short queue for its own
+answers (acks, errors). Publishing never awaits a send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from typing import NamedTuple
+
+from server.core.commands import Actor
+from server.core.views import SitePresence
+
+MAX_PERSONAL_BACKLOG = 64
+
+
+class ViewKey(NamedTuple):
+    kind: str  # "host" | "secretary" | "display" | "delegate"
+    site_id: str | None
+    lang: str
+
+
+class Connection:
+    def __init__(
+        self, key: ViewKey, actor: Actor, send: Callable[[bytes], Awaitable[None]]
+    ) -> None:
+        self.key = key
+        self.actor = actor
+        self._send = send
+        self._view: bytes | None = None
+        self._personal: deque[bytes] = deque()
+        self._wake = asyncio.Event()
+        self.closed = asyncio.Event()
+        self.shown_version: str | None = None
+
+    def offer_view(self, data: bytes) -> None:
+        self._view = data
+        self._wake.set()
+
+    def offer_personal(self, data: bytes) -> None:
+        if len(self._personal) >= MAX_PERSONAL_BACKLOG:
+            self.closed.set()  # a client that reads nothing: drop it, it resyncs on reconnect
+            self._wake.set()
+            return
+        self._personal.append(data)
+        self._wake.set()
+
+    async def run_writer(self) -> None:
+        """Sends until closed; the view goes first so an ack never arrives before its effect."""
+        while not self.closed.is_set():
+            await self._wake.wait()
+            self._wake.clear()
+            if self.closed.is_set():
+                return
+            if self._view is not None:
+                view, self._view = self._view, None
+                await self._send(view)
+            while self._personal:
+                await self._send(self._personal.popleft())
+
+
+class _SiteCount:
+    __slots__ = ("consoles", "delegates", "displays", "last_seen")
+
+    def __init__(self) -> None:
+        self.displays = 0
+        self.consoles = 0
+        self.delegates = 0
+        self.last_seen: float | None = None
+
+
+class Hub:
+    """Fan-out for one process. `render(meeting_id, key)` must return the bytes for that view."""
+
+    def __init__(self, render: Callable[[str, ViewKey], bytes]) -> None:
+        self._render = render
+        self._watchers: dict[str, dict[ViewKey, set[Connection]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+        self._presence: dict[str, dict[str, _SiteCount]] = defaultdict(
+            lambda: defaultdict(_SiteCount)
+        )
+        self._presence_rev: dict[str, int] = defaultdict(int)
+        self._presence_flush: dict[str, asyncio.TimerHandle] = {}
+        self.presence_delay = 0.5
+
+    def join(self, meeting_id: str, conn: Connection) -> None:
+        self._watchers[meeting_id][conn.key].add(conn)
+        self._count(meeting_id, conn, +1)
+
+    def leave(self, meeting_id: str, conn: Connection) -> None:
+        watchers = self._watchers.get(meeting_id, {})
+        watchers.get(conn.key, set()).discard(conn)
+        self._count(meeting_id, conn, -1)
+
+    def touch(self, meeting_id: str, conn: Connection) -> None:
+        if conn.actor.site_id is not None:
+            self._presence[meeting_id][conn.actor.site_id].last_seen = time.time()
+
+    def connections(self, meeting_id: str) -> int:
+        return sum(len(conns) for conns in self._watchers.get(meeting_id, {}).values())
+
+    def publish(self, meeting_id: str, kinds: frozenset[str] | None = None) -> None:
+        """Renders each watched view once and hands the same bytes to all its sockets."""
+        for key, conns in list(self._watchers.get(meeting_id, {}).items()):
+            if not conns or (kinds is not None and key.kind not in kinds):
+                continue
+            data = self._render(meeting_id, key)
+            for conn in conns:
+                conn.offer_view(data)
+
+    def presence(self, meeting_id: str) -> dict[str, SitePresence]:
+        return {
+            site_id: SitePresence(c.displays, c.consoles, c.delegates, c.last_seen)
+            for site_id, c in self._presence.get(meeting_id, {}).items()
+        }
+
+    def presence_rev(self, meeting_id: str) -> int:
+        return self._presence_rev[meeting_id]
+
+    def _count(self, meeting_id: str, conn: Connection, step: int) -> None:
+        site_id = conn.actor.site_id
+        if site_id is None:
+            return
+        count = self._presence[meeting_id][site_id]
+        role = conn.actor.role
+        if role == "display":
+            count.displays += step
+        elif role == "secretary":
+            count.consoles += step
+        elif role == "delegate":
+            count.delegates += step
+        count.last_seen = time.time()
+        self._presence_rev[meeting_id] += 1
+        self._schedule_presence(meeting_id)
+
+    def _schedule_presence(self, meeting_id: str) -> None:
+        """Connections come in storms: tell the host at most twice a second."""
+        if meeting_id in self._presence_flush:
+            return
+        with contextlib.suppress(RuntimeError):  # no running loop: nobody to tell
+            loop = asyncio.get_running_loop()
+            self._presence_flush[meeting_id] = loop.call_later(
+                self.presence_delay, self._flush_presence, meeting_id
+            )
+
+    def _flush_presence(self, meeting_id: str) -> None:
+        self._presence_flush.pop(meeting_id, None)
+        self.publish(meeting_id, frozenset({"host"}))

@@ -1,0 +1,43 @@
+"""Babel catalogs, compiled in memory at start: Vietnamese first, English beside it."""
+
+from __future__ import annotations
+
+import gettext
+import io
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+def pick_language(*candidates: str | None) -> str:
+    return next((c for c in candidates if c in LANGUAGES), DEFAULT_LANGUAGE)
+
+
+@cache
+def translations(lang: str) -> gettext.NullTranslations:
+    po_path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+    if not po_path.exists():
+        return gettext.NullTranslations()
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=lang)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def translate(lang: str, message: str, params: dict[str, str | int] | None = None) -> str:
+    """Translates a message and its word-like parameters (field names are msgids too)."""
+    catalog = translations(lang)
+    text = catalog.gettext(message)
+    if not params:
+        return text
+    return text.format(
+        **{k: catalog.gettext(v) if isinstance(v, str) else v for k, v in params.items()}
+    )

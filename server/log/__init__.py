@@ -1,0 +1,1 @@
+"""The event log: one Protocol, two backends (SQLite embedded, Redis streams)."""

@@ -1,0 +1,165 @@
+"""Runs commands: decide, append durably, then apply and tell the hub (P1, P2, P6)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable
+
+import msgspec
+
+from server.core.apply import apply
+from server.core.commands import Actor, Command, CreateMeeting
+from server.core.decide import N_, Context, Rejected, decide
+from server.core.events import Event, decode_event, encode_event
+from server.core.state import MeetingState
+from server.log.base import EventLog, LogUnavailable, SeqConflict, UnknownMeeting
+
+log = logging.getLogger(__name__)
+
+MAX_CONFLICT_RETRIES = 8
+UNAVAILABLE = Rejected(
+    "log_unavailable", N_("The meeting record cannot be written now. Try again."), retryable=True
+)
+
+
+def new_id() -> str:
+    return secrets.token_hex(5)
+
+
+class Accepted(msgspec.Struct, frozen=True):
+    seq: int
+    duplicate: bool = False
+
+
+Outcome = Accepted | Rejected
+
+
+class MeetingRuntime:
+    """One meeting's live state in this process: always the fold of the log up to `seq`."""
+
+    def __init__(self, meeting_id: str, epoch: str, log: EventLog) -> None:
+        self.meeting_id = meeting_id
+        self.epoch = epoch
+        self.state = MeetingState()
+        self.seq = 0
+        self._log = log
+        self._lock = asyncio.Lock()
+        self.on_change: Callable[[MeetingRuntime], None] = lambda _runtime: None
+
+    async def catch_up(self) -> bool:
+        """Applies whatever the log has beyond `seq`; True if anything changed."""
+        entries = await self._log.read(self.meeting_id, after_seq=self.seq)
+        for seq, data in entries:
+            self._apply(seq, decode_event(data))
+        return bool(entries)
+
+    def _apply(self, seq: int, event: Event) -> None:
+        if seq != self.seq + 1:
+            raise RuntimeError(f"gap in log {self.meeting_id}: {self.seq} then {seq}")
+        self.state = apply(self.state, event)
+        self.seq = seq
+
+    async def execute(self, command: Command, actor: Actor, command_id: str) -> Outcome:
+        async with self._lock:
+            try:
+                outcome = await self._execute(command, actor, command_id)
+            except LogUnavailable as error:
+                log.warning("log unavailable for %s: %s", self.meeting_id, error)
+                return UNAVAILABLE
+        if isinstance(outcome, Accepted):
+            self.on_change(self)
+        return outcome
+
+    async def _execute(self, command: Command, actor: Actor, command_id: str) -> Outcome:
+        for _ in range(MAX_CONFLICT_RETRIES):
+            ctx = Context(actor=actor, now=time.time(), new_id=new_id, meeting_id=self.meeting_id)
+            decision = decide(self.state, command, ctx)
+            if isinstance(decision, Rejected):
+                earlier = await self._earlier_result(command_id)
+                return earlier or decision
+            try:
+                appended = await self._log.append(
+                    self.meeting_id,
+                    [encode_event(e) for e in decision],
+                    expected_seq=self.seq,
+                    command_id=command_id,
+                )
+            except SeqConflict:
+                await self.catch_up()  # another worker wrote first: decide again on fresh state
+                continue
+            if appended.duplicate:
+                await self.catch_up()
+                return Accepted(seq=appended.last_seq, duplicate=True)
+            for offset, event in enumerate(decision):
+                self._apply(appended.first_seq + offset, event)
+            return Accepted(seq=self.seq)
+        return UNAVAILABLE
+
+    async def _earlier_result(self, command_id: str) -> Accepted | None:
+        """A retry of a command that was accepted once must not turn into a rejection now.
+
+        The log answers a known command_id before it checks the expected seq, so an empty
+        append at an impossible seq reads the first answer and can never write anything.
+        """
+        try:
+            appended = await self._log.append(
+                self.meeting_id, [], expected_seq=-1, command_id=command_id
+            )
+        except SeqConflict:
+            return None
+        return Accepted(seq=appended.last_seq, duplicate=True)
+
+
+class Meetings:
+    """Every meeting this process serves, loaded from the log at start."""
+
+    def __init__(self, log: EventLog) -> None:
+        self._log = log
+        self._runtimes: dict[str, MeetingRuntime] = {}
+        self.on_change: Callable[[MeetingRuntime], None] = lambda _runtime: None
+
+    async def load_all(self) -> None:
+        for meeting_id in await self._log.meetings():
+            await self.get(meeting_id)
+
+    async def get(self, meeting_id: str) -> MeetingRuntime | None:
+        runtime = self._runtimes.get(meeting_id)
+        if runtime is not None:
+            return runtime
+        try:
+            epoch = await self._log.epoch(meeting_id)
+        except UnknownMeeting:
+            return None
+        runtime = self._adopt(meeting_id, epoch)
+        await runtime.catch_up()
+        return runtime
+
+    def peek(self, meeting_id: str) -> MeetingRuntime | None:
+        return self._runtimes.get(meeting_id)
+
+    def loaded(self) -> list[MeetingRuntime]:
+        return [r for r in self._runtimes.values() if r.state.info is not None]
+
+    def _adopt(self, meeting_id: str, epoch: str) -> MeetingRuntime:
+        runtime = self._runtimes.setdefault(
+            meeting_id, MeetingRuntime(meeting_id, epoch, self._log)
+        )
+        runtime.on_change = self._notify
+        return runtime
+
+    def _notify(self, runtime: MeetingRuntime) -> None:
+        self.on_change(runtime)
+
+    async def create(self, command: CreateMeeting, command_id: str) -> tuple[str, Outcome]:
+        meeting_id = secrets.token_urlsafe(9)
+        organiser = Actor(role="organiser")
+        trial = decide(MeetingState(), command, Context(organiser, time.time(), new_id, meeting_id))
+        if isinstance(trial, Rejected):
+            return meeting_id, trial  # checked first, so a refused meeting leaves no empty log
+        epoch = await self._log.create(meeting_id)
+        runtime = self._adopt(meeting_id, epoch)
+        outcome = await runtime.execute(command, organiser, command_id)
+        return meeting_id, outcome

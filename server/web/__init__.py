@@ -1,0 +1,1 @@
+"""The thin shell: Litestar routes, the WebSocket endpoint, pages and exports."""

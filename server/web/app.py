@@ -1,0 +1,124 @@
+"""The Litestar app: routes, static files, sessions, security headers, and the log's lifetime."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import ResponseHeader, State
+from litestar.exceptions import HTTPException
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+
+from server.config import ROOT, Settings
+from server.log.base import EventLog
+from server.log.redis import RedisLog
+from server.log.sqlite import SqliteLog
+from server.web import organiser, pages
+from server.web.live import live_socket
+from server.web.services import Services
+
+CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = [
+    ResponseHeader(name="Content-Security-Policy", value=CSP),
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="Referrer-Policy", value="no-referrer"),
+]
+
+
+def make_log(settings: Settings) -> EventLog:
+    if settings.store == "redis":
+        return RedisLog(settings.redis_url)
+    return SqliteLog(settings.data_dir / "diemcau.sqlite3")
+
+
+@get("/", name="home", include_in_schema=False)
+async def home(request: Request[Any, Any, Any]) -> Response[str]:
+    return pages.html(request, "home.html")
+
+
+@get("/healthz", name="health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _error_page(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    """People get a page they can read; programs (the API) get JSON."""
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+        return Response(
+            {"status_code": error.status_code, "detail": error.detail},
+            status_code=error.status_code,
+        )
+    response = pages.html(request, "error.html", status=error.status_code, detail=error.detail)
+    response.status_code = error.status_code
+    return response
+
+
+def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
+    services = Services(settings, log or make_log(settings))
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await services.log.open()
+        await services.meetings.load_all()
+        try:
+            yield
+        finally:
+            await services.log.close()
+
+    session_secret = hashlib.sha256(f"session:{settings.server_key}".encode()).digest()
+    return Litestar(
+        route_handlers=[
+            home,
+            health,
+            live_socket,
+            pages.host_page,
+            pages.site_page,
+            pages.join,
+            pages.phone_page,
+            pages.join_qr,
+            pages.set_language,
+            organiser.login_page,
+            organiser.login,
+            organiser.organiser_home,
+            organiser.create_from_form,
+            organiser.organiser_meeting,
+            organiser.organiser_cards,
+            organiser.api_create_meeting,
+            organiser.api_meetings,
+            organiser.api_links,
+            create_static_files_router(
+                path="/static", directories=[ROOT / "static"], name="static"
+            ),
+        ],
+        lifespan=[lifespan],
+        state=State({"services": services}),
+        middleware=[
+            CookieBackendConfig(
+                secret=session_secret, samesite="strict", httponly=True, max_age=12 * 3600
+            ).middleware
+        ],
+        response_headers=SECURITY_HEADERS,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        exception_handlers={HTTPException: _error_page},
+        openapi_config=OpenAPIConfig(title="Diemcau", version="0.1.0", path="/schema"),
+        request_max_body_size=1024 * 1024,
+    )

@@ -1,0 +1,203 @@
+"""The one WebSocket a page opens: checked before it is accepted, then views out and commands in."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import msgspec
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+
+from server.core.commands import Actor, Command
+from server.core.decide import N_, Rejected
+from server.hub import Connection, ViewKey
+from server.i18n import pick_language
+from server.service import Accepted, MeetingRuntime
+from server.web.services import Services
+
+log = logging.getLogger(__name__)
+
+CommandId = Annotated[str, msgspec.Meta(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+DEVICE_COOKIE = "dc_device_{meeting_id}"
+LANG_COOKIE = "dc_lang"
+POLICY_VIOLATION = 1008
+
+
+class Hello(msgspec.Struct, frozen=True, tag_field="type", tag="hello", forbid_unknown_fields=True):
+    version: str | None = None
+
+
+class Ping(msgspec.Struct, frozen=True, tag_field="type", tag="ping"):
+    pass
+
+
+class CommandMessage(msgspec.Struct, frozen=True, tag_field="type", tag="command"):
+    command_id: CommandId
+    command: Command
+
+
+ClientMessage = Hello | Ping | CommandMessage
+_decode_message = msgspec.json.Decoder(ClientMessage).decode
+_encode = msgspec.json.Encoder().encode
+
+
+class Ack(msgspec.Struct, frozen=True, tag_field="type", tag="ack"):
+    command_id: str
+    seq: int
+    duplicate: bool
+
+
+class ErrorMessage(msgspec.Struct, frozen=True, tag_field="type", tag="error"):
+    code: str
+    message: str
+    retryable: bool = False
+    command_id: str | None = None
+
+
+class Current(msgspec.Struct, frozen=True, tag_field="type", tag="current"):
+    version: str
+
+
+class Pong(msgspec.Struct, frozen=True, tag_field="type", tag="pong"):
+    pass
+
+
+def origin_allowed(socket: WebSocket[Any, Any, Any], public_url: str) -> bool:
+    """Browsers always send Origin; it must be this server. Programs without one carry a secret."""
+    origin = socket.headers.get("origin")
+    if origin is None:
+        return True
+    host = socket.headers.get("host", "")
+    origin_host = urlsplit(origin).netloc
+    return origin_host == host or (bool(public_url) and origin_host == urlsplit(public_url).netloc)
+
+
+def authenticate(
+    socket: WebSocket[Any, Any, Any], services: Services, meeting_id: str
+) -> Actor | None:
+    params = socket.query_params
+    role, site_id = params.get("role", ""), params.get("site") or None
+    if role == "delegate":
+        token = socket.cookies.get(DEVICE_COOKIE.format(meeting_id=meeting_id), "")
+        actor = services.keys.device_actor(meeting_id, token)
+        return actor if actor is not None and actor.site_id == site_id else None
+    return services.keys.actor_for(meeting_id, role, site_id, params.get("key", ""))
+
+
+def _view_kind(actor: Actor) -> Literal["host", "secretary", "display", "delegate"]:
+    if actor.role == "organiser":
+        raise ValueError("organisers have no live view")
+    return actor.role
+
+
+@websocket("/m/{meeting_id:str}/ws")
+async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: str) -> None:
+    services: Services = socket.app.state.services
+    runtime = await services.meetings.get(meeting_id)
+    actor = authenticate(socket, services, meeting_id)
+    if (
+        not origin_allowed(socket, services.settings.public_url)
+        or actor is None
+        or (runtime is None or runtime.state.info is None)
+        or (actor.site_id is not None and runtime.state.site(actor.site_id) is None)
+    ):
+        await socket.close(code=POLICY_VIOLATION)  # before accept: the client sees HTTP 403
+        return
+    lang = pick_language(socket.query_params.get("lang"), socket.cookies.get(LANG_COOKIE))
+    await socket.accept()
+    conn = Connection(ViewKey(_view_kind(actor), actor.site_id, lang), actor, socket.send_bytes)
+    services.hub.join(meeting_id, conn)
+    writer = asyncio.create_task(conn.run_writer())
+    try:
+        await _read_loop(socket, services, runtime, conn)
+    finally:
+        services.hub.leave(meeting_id, conn)
+        conn.closed.set()
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await writer
+        with contextlib.suppress(Exception):
+            await socket.close()
+
+
+async def _read_loop(
+    socket: WebSocket[Any, Any, Any], services: Services, runtime: MeetingRuntime, conn: Connection
+) -> None:
+    receive = asyncio.ensure_future(socket.receive())
+    closed = asyncio.ensure_future(conn.closed.wait())
+    try:
+        while True:
+            await asyncio.wait({receive, closed}, return_when=asyncio.FIRST_COMPLETED)
+            if closed.done():
+                return
+            message = receive.result()
+            if message["type"] == "websocket.disconnect":
+                return
+            receive = asyncio.ensure_future(socket.receive())
+            services.hub.touch(runtime.meeting_id, conn)
+            await _handle(_frame_bytes(message), services, runtime, conn)
+    except WebSocketDisconnect:
+        return
+    finally:
+        receive.cancel()
+        closed.cancel()
+
+
+def _frame_bytes(message: Any) -> bytes:
+    raw = message.get("bytes")
+    if isinstance(raw, bytes):
+        return raw
+    text = message.get("text")
+    return text.encode() if isinstance(text, str) else b""
+
+
+def _error(
+    conn: Connection, services: Services, rejected: Rejected, command_id: str | None
+) -> None:
+    text = services.message(conn.key.lang, rejected.message, rejected.params)
+    conn.offer_personal(_encode(ErrorMessage(rejected.code, text, rejected.retryable, command_id)))
+
+
+async def _handle(
+    data: bytes, services: Services, runtime: MeetingRuntime, conn: Connection
+) -> None:
+    try:
+        message = _decode_message(data)
+    except msgspec.ValidationError as error:
+        code = "unknown_command" if "$.command.type" in str(error) else "bad_message"
+        _error(
+            conn,
+            services,
+            Rejected(code, N_("Message not understood: {detail}"), {"detail": str(error)}),
+            None,
+        )
+        return
+    except msgspec.DecodeError:
+        _error(conn, services, Rejected("bad_json", N_("Message is not valid JSON.")), None)
+        return
+    if isinstance(message, Ping):
+        conn.offer_personal(_encode(Pong()))
+    elif isinstance(message, Hello):
+        _welcome(services, runtime, conn, message.version)
+    else:
+        outcome = await runtime.execute(message.command, conn.actor, message.command_id)
+        if isinstance(outcome, Accepted):
+            conn.offer_personal(_encode(Ack(message.command_id, outcome.seq, outcome.duplicate)))
+        else:
+            _error(conn, services, outcome, message.command_id)
+
+
+def _welcome(
+    services: Services, runtime: MeetingRuntime, conn: Connection, shown: str | None
+) -> None:
+    """A (re)connecting page says what it shows; it gets the current view unless that is it."""
+    seq, rev = services.version(runtime, conn.key)
+    version = f"{runtime.epoch}:{seq}:{rev}"
+    if shown == version:
+        conn.offer_personal(_encode(Current(version)))
+    else:
+        conn.offer_view(services.render_view(runtime.meeting_id, conn.key))

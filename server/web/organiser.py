@@ -1,0 +1,256 @@
+"""The organiser's pages and API: create, list, open meetings, print every card. Secret-guarded."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException, ValidationException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import Body, Parameter
+from litestar.response import Redirect
+
+from server.config import local_today
+from server.core.commands import CreateMeeting
+from server.core.decide import Rejected
+from server.core.state import MeetingState
+from server.web.pages import html, join_url, language, meeting_or_404, services_of
+from server.web.services import Services
+
+SESSION_FLAG = "organiser"
+
+
+def _secret_matches(services: Services, offered: str) -> bool:
+    return bool(offered) and hmac.compare_digest(
+        offered.encode(), services.settings.organiser_secret.encode()
+    )
+
+
+def organiser_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    services: Services = connection.app.state.services
+    session = connection.scope.get("session")
+    if isinstance(session, dict) and session.get(SESSION_FLAG) is True:
+        return
+    bearer = connection.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not _secret_matches(services, bearer):
+        raise PermissionDeniedException("Organiser secret required")
+
+
+@get("/organiser/login", name="organiser_login_page")
+async def login_page(request: Request[Any, Any, Any], key: str = "") -> Response[str] | Redirect:
+    """The link printed at first run carries the secret; a person can also type it."""
+    if key and _secret_matches(services_of(request), key):
+        request.set_session({SESSION_FLAG: True})
+        return Redirect("/organiser")
+    return html(request, "organiser/login.html", failed=bool(key))
+
+
+class LoginForm(msgspec.Struct):
+    secret: str = ""
+
+
+@post("/organiser/login", name="organiser_login")
+async def login(
+    request: Request[Any, Any, Any],
+    data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[str] | Redirect:
+    if _secret_matches(services_of(request), data.secret.strip()):
+        request.set_session({SESSION_FLAG: True})
+        return Redirect("/organiser")
+    return html(request, "organiser/login.html", failed=True)
+
+
+class MeetingRow(msgspec.Struct):
+    meeting_id: str
+    title: str
+    date: str
+    level: str
+    sites: int
+
+
+def _rows(services: Services) -> list[MeetingRow]:
+    rows = [
+        MeetingRow(
+            r.meeting_id,
+            r.state.info.title,
+            r.state.info.date,
+            r.state.info.level,
+            len(r.state.sites),
+        )
+        for r in services.meetings.loaded()
+        if r.state.info is not None
+    ]
+    return sorted(rows, key=lambda row: (row.date, row.title), reverse=True)
+
+
+@get("/organiser", name="organiser_home", guards=[organiser_guard])
+async def organiser_home(request: Request[Any, Any, Any]) -> Response[str]:
+    services = services_of(request)
+    return html(
+        request,
+        "organiser/index.html",
+        meetings=_rows(services),
+        today=local_today(),
+        errors=[],
+        form={},
+    )
+
+
+class CreateForm(msgspec.Struct):
+    title: str = ""
+    date: str = ""
+    level: str = "ward"
+    chair: str = ""
+    main_hall: str = ""
+    sites: str = ""
+
+
+@post("/organiser/meetings", name="organiser_create", guards=[organiser_guard])
+async def create_from_form(
+    request: Request[Any, Any, Any],
+    data: Annotated[CreateForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[str] | Redirect:
+    services = services_of(request)
+    site_names = [line for line in data.sites.splitlines() if line.strip()]
+    try:
+        command = msgspec.convert(
+            {
+                "title": data.title,
+                "date": data.date,
+                "level": data.level,
+                "chair": data.chair,
+                "main_hall": data.main_hall,
+                "sites": site_names,
+            },
+            CreateMeeting,
+        )
+    except msgspec.ValidationError as error:
+        return _form_again(request, services, data, [str(error)])
+    meeting_id, outcome = await services.meetings.create(command, secrets.token_hex(8))
+    if isinstance(outcome, Rejected):
+        return _form_again(
+            request,
+            services,
+            data,
+            [services.message(language(request), outcome.message, outcome.params)],
+        )
+    return Redirect(f"/organiser/meetings/{meeting_id}")
+
+
+def _form_again(
+    request: Request[Any, Any, Any], services: Services, data: CreateForm, errors: list[str]
+) -> Response[str]:
+    response = html(
+        request,
+        "organiser/index.html",
+        meetings=_rows(services),
+        today=local_today(),
+        errors=errors,
+        form=msgspec.structs.asdict(data),
+    )
+    response.status_code = 400
+    return response
+
+
+class SiteLinks(msgspec.Struct):
+    site_id: str
+    name: str
+    is_main_hall: bool
+    secretary: str
+    display: str
+    join: str
+    join_qr: str
+
+
+class MeetingLinks(msgspec.Struct):
+    meeting_id: str
+    title: str
+    host: str
+    sites: list[SiteLinks]
+
+
+def meeting_links(services: Services, meeting_id: str, state: MeetingState) -> MeetingLinks:
+    base, keys = services.settings.base_url, services.keys
+
+    def site_link(role: str, site_id: str) -> str:
+        return (
+            f"{base}/m/{meeting_id}/s/{site_id}/{role}/{keys.link_key(meeting_id, role, site_id)}"
+        )
+
+    sites = [
+        SiteLinks(
+            site_id=s.site_id,
+            name=s.name,
+            is_main_hall=s.is_main_hall,
+            secretary=site_link("secretary", s.site_id),
+            display=site_link("display", s.site_id),
+            join=join_url(services, meeting_id, s.site_id),
+            join_qr=f"/m/{meeting_id}/s/{s.site_id}/qr/{keys.join_key(meeting_id, s.site_id)}.svg",
+        )
+        for s in state.sites
+    ]
+    title = state.info.title if state.info else ""
+    host = f"{base}/m/{meeting_id}/host/{keys.link_key(meeting_id, 'host', None)}"
+    return MeetingLinks(meeting_id=meeting_id, title=title, host=host, sites=sites)
+
+
+@get("/organiser/meetings/{meeting_id:str}", name="organiser_meeting", guards=[organiser_guard])
+async def organiser_meeting(request: Request[Any, Any, Any], meeting_id: str) -> Response[str]:
+    services = services_of(request)
+    _, state = await meeting_or_404(services, meeting_id)
+    return html(
+        request,
+        "organiser/meeting.html",
+        info=state.info,
+        links=meeting_links(services, meeting_id, state),
+    )
+
+
+@get("/organiser/meetings/{meeting_id:str}/cards", name="organiser_cards", guards=[organiser_guard])
+async def organiser_cards(request: Request[Any, Any, Any], meeting_id: str) -> Response[str]:
+    """One printable sheet: every link of the meeting as a card, each site's join QR code large."""
+    services = services_of(request)
+    _, state = await meeting_or_404(services, meeting_id)
+    return html(
+        request,
+        "organiser/cards.html",
+        info=state.info,
+        links=meeting_links(services, meeting_id, state),
+    )
+
+
+class CreatedMeeting(msgspec.Struct):
+    meeting_id: str
+    links: MeetingLinks
+
+
+@post("/api/meetings", name="api_create_meeting", guards=[organiser_guard], status_code=201)
+async def api_create_meeting(
+    request: Request[Any, Any, Any], data: CreateMeeting
+) -> CreatedMeeting:
+    """Creates a meeting from JSON; answers with every link of it."""
+    services = services_of(request)
+    meeting_id, outcome = await services.meetings.create(data, secrets.token_hex(8))
+    if isinstance(outcome, Rejected):
+        raise ValidationException(services.message("en", outcome.message, outcome.params))
+    _, state = await meeting_or_404(services, meeting_id)
+    return CreatedMeeting(meeting_id, meeting_links(services, meeting_id, state))
+
+
+@get("/api/meetings", name="api_meetings", guards=[organiser_guard])
+async def api_meetings(request: Request[Any, Any, Any]) -> list[MeetingRow]:
+    return _rows(services_of(request))
+
+
+@get("/api/meetings/{meeting_id:str}/links", name="api_links", guards=[organiser_guard])
+async def api_links(
+    request: Request[Any, Any, Any], meeting_id: Annotated[str, Parameter(max_length=64)]
+) -> MeetingLinks:
+    services = services_of(request)
+    _, state = await meeting_or_404(services, meeting_id)
+    return meeting_links(services, meeting_id, state)

@@ -1,0 +1,186 @@
+"""The pages each role opens from its link; every request checks the link's secret."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import segno
+from litestar import Request, Response, get
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import Parameter
+from litestar.response import Redirect
+from markupsafe import Markup
+
+from server.core.commands import Actor
+from server.core.state import MeetingState, Site
+from server.hub import ViewKey
+from server.i18n import pick_language
+from server.service import MeetingRuntime
+from server.web.live import DEVICE_COOKIE, LANG_COOKIE
+from server.web.services import Services
+
+DEVICE_COOKIE_AGE = 3 * 24 * 3600
+
+
+def services_of(request: Request[Any, Any, Any]) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def language(request: Request[Any, Any, Any]) -> str:
+    return pick_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+
+
+def html(request: Request[Any, Any, Any], template: str, **context: Any) -> Response[str]:
+    lang = language(request)
+    body = services_of(request).renderer.render(
+        lang, template, request_path=request.url.path, **context
+    )
+    response = Response(body, media_type="text/html; charset=utf-8")
+    if request.query_params.get("lang") == lang:
+        response.set_cookie(
+            Cookie(key=LANG_COOKIE, value=lang, max_age=365 * 24 * 3600, samesite="lax")
+        )
+    return response
+
+
+async def meeting_or_404(
+    services: Services, meeting_id: str
+) -> tuple[MeetingRuntime, MeetingState]:
+    runtime = await services.meetings.get(meeting_id)
+    if runtime is None or runtime.state.info is None:
+        raise NotFoundException("No such meeting")
+    return runtime, runtime.state
+
+
+def site_or_404(state: MeetingState, site_id: str) -> Site:
+    site = state.site(site_id)
+    if site is None:
+        raise NotFoundException("No such site")
+    return site
+
+
+def _live_page(
+    request: Request[Any, Any, Any], runtime: MeetingRuntime, actor: Actor, key: str
+) -> Response[str]:
+    services, lang = services_of(request), language(request)
+    kind = actor.role
+    query = {"role": kind, "site": actor.site_id, "key": key, "lang": lang}
+    ws_path = f"/m/{runtime.meeting_id}/ws?" + urlencode({k: v for k, v in query.items() if v})
+    version, initial_html = services.page_view(runtime, ViewKey(kind, actor.site_id, lang))
+    state = runtime.state
+    site = state.site(actor.site_id) if actor.site_id else None
+    template = {"host": "host.html", "secretary": "secretary.html", "display": "display.html"}.get(
+        kind, "phone.html"
+    )
+    return html(
+        request,
+        template,
+        info=state.info,
+        site=site,
+        ws_path=ws_path,
+        version=version,
+        initial_html=Markup(initial_html),  # noqa: S704 - rendered just now with autoescape on
+    )
+
+
+@get("/m/{meeting_id:str}/host/{key:str}", name="host_page")
+async def host_page(request: Request[Any, Any, Any], meeting_id: str, key: str) -> Response[str]:
+    services = services_of(request)
+    runtime, _ = await meeting_or_404(services, meeting_id)
+    actor = services.keys.actor_for(meeting_id, "host", None, key)
+    if actor is None:
+        raise PermissionDeniedException("Wrong link")
+    return _live_page(request, runtime, actor, key)
+
+
+@get("/m/{meeting_id:str}/s/{site_id:str}/{role:str}/{key:str}", name="site_page")
+async def site_page(
+    request: Request[Any, Any, Any], meeting_id: str, site_id: str, role: str, key: str
+) -> Response[str]:
+    services = services_of(request)
+    runtime, state = await meeting_or_404(services, meeting_id)
+    site_or_404(state, site_id)
+    actor = services.keys.actor_for(meeting_id, role, site_id, key)
+    if role not in ("secretary", "display") or actor is None:
+        raise PermissionDeniedException("Wrong link")
+    return _live_page(request, runtime, actor, key)
+
+
+@get("/m/{meeting_id:str}/s/{site_id:str}/join/{key:str}", name="join")
+async def join(
+    request: Request[Any, Any, Any], meeting_id: str, site_id: str, key: str
+) -> Redirect:
+    """A delegate scans a site's QR code: a device token for that site, then the phone page."""
+    services = services_of(request)
+    _, state = await meeting_or_404(services, meeting_id)
+    site_or_404(state, site_id)
+    if not services.keys.join_ok(meeting_id, site_id, key):
+        raise PermissionDeniedException("Wrong link")
+    cookie_name = DEVICE_COOKIE.format(meeting_id=meeting_id)
+    existing = services.keys.device_actor(meeting_id, request.cookies.get(cookie_name, ""))
+    redirect = Redirect(f"/m/{meeting_id}/phone")
+    if existing is None or existing.site_id != site_id:
+        token = services.keys.new_device(meeting_id, site_id)
+        redirect.set_cookie(
+            Cookie(
+                key=cookie_name,
+                value=token,
+                max_age=DEVICE_COOKIE_AGE,
+                httponly=True,
+                samesite="lax",
+                path=f"/m/{meeting_id}",
+            )
+        )
+    return redirect
+
+
+@get("/m/{meeting_id:str}/phone", name="phone_page")
+async def phone_page(request: Request[Any, Any, Any], meeting_id: str) -> Response[str]:
+    services = services_of(request)
+    runtime, state = await meeting_or_404(services, meeting_id)
+    token = request.cookies.get(DEVICE_COOKIE.format(meeting_id=meeting_id), "")
+    actor = services.keys.device_actor(meeting_id, token)
+    if actor is None or actor.site_id is None or state.site(actor.site_id) is None:
+        raise PermissionDeniedException("Scan the site's QR code to join")
+    return _live_page(request, runtime, actor, "")
+
+
+@get("/m/{meeting_id:str}/s/{site_id:str}/qr/{key:str}.svg", name="join_qr")
+async def join_qr(
+    request: Request[Any, Any, Any], meeting_id: str, site_id: str, key: str
+) -> Response[bytes]:
+    """The join QR as SVG; it needs the join key itself, so it reveals nothing new."""
+    services = services_of(request)
+    _, state = await meeting_or_404(services, meeting_id)
+    site_or_404(state, site_id)
+    if not services.keys.join_ok(meeting_id, site_id, key):
+        raise PermissionDeniedException("Wrong link")
+    return Response(qr_svg(join_url(services, meeting_id, site_id)), media_type="image/svg+xml")
+
+
+def join_url(services: Services, meeting_id: str, site_id: str) -> str:
+    key = services.keys.join_key(meeting_id, site_id)
+    return f"{services.settings.base_url}/m/{meeting_id}/s/{site_id}/join/{key}"
+
+
+def qr_svg(url: str) -> bytes:
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True)
+    return out.getvalue()
+
+
+@get("/lang/{code:str}", name="set_language")
+async def set_language(
+    code: str, next_path: Annotated[str, Parameter(query="next")] = "/"
+) -> Redirect:
+    lang = pick_language(code)
+    target = next_path if next_path.startswith("/") and not next_path.startswith("//") else "/"
+    redirect = Redirect(target)
+    redirect.set_cookie(
+        Cookie(key=LANG_COOKIE, value=lang, max_age=365 * 24 * 3600, samesite="lax")
+    )
+    return redirect

@@ -1,0 +1,46 @@
+"""Jinja, one environment per language (autoescape on, i18n extension installed)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import jinja2
+
+from server.config import ROOT
+from server.core.decide import N_
+from server.i18n import LANGUAGES, translations
+
+LEVEL_NAMES = {"ward": N_("Ward"), "district": N_("District"), "city": N_("City")}
+
+
+def _vn_date(value: str) -> str:
+    """2026-11-22 -> 22/11/2026, the way dates are written on Vietnamese papers."""
+    try:
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    except ValueError:
+        return value
+
+
+class Renderer:
+    def __init__(self) -> None:
+        self._envs = {lang: self._environment(lang) for lang in LANGUAGES}
+
+    @staticmethod
+    def _environment(lang: str) -> jinja2.Environment:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(ROOT / "templates"),
+            autoescape=True,
+            extensions=["jinja2.ext.i18n"],
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+        env.filters["vn_date"] = _vn_date
+        env.globals["lang"] = lang
+        env.globals["level_names"] = LEVEL_NAMES
+        return env
+
+    def render(self, lang: str, template: str, **context: Any) -> str:
+        return self._envs[lang].get_template(template).render(**context)

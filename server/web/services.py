@@ -1,0 +1,83 @@
+"""Everything a request handler needs, made once per app and kept on app.state."""
+
+from __future__ import annotations
+
+import msgspec
+
+from server.access import Keys
+from server.config import Settings
+from server.core.views import delegate_view, display_view, host_view, secretary_view
+from server.hub import Hub, ViewKey
+from server.i18n import translate
+from server.log.base import EventLog
+from server.service import MeetingRuntime, Meetings
+from server.web.render import Renderer
+
+
+class ViewMessage(msgspec.Struct, frozen=True, tag_field="type", tag="view"):
+    view: str
+    epoch: str
+    seq: int
+    rev: int
+    html: str
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+class Services:
+    def __init__(self, settings: Settings, log: EventLog) -> None:
+        self.settings = settings
+        self.log = log
+        self.keys = Keys(settings.server_key)
+        self.meetings = Meetings(log)
+        self.renderer = Renderer()
+        self.hub = Hub(self.render_view)
+        self._cache: dict[tuple[str, ViewKey], tuple[tuple[int, int], bytes]] = {}
+        self.meetings.on_change = self._changed
+
+    def _changed(self, runtime: MeetingRuntime) -> None:
+        self.hub.publish(runtime.meeting_id)
+
+    def version(self, runtime: MeetingRuntime, key: ViewKey) -> tuple[int, int]:
+        rev = self.hub.presence_rev(runtime.meeting_id) if key.kind == "host" else 0
+        return runtime.seq, rev
+
+    def render_view(self, meeting_id: str, key: ViewKey) -> bytes:
+        """The view message for one kind of screen; cached until the meeting or presence moves."""
+        runtime = self.meetings.peek(meeting_id)
+        if runtime is None:
+            raise LookupError(meeting_id)
+        version = self.version(runtime, key)
+        cached = self._cache.get((meeting_id, key))
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        html = self._render_html(runtime, key)
+        data = _encode(
+            ViewMessage(
+                view=key.kind, epoch=runtime.epoch, seq=version[0], rev=version[1], html=html
+            )
+        )
+        self._cache[(meeting_id, key)] = (version, data)
+        return data
+
+    def page_view(self, runtime: MeetingRuntime, key: ViewKey) -> tuple[str, str]:
+        """The version and HTML a page shows before its socket connects (no empty flash)."""
+        seq, rev = self.version(runtime, key)
+        return f"{runtime.epoch}:{seq}:{rev}", self._render_html(runtime, key)
+
+    def _render_html(self, runtime: MeetingRuntime, key: ViewKey) -> str:
+        state, render = runtime.state, self.renderer.render
+        template = f"live/{key.kind}.html"
+        if key.kind == "host":
+            view = host_view(state, self.hub.presence(runtime.meeting_id))
+            return render(key.lang, template, view=view)
+        if key.kind == "display":
+            return render(key.lang, template, view=display_view(state))
+        site_id = key.site_id or ""
+        if key.kind == "secretary":
+            return render(key.lang, template, view=secretary_view(state, site_id))
+        return render(key.lang, template, view=delegate_view(state, site_id))
+
+    def message(self, lang: str, text: str, params: dict[str, str | int] | None = None) -> str:
+        return translate(lang, text, params)

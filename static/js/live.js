@@ -1,0 +1,232 @@
+// One WebSocket per page: shows the server's view, sends commands, survives bad Wi-Fi.
+// Commands wait in an outbox (kept across reloads) until the server acknowledges them; a resend
+// carries the same command_id, so the server applies it once (P2). Views are whole snapshots with
+// (epoch, seq, rev): an older one than what is shown is never put on screen (P3).
+
+const body = document.body;
+const wsPath = body.dataset.ws;
+const live = document.getElementById("live");
+const banner = document.getElementById("conn");
+const toastBox = document.getElementById("toast");
+const lang = document.documentElement.lang || "vi";
+const outboxKey = "dc-outbox:" + wsPath;
+const PING_EVERY_MS = 15000;
+const SILENCE_LIMIT_MS = 40000;
+
+let shown = parseVersion(body.dataset.version || "");
+let socket = null;
+let attempt = 0;
+let wasOffline = false;
+let lastHeard = Date.now();
+let outbox = loadOutbox();
+
+function parseVersion(text) {
+  const [epoch, seq, rev] = text.split(":");
+  return { epoch: epoch || "", seq: Number(seq) || 0, rev: Number(rev) || 0 };
+}
+
+function versionText(v) {
+  return `${v.epoch}:${v.seq}:${v.rev}`;
+}
+
+function loadOutbox() {
+  try {
+    return JSON.parse(localStorage.getItem(outboxKey) || "[]");
+  } catch {
+    return [];
+  }
+}
+
+function saveOutbox() {
+  try {
+    localStorage.setItem(outboxKey, JSON.stringify(outbox));
+  } catch {
+    // Private mode or full storage: the outbox still lives for this page.
+  }
+  showStatus();
+}
+
+function newCommandId() {
+  // crypto.randomUUID needs a secure context; a hall's LAN is plain http.
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function showStatus() {
+  const online = socket && socket.readyState === WebSocket.OPEN;
+  banner.classList.remove("back", "pending");
+  if (!online) {
+    banner.textContent = banner.dataset.offline;
+    banner.hidden = false;
+    body.dataset.online = "false";
+    return;
+  }
+  body.dataset.online = "true";
+  if (outbox.length) {
+    banner.textContent = `${banner.dataset.pending} ${outbox.length}`;
+    banner.classList.add("pending");
+    banner.hidden = false;
+  } else if (wasOffline) {
+    banner.textContent = banner.dataset.back;
+    banner.classList.add("back");
+    banner.hidden = false;
+    wasOffline = false;
+    setTimeout(() => {
+      if (banner.classList.contains("back")) banner.hidden = true;
+    }, 3000);
+  } else if (!banner.classList.contains("back")) {
+    banner.hidden = true;
+  }
+}
+
+function toast(text, isError) {
+  toastBox.textContent = text;
+  toastBox.classList.toggle("error", Boolean(isError));
+  toastBox.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (toastBox.hidden = true), isError ? 6000 : 2500);
+}
+
+// Swapping the view must not throw away what somebody is typing or which panel is open.
+function swap(html) {
+  const active = document.activeElement;
+  const activeId = active && live.contains(active) ? active.id : null;
+  const selection = activeId && "selectionStart" in active ? [active.selectionStart, active.selectionEnd] : null;
+  const kept = new Map();
+  for (const field of live.querySelectorAll("input[id], textarea[id]")) {
+    if (field.value !== field.defaultValue || field.id === activeId) kept.set(field.id, field.value);
+  }
+  const open = new Set(Array.from(live.querySelectorAll("details[open][id]"), (d) => d.id));
+  live.innerHTML = html;
+  for (const [id, value] of kept) {
+    const field = document.getElementById(id);
+    if (field) field.value = value;
+  }
+  for (const id of open) {
+    const details = document.getElementById(id);
+    if (details) details.open = true;
+  }
+  if (activeId) {
+    const field = document.getElementById(activeId);
+    if (field) {
+      field.focus();
+      if (selection && field.setSelectionRange) {
+        try {
+          field.setSelectionRange(selection[0], selection[1]);
+        } catch {
+          // number inputs have no selection
+        }
+      }
+    }
+  }
+  refreshTimes();
+}
+
+function refreshTimes() {
+  const format = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+  for (const el of live.querySelectorAll("time[data-ago]")) {
+    const seconds = Math.round(Number(el.dataset.ago) - Date.now() / 1000);
+    el.textContent =
+      Math.abs(seconds) < 60 ? format.format(seconds, "second") : format.format(Math.round(seconds / 60), "minute");
+  }
+}
+
+function send(message) {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+}
+
+function submitCommand(command) {
+  const message = { type: "command", command_id: newCommandId(), command };
+  outbox.push(message);
+  saveOutbox();
+  send(message);
+}
+
+function onMessage(event) {
+  lastHeard = Date.now();
+  const text = typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data);
+  const msg = JSON.parse(text);
+  if (msg.type === "view") {
+    const older =
+      msg.epoch === shown.epoch && (msg.seq < shown.seq || (msg.seq === shown.seq && msg.rev < shown.rev));
+    if (!older) {
+      swap(msg.html);
+      shown = { epoch: msg.epoch, seq: msg.seq, rev: msg.rev };
+      body.dataset.seq = String(msg.seq);
+    }
+  } else if (msg.type === "ack" || msg.type === "error") {
+    const retry = msg.type === "error" && msg.retryable;
+    if (!retry) {
+      outbox = outbox.filter((m) => m.command_id !== msg.command_id);
+      saveOutbox();
+    }
+    if (msg.type === "error") {
+      toast(msg.message, true);
+      if (retry) setTimeout(() => outbox.forEach(send), 3000);
+    }
+  }
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  socket = new WebSocket(scheme + location.host + wsPath);
+  socket.binaryType = "arraybuffer";
+  socket.onopen = () => {
+    attempt = 0;
+    lastHeard = Date.now();
+    send({ type: "hello", version: versionText(shown) });
+    outbox.forEach(send);
+    showStatus();
+  };
+  socket.onmessage = onMessage;
+  socket.onclose = () => {
+    wasOffline = true;
+    showStatus();
+    // Exponential backoff with jitter, so 600 sites do not all knock at the same instant.
+    const delay = Math.min(15000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+    attempt += 1;
+    setTimeout(connect, delay);
+  };
+}
+
+function fieldValue(field) {
+  if (field.dataset.type === "int") {
+    return field.value.trim() === "" ? null : Number(field.value);
+  }
+  if (field.type === "checkbox") return field.checked;
+  return field.value;
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-command]");
+  if (!button || !live.contains(button)) return;
+  if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
+  submitCommand({ type: button.dataset.command, ...JSON.parse(button.dataset.args || "{}") });
+});
+
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-command]");
+  if (!form || !live.contains(form)) return;
+  event.preventDefault();
+  const command = { type: form.dataset.command, ...JSON.parse(form.dataset.args || "{}") };
+  for (const field of form.elements) {
+    if (field.name) command[field.name] = fieldValue(field);
+  }
+  submitCommand(command);
+  if (form.dataset.command.startsWith("add_")) form.reset();
+});
+
+setInterval(() => {
+  if (!socket || socket.readyState !== WebSocket.OPEN) return;
+  if (Date.now() - lastHeard > SILENCE_LIMIT_MS) {
+    socket.close(); // a dead Wi-Fi link can look open for minutes
+    return;
+  }
+  send({ type: "ping" });
+}, PING_EVERY_MS);
+setInterval(refreshTimes, 5000);
+
+refreshTimes();
+connect();
+showStatus();
