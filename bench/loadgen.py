@@ -1,0 +1,347 @@
+"""A lean WebSocket load generator: raw asyncio protocols that count server frames, never decode them.
+
+Each client does the RFC 6455 handshake by hand, masks what it sends, answers pings, and reads only
+frame headers; `Pool.mark(k)` then records when every socket has received k more frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import collections
+import os
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+OP_CONTINUATION = 0x0
+OP_TEXT = 0x1
+OP_BINARY = 0x2
+OP_CLOSE = 0x8
+OP_PING = 0x9
+OP_PONG = 0xA
+MAX_HANDSHAKE_BYTES = 16 * 1024
+
+
+def raise_fd_limit() -> int:
+    """Lifts the soft open-files limit to the hard one; answers the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
+
+
+def client_frame(opcode: int, payload: bytes) -> bytes:
+    """One FIN frame, masked with a fresh key as every client frame must be."""
+    length = len(payload)
+    if length < 126:
+        header = bytes((0x80 | opcode, 0x80 | length))
+    elif length < 1 << 16:
+        header = bytes((0x80 | opcode, 0x80 | 126)) + length.to_bytes(2, "big")
+    else:
+        header = bytes((0x80 | opcode, 0x80 | 127)) + length.to_bytes(8, "big")
+    mask = os.urandom(4)
+    # XOR as one big integer: far cheaper in Python than a per-byte loop.
+    repeated = (mask * (length // 4 + 1))[:length]
+    masked = (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(
+        length, "big"
+    )
+    return header + mask + masked
+
+
+@dataclass
+class Stats:
+    """What happened to the pool's sockets, so failures are reported rather than hidden."""
+
+    opened: int = 0
+    failed: int = 0
+    lost: int = 0
+    errors: collections.Counter[str] = field(default_factory=collections.Counter)
+
+
+class Client(asyncio.Protocol):
+    """One socket. Frames are counted when their last payload byte arrives."""
+
+    __slots__ = (
+        "_buf",
+        "_closing",
+        "_counting",
+        "_keep",
+        "_kept",
+        "_key",
+        "_remaining",
+        "_request",
+        "arrived",
+        "frames",
+        "handshake",
+        "last_length",
+        "payloads",
+        "pool",
+        "target",
+        "transport",
+    )
+
+    def __init__(self, pool: Pool, host: str, path: str, keep_payloads: bool = False) -> None:
+        self.pool = pool
+        self._key = base64.b64encode(os.urandom(16)).decode()
+        self._request = (
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {self._key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+        self.handshake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+        self._buf = b""  # handshake bytes, or a split frame header / control frame
+        self._remaining = 0  # payload bytes of the current data frame still to skip
+        self._counting = False  # the current data frame ends a message
+        self._closing = False
+        self._keep = keep_payloads
+        self._kept = bytearray()
+        self.payloads: list[bytes] = []
+        self.frames = 0
+        self.target = -1
+        self.arrived = 0.0
+        self.last_length = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)  # noqa: S101 - TCP always is
+        self.transport = transport
+        transport.write(self._request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        if not self.handshake.done():
+            self.handshake.set_exception(ConnectionError(f"closed during handshake: {exc}"))
+            return
+        if not self._closing:
+            self.pool.stats.lost += 1
+            self.pool.stats.errors[f"lost: {type(exc).__name__ if exc else 'closed by server'}"] += 1
+        if self.target > self.frames:
+            self.pool.settle()
+
+    def send(self, opcode: int, payload: bytes) -> None:
+        if self.transport is not None:
+            self.transport.write(client_frame(opcode, payload))
+
+    def send_text(self, text: str) -> None:
+        self.send(OP_TEXT, text.encode())
+
+    def close(self) -> None:
+        self._closing = True
+        if self.transport is not None:
+            self.send(OP_CLOSE, (1000).to_bytes(2, "big"))
+            self.transport.close()
+
+    def abort(self) -> None:
+        self._closing = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def data_received(self, data: bytes) -> None:
+        if not self.handshake.done():
+            data = self._finish_handshake(data)
+            if not data:
+                return
+        remaining = self._remaining
+        if remaining:
+            if remaining >= len(data):
+                self._remaining = remaining - len(data)
+                if self._keep:
+                    self._kept += data
+                if self._remaining == 0:
+                    self._frame_done()
+                return
+            if self._keep:
+                self._kept += data[:remaining]
+            self._remaining = 0
+            self._frame_done()
+            data = data[remaining:]
+        if self._buf:
+            data = self._buf + data
+            self._buf = b""
+        self._parse(data)
+
+    def _parse(self, data: bytes) -> None:
+        pos, end = 0, len(data)
+        while pos < end:
+            if end - pos < 2:
+                self._buf = data[pos:]
+                return
+            b0, b1 = data[pos], data[pos + 1]
+            length, header = b1 & 0x7F, 2
+            if length == 126:
+                if end - pos < 4:
+                    self._buf = data[pos:]
+                    return
+                length, header = int.from_bytes(data[pos + 2 : pos + 4], "big"), 4
+            elif length == 127:
+                if end - pos < 10:
+                    self._buf = data[pos:]
+                    return
+                length, header = int.from_bytes(data[pos + 2 : pos + 10], "big"), 10
+            if b1 & 0x80:  # servers must not mask; a mask key would follow
+                header += 4
+            opcode = b0 & 0x0F
+            start = pos + header
+            if opcode >= OP_CLOSE:
+                # Control frames are tiny and their payload matters (ping echo): keep them whole.
+                if end - start < length:
+                    self._buf = data[pos:]
+                    return
+                self._control(opcode, data[start : start + length])
+                pos = start + length
+                continue
+            self._counting = bool(b0 & 0x80)
+            self.last_length = length
+            available = end - start
+            if available < length:
+                if self._keep:
+                    self._kept += data[start:end]
+                self._remaining = length - available
+                return
+            if self._keep:
+                self._kept += data[start : start + length]
+            pos = start + length
+            self._frame_done()
+
+    def _frame_done(self) -> None:
+        if not self._counting:
+            return
+        self.frames += 1
+        if self._keep:
+            self.payloads.append(bytes(self._kept))
+            self._kept.clear()
+        if self.frames == self.target:
+            self.arrived = time.monotonic()
+            self.pool.settle()
+
+    def _control(self, opcode: int, payload: bytes) -> None:
+        if opcode == OP_PING:
+            self.send(OP_PONG, payload)
+        elif opcode == OP_CLOSE and self.transport is not None:
+            if not self._closing:
+                self.pool.stats.errors[f"close frame {payload[:2].hex()}"] += 1
+            self._closing = True
+            self.send(OP_CLOSE, payload[:2])
+            self.transport.close()
+
+    def _finish_handshake(self, data: bytes) -> bytes:
+        """Answers the bytes after the 101 response, or b"" while it is incomplete or failed."""
+        self._buf += data
+        end = self._buf.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self._buf) > MAX_HANDSHAKE_BYTES:
+                self._fail("handshake response too long")
+            return b""
+        head, rest = self._buf[:end], self._buf[end + 4 :]
+        self._buf = b""
+        status = head.split(b"\r\n", 1)[0]
+        if not status.startswith(b"HTTP/1.1 101"):
+            self._fail(f"handshake refused: {status.decode(errors='replace')}")
+            return b""
+        self.handshake.set_result(None)
+        return rest
+
+    def _fail(self, reason: str) -> None:
+        if not self.handshake.done():
+            self.handshake.set_exception(ConnectionError(reason))
+        if self.transport is not None:
+            self._closing = True
+            self.transport.close()
+
+
+class Pool:
+    """Many clients of one server; `mark` then `wait` times the next k frames on every socket."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+        self.clients: list[Client] = []
+        self.stats = Stats()
+        self._pending = 0
+        self._done: asyncio.Event | None = None
+
+    async def open(
+        self,
+        paths: list[str],
+        concurrency: int = 200,
+        timeout: float = 30.0,
+        on_open: Callable[[Client], None] | None = None,
+        keep_payloads: bool = False,
+    ) -> list[Client]:
+        """Opens one socket per path, at most `concurrency` handshakes in flight."""
+        loop = asyncio.get_running_loop()
+        gate = asyncio.Semaphore(concurrency)
+        opened: list[Client] = []
+
+        async def one(path: str) -> None:
+            async with gate:
+                client = Client(self, self.host, path, keep_payloads)
+                try:
+                    async with asyncio.timeout(timeout):
+                        await loop.create_connection(lambda: client, self.host, self.port)
+                        await client.handshake
+                except (OSError, TimeoutError) as error:
+                    self.stats.failed += 1
+                    self.stats.errors[f"open: {type(error).__name__}: {error}"[:120]] += 1
+                    client.abort()
+                    return
+                opened.append(client)
+                self.stats.opened += 1
+                if on_open is not None:
+                    on_open(client)
+
+        await asyncio.gather(*(one(path) for path in paths))
+        self.clients.extend(opened)
+        return opened
+
+    def alive(self) -> list[Client]:
+        return [c for c in self.clients if c.transport is not None]
+
+    async def wait_frames(self, clients: list[Client], count: int, timeout: float) -> int:
+        """Polls (setup only, not timed) until each client has `count` frames; answers how many."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ready = sum(1 for c in clients if c.frames >= count)
+            if ready == len(clients) or time.monotonic() > deadline:
+                return ready
+            await asyncio.sleep(0.05)
+
+    def mark(self, clients: list[Client], k: int = 1) -> None:
+        """Arms each client to note the time its k-th next frame arrives."""
+        self._done = asyncio.Event()
+        self._pending = 0
+        for c in clients:
+            c.arrived = 0.0
+            if c.transport is None:
+                c.target = -1
+                continue
+            c.target = c.frames + k
+            self._pending += 1
+        if self._pending == 0:
+            self._done.set()
+
+    def settle(self) -> None:
+        """Called when a marked client got its frame or was lost."""
+        self._pending -= 1
+        if self._pending <= 0 and self._done is not None:
+            self._done.set()
+
+    async def wait(self, clients: list[Client], timeout: float) -> tuple[list[float], int]:
+        """Answers the arrival times since `mark` and how many clients never got their frame."""
+        assert self._done is not None  # noqa: S101 - mark() comes first
+        try:
+            async with asyncio.timeout(timeout):
+                await self._done.wait()
+        except TimeoutError:
+            pass
+        times = [c.arrived for c in clients if c.target >= 0 and c.arrived]
+        missed = sum(1 for c in clients if c.target >= 0 and not c.arrived)
+        return times, missed
+
+    def close(self) -> None:
+        for c in self.clients:
+            c.close()

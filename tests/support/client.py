@@ -1,0 +1,84 @@
+"""A test client for the live WebSocket: connect as a role, read views, send commands."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.support.server import ServerProcess
+
+RECEIVE_TIMEOUT = 10.0
+
+
+def link_parts(link: str) -> dict[str, str]:
+    """Splits a role link (…/m/{mid}/host/{key} or …/m/{mid}/s/{sid}/{role}/{key})."""
+    parts = urlsplit(link).path.strip("/").split("/")
+    if parts[2] == "host":
+        return {"meeting_id": parts[1], "role": "host", "key": parts[3]}
+    return {"meeting_id": parts[1], "site": parts[3], "role": parts[4], "key": parts[5]}
+
+
+def ws_url(server: ServerProcess, link: str, **extra: str) -> str:
+    parts = link_parts(link)
+    meeting_id = parts.pop("meeting_id")
+    return f"{server.ws_url}/m/{meeting_id}/ws?{urlencode({**parts, **extra})}"
+
+
+class LiveClient:
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+        self.views: list[dict[str, Any]] = []
+
+    @classmethod
+    async def open(cls, server: ServerProcess, link: str, **headers: str) -> LiveClient:
+        connection = await connect(
+            ws_url(server, link), origin=None, additional_headers=headers or None, compression=None
+        )
+        client = cls(connection)
+        await client.send({"type": "hello"})
+        await client.next_view()
+        return client
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.connection.send(json.dumps(message))
+
+    async def receive(self) -> dict[str, Any]:
+        raw = await asyncio.wait_for(self.connection.recv(), RECEIVE_TIMEOUT)
+        message: dict[str, Any] = json.loads(raw)
+        if message["type"] == "view":
+            self.views.append(message)
+        return message
+
+    async def next_view(self) -> dict[str, Any]:
+        while True:
+            message = await self.receive()
+            if message["type"] == "view":
+                return message
+
+    async def wait_for_view(self, text: str) -> dict[str, Any]:
+        """Reads views until one contains `text` (a later view may have arrived in between)."""
+        if self.views and text in self.views[-1]["html"]:
+            return self.views[-1]
+        while True:
+            view = await self.next_view()
+            if text in view["html"]:
+                return view
+
+    async def command(
+        self, command: dict[str, Any], command_id: str | None = None
+    ) -> dict[str, Any]:
+        """Sends a command and returns its ack or error (views read meanwhile are kept)."""
+        command_id = command_id or secrets.token_hex(8)
+        await self.send({"type": "command", "command_id": command_id, "command": command})
+        while True:
+            message = await self.receive()
+            if message["type"] in ("ack", "error") and message.get("command_id") == command_id:
+                return message
+
+    async def close(self) -> None:
+        await self.connection.close()
