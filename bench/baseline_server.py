@@ -1,6 +1,6 @@
-"""The floor to compare against: a bare `websockets` server that fans one payload out with broadcast().
+"""The floor to compare against: a bare `websockets` server fanning out with broadcast().
 
-Each client gets one frame on connect; any text frame "go" broadcasts a binary frame of --size bytes.
+Each client gets one frame on connect; a text frame "go" broadcasts a binary frame of --size bytes.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ async def run(host: str, port: int, size: int) -> None:
 
     # The default backlog (100) would drop SYNs while hundreds of handshakes are in flight.
     async with serve(handler, host, port, compression=None, backlog=2048) as server:
-        stop = asyncio.get_running_loop().create_future()
+        stop = asyncio.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            asyncio.get_running_loop().add_signal_handler(signum, stop.set_result, None)
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
         print(f"listening on {host}:{port}", flush=True)
-        await stop
+        await stop.wait()
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""A lean WebSocket load generator: raw asyncio protocols that count server frames, never decode them.
+"""A lean WebSocket load generator: raw asyncio protocols that count server frames, never decode.
 
 Each client does the RFC 6455 handshake by hand, masks what it sends, answers pings, and reads only
 frame headers; `Pool.mark(k)` then records when every socket has received k more frames.
@@ -14,6 +14,7 @@ import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 OP_CONTINUATION = 0x0
 OP_TEXT = 0x1
@@ -74,6 +75,7 @@ class Client(asyncio.Protocol):
         "_key",
         "_remaining",
         "_request",
+        "_upgraded",
         "arrived",
         "frames",
         "handshake",
@@ -98,6 +100,7 @@ class Client(asyncio.Protocol):
         self._remaining = 0  # payload bytes of the current data frame still to skip
         self._counting = False  # the current data frame ends a message
         self._closing = False
+        self._upgraded = False  # a plain flag: data_received is the hot path
         self._keep = keep_payloads
         self._kept = bytearray()
         self.payloads: list[bytes] = []
@@ -107,9 +110,9 @@ class Client(asyncio.Protocol):
         self.last_length = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)  # noqa: S101 - TCP always is
-        self.transport = transport
-        transport.write(self._request)
+        # uvloop's TCP transports quack like asyncio.Transport without subclassing it.
+        self.transport = cast("asyncio.Transport", transport)
+        self.transport.write(self._request)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
@@ -118,7 +121,9 @@ class Client(asyncio.Protocol):
             return
         if not self._closing:
             self.pool.stats.lost += 1
-            self.pool.stats.errors[f"lost: {type(exc).__name__ if exc else 'closed by server'}"] += 1
+            self.pool.stats.errors[
+                f"lost: {type(exc).__name__ if exc else 'closed by server'}"
+            ] += 1
         if self.target > self.frames:
             self.pool.settle()
 
@@ -141,7 +146,7 @@ class Client(asyncio.Protocol):
             self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
-        if not self.handshake.done():
+        if not self._upgraded:
             data = self._finish_handshake(data)
             if not data:
                 return
@@ -242,6 +247,7 @@ class Client(asyncio.Protocol):
         if not status.startswith(b"HTTP/1.1 101"):
             self._fail(f"handshake refused: {status.decode(errors='replace')}")
             return b""
+        self._upgraded = True
         self.handshake.set_result(None)
         return rest
 
@@ -268,7 +274,7 @@ class Pool:
         self,
         paths: list[str],
         concurrency: int = 200,
-        timeout: float = 30.0,
+        within: float = 30.0,
         on_open: Callable[[Client], None] | None = None,
         keep_payloads: bool = False,
     ) -> list[Client]:
@@ -281,7 +287,7 @@ class Pool:
             async with gate:
                 client = Client(self, self.host, path, keep_payloads)
                 try:
-                    async with asyncio.timeout(timeout):
+                    async with asyncio.timeout(within):
                         await loop.create_connection(lambda: client, self.host, self.port)
                         await client.handshake
                 except (OSError, TimeoutError) as error:
@@ -301,9 +307,9 @@ class Pool:
     def alive(self) -> list[Client]:
         return [c for c in self.clients if c.transport is not None]
 
-    async def wait_frames(self, clients: list[Client], count: int, timeout: float) -> int:
+    async def wait_frames(self, clients: list[Client], count: int, within: float) -> int:
         """Polls (setup only, not timed) until each client has `count` frames; answers how many."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             ready = sum(1 for c in clients if c.frames >= count)
             if ready == len(clients) or time.monotonic() > deadline:
@@ -330,11 +336,11 @@ class Pool:
         if self._pending <= 0 and self._done is not None:
             self._done.set()
 
-    async def wait(self, clients: list[Client], timeout: float) -> tuple[list[float], int]:
+    async def wait(self, clients: list[Client], within: float) -> tuple[list[float], int]:
         """Answers the arrival times since `mark` and how many clients never got their frame."""
         assert self._done is not None  # noqa: S101 - mark() comes first
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(within):
                 await self._done.wait()
         except TimeoutError:
             pass

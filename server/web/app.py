@@ -11,6 +11,7 @@ from litestar import Litestar, Request, Response, get
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import ResponseHeader, State
 from litestar.exceptions import HTTPException
+from litestar.logging import LoggingConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
@@ -119,6 +120,7 @@ def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
         response_headers=SECURITY_HEADERS,
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         exception_handlers={HTTPException: _error_page},
+        logging_config=LoggingConfig(log_exceptions="always"),
         openapi_config=OpenAPIConfig(title="Diemcau", version="0.1.0", path="/schema"),
         request_max_body_size=1024 * 1024,
     )

@@ -61,8 +61,10 @@ async def login(
 ) -> Response[str] | Redirect:
     if _secret_matches(services_of(request), data.secret.strip()):
         request.set_session({SESSION_FLAG: True})
-        return Redirect("/organiser")
-    return html(request, "organiser/login.html", failed=True)
+        return Redirect("/organiser", status_code=303)
+    refused = html(request, "organiser/login.html", failed=True)
+    refused.status_code = 403
+    return refused
 
 
 class MeetingRow(msgspec.Struct):
@@ -97,7 +99,7 @@ async def organiser_home(request: Request[Any, Any, Any]) -> Response[str]:
         meetings=_rows(services),
         today=local_today(),
         errors=[],
-        form={},
+        form=msgspec.structs.asdict(CreateForm()),
     )
 
 
@@ -139,7 +141,7 @@ async def create_from_form(
             data,
             [services.message(language(request), outcome.message, outcome.params)],
         )
-    return Redirect(f"/organiser/meetings/{meeting_id}")
+    return Redirect(f"/organiser/meetings/{meeting_id}", status_code=303)
 
 
 def _form_again(
@@ -190,7 +192,7 @@ def meeting_links(services: Services, meeting_id: str, state: MeetingState) -> M
             secretary=site_link("secretary", s.site_id),
             display=site_link("display", s.site_id),
             join=join_url(services, meeting_id, s.site_id),
-            join_qr=f"/m/{meeting_id}/s/{s.site_id}/qr/{keys.join_key(meeting_id, s.site_id)}.svg",
+            join_qr=f"/m/{meeting_id}/s/{s.site_id}/qr/{keys.join_key(meeting_id, s.site_id)}",
         )
         for s in state.sites
     ]

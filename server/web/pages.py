@@ -149,7 +149,7 @@ async def phone_page(request: Request[Any, Any, Any], meeting_id: str) -> Respon
     return _live_page(request, runtime, actor, "")
 
 
-@get("/m/{meeting_id:str}/s/{site_id:str}/qr/{key:str}.svg", name="join_qr")
+@get("/m/{meeting_id:str}/s/{site_id:str}/qr/{key:str}", name="join_qr")
 async def join_qr(
     request: Request[Any, Any, Any], meeting_id: str, site_id: str, key: str
 ) -> Response[bytes]:
