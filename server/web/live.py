@@ -162,6 +162,19 @@ def _error(
     conn.offer_personal(_encode(ErrorMessage(rejected.code, text, rejected.retryable, command_id)))
 
 
+class _AnyEnvelope(msgspec.Struct):
+    command_id: object = None
+
+
+def _loose_command_id(data: bytes) -> str | None:
+    """The command_id of a malformed command, if it has a readable one, so the sender can match."""
+    try:
+        found = msgspec.json.decode(data, type=_AnyEnvelope).command_id
+    except msgspec.MsgspecError:
+        return None
+    return found[:64] if isinstance(found, str) else None
+
+
 async def _handle(
     data: bytes, services: Services, runtime: MeetingRuntime, conn: Connection
 ) -> None:
@@ -173,7 +186,7 @@ async def _handle(
             conn,
             services,
             Rejected(code, N_("Message not understood: {detail}"), {"detail": str(error)}),
-            None,
+            _loose_command_id(data),
         )
         return
     except msgspec.DecodeError:

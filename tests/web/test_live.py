@@ -66,7 +66,7 @@ async def test_site_secretary_check_in_reaches_the_host(
     )
     assert [a["type"] for a in acks] == ["ack", "ack"]
     view = await host.wait_for_view(">137<")
-    row = re.search(rf'<tr id="site-{site_one}".*?</tr>', view["html"], re.S)
+    row = re.search(rf'<tr id="site-{site_one}".*?</tr>', view["html"], re.DOTALL)
     assert row is not None
     assert ">137<" in row.group(0)
     await host.wait_for_view(f'id="site-{site_two}"')
@@ -166,6 +166,9 @@ async def test_bad_messages_get_a_clear_error_and_change_nothing(
     answer = await host.receive()
     assert answer["type"] == "error"
     assert answer["code"] == code
+    assert answer["command_id"] == (
+        "abcdefgh" if "abcdefgh" in frame else ("short" if "short" in frame else None)
+    )
     assert answer["message"]
     await host.send({"type": "ping"})
     assert (await host.receive())["type"] == "pong"  # still connected, still served
