@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import secrets
 import time
 from collections.abc import Callable
@@ -19,7 +20,8 @@ from server.log.base import EventLog, LogUnavailable, SeqConflict, UnknownMeetin
 
 log = logging.getLogger(__name__)
 
-MAX_CONFLICT_RETRIES = 8
+MAX_CONFLICT_RETRIES = 20
+CONFLICT_BACKOFF = 0.002  # seconds, times the attempt, jittered: two busy writers take turns
 UNAVAILABLE = Rejected(
     "log_unavailable", N_("The meeting record cannot be written now. Try again."), retryable=True
 )
@@ -74,7 +76,7 @@ class MeetingRuntime:
         return outcome
 
     async def _execute(self, command: Command, actor: Actor, command_id: str) -> Outcome:
-        for _ in range(MAX_CONFLICT_RETRIES):
+        for attempt in range(MAX_CONFLICT_RETRIES):
             ctx = Context(actor=actor, now=time.time(), new_id=new_id, meeting_id=self.meeting_id)
             decision = decide(self.state, command, ctx)
             if isinstance(decision, Rejected):
@@ -88,7 +90,10 @@ class MeetingRuntime:
                     command_id=command_id,
                 )
             except SeqConflict:
-                await self.catch_up()  # another worker wrote first: decide again on fresh state
+                # Another worker wrote first: wait a moment so we do not lose every race, then
+                # decide again on the fresh state.
+                await asyncio.sleep(CONFLICT_BACKOFF * attempt * random.random())  # noqa: S311
+                await self.catch_up()
                 continue
             if appended.duplicate:
                 await self.catch_up()

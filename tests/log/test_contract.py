@@ -11,7 +11,7 @@ import pytest
 from server.log.base import Appended, EventLog, SeqConflict, UnknownMeeting
 
 if TYPE_CHECKING:
-    from tests.log.conftest import Backends
+    from tests.support.logs import Backends
 
 
 async def test_create_returns_the_epoch(log: EventLog) -> None:

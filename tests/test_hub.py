@@ -1,0 +1,107 @@
+"""The hub renders each view kind once per change and never lets a slow socket pile up views."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from server.core.commands import Actor
+from server.hub import MAX_PERSONAL_BACKLOG, Connection, Hub, ViewKey
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    async def send(self, data: bytes) -> None:
+        self.sent.append(data)
+
+
+def make_hub() -> tuple[Hub, Counter[ViewKey]]:
+    renders: Counter[ViewKey] = Counter()
+
+    def render(meeting_id: str, key: ViewKey) -> bytes:
+        renders[key] += 1
+        return f"{meeting_id}:{key.kind}:{key.site_id}:{renders[key]}".encode()
+
+    return Hub(render), renders
+
+
+async def test_one_render_per_view_kind_whatever_the_number_of_sockets() -> None:
+    hub, renders = make_hub()
+    displays = [
+        Connection(ViewKey("display", None, "vi"), Actor("display", f"s{i % 3}"), Recorder().send)
+        for i in range(50)
+    ]
+    secretaries = [
+        Connection(
+            ViewKey("secretary", f"s{i}", "vi"), Actor("secretary", f"s{i}"), Recorder().send
+        )
+        for i in range(3)
+    ]
+    for conn in displays + secretaries:
+        hub.join("m", conn)
+    hub.publish("m")
+    assert renders[ViewKey("display", None, "vi")] == 1
+    assert all(renders[ViewKey("secretary", f"s{i}", "vi")] == 1 for i in range(3))
+    assert sum(renders.values()) == 4
+
+
+async def test_same_bytes_reach_every_socket_and_a_slow_one_gets_only_the_latest() -> None:
+    hub, _ = make_hub()
+    fast, slow = Recorder(), Recorder()
+    gate = asyncio.Event()
+
+    async def slow_send(data: bytes) -> None:
+        await gate.wait()
+        slow.sent.append(data)
+
+    key = ViewKey("display", None, "vi")
+    a = Connection(key, Actor("display", "s1"), fast.send)
+    b = Connection(key, Actor("display", "s2"), slow_send)
+    hub.join("m", a)
+    hub.join("m", b)
+    writers = [asyncio.create_task(c.run_writer()) for c in (a, b)]
+    for _ in range(3):
+        hub.publish("m")
+        await asyncio.sleep(0.01)
+    gate.set()
+    await asyncio.sleep(0.01)
+    assert fast.sent == [b"m:display:None:1", b"m:display:None:2", b"m:display:None:3"]
+    # The slow socket was stuck in its first send; of the two views behind it only the newest went.
+    assert slow.sent == [b"m:display:None:1", b"m:display:None:3"]
+    for conn in (a, b):
+        conn.closed.set()
+    for writer in writers:
+        writer.cancel()
+
+
+async def test_a_socket_that_reads_nothing_is_dropped_not_buffered_forever() -> None:
+    conn = Connection(ViewKey("host", None, "vi"), Actor("host"), Recorder().send)
+    for _ in range(MAX_PERSONAL_BACKLOG):
+        conn.offer_personal(b"ack")
+    assert not conn.closed.is_set()
+    conn.offer_personal(b"one too many")
+    assert conn.closed.is_set()
+
+
+async def test_presence_counts_roles_per_site_and_tells_the_host() -> None:
+    hub, renders = make_hub()
+    hub.presence_delay = 0.01
+    host = Connection(ViewKey("host", None, "vi"), Actor("host"), Recorder().send)
+    hub.join("m", host)
+    joined = [
+        Connection(ViewKey("display", None, "vi"), Actor("display", "s1"), Recorder().send),
+        Connection(ViewKey("secretary", "s1", "vi"), Actor("secretary", "s1"), Recorder().send),
+        Connection(ViewKey("delegate", "s2", "vi"), Actor("delegate", "s2", "d1"), Recorder().send),
+    ]
+    for conn in joined:
+        hub.join("m", conn)
+    presence = hub.presence("m")
+    assert (presence["s1"].displays, presence["s1"].consoles, presence["s1"].delegates) == (1, 1, 0)
+    assert presence["s2"].delegates == 1
+    await asyncio.sleep(0.05)
+    assert renders[ViewKey("host", None, "vi")] == 1  # three joins, one coalesced host update
+    hub.leave("m", joined[0])
+    assert hub.presence("m")["s1"].displays == 0
+    assert hub.connections("m") == 3
