@@ -55,6 +55,7 @@ class Row:
     missed_frames: int = 0
     server_cpu_ms: float = 0.0
     loadgen_cpu_ms: float = 0.0
+    others_pct: float = 0.0  # of the machine's cores, busy with neither process during events
     errors: dict[str, int] = field(default_factory=dict)
     log_problems: list[str] = field(default_factory=list)
 
@@ -90,6 +91,13 @@ def cpu_seconds(pid: int) -> float:
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent on anything but idle/iowait since boot, from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
 
 
 class Process:
@@ -198,6 +206,7 @@ async def measure(
     """Runs the events: marks every display, fires, and waits for the last one to hear of it."""
     misses_in_a_row = 0
     cpu_before, own_before = cpu_seconds(pid), time.process_time()
+    busy_before, began = machine_busy_seconds(), time.monotonic()
     for i in range(opts.events):
         pool.mark(displays, 1)
         sent = time.monotonic()
@@ -218,8 +227,11 @@ async def measure(
         if i < opts.events - 1:
             await asyncio.sleep(opts.pause)
     events = max(1, len(row.latencies_ms) + row.missed_events)
-    row.server_cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / events
-    row.loadgen_cpu_ms = (time.process_time() - own_before) * 1000 / events
+    server, own = cpu_seconds(pid) - cpu_before, time.process_time() - own_before
+    others = machine_busy_seconds() - busy_before - server - own
+    row.server_cpu_ms = server * 1000 / events
+    row.loadgen_cpu_ms = own * 1000 / events
+    row.others_pct = max(0.0, others) * 100 / ((time.monotonic() - began) * (os.cpu_count() or 1))
     row.frame_bytes = displays[0].last_length if displays else 0
 
 
@@ -408,7 +420,8 @@ def ratio(a: float, b: float) -> str:
 def table(rows: list[Row]) -> str:
     header = (
         f"{'implementation':<16}{'N':>6}{'p50 ms':>9}{'p99 ms':>9}{'first p50':>11}"
-        f"{'CPU ms/event':>14}{'loadgen CPU':>13}{'events':>8}{'missed':>8}{'failed':>8}{'lost':>6}"
+        f"{'CPU ms/event':>14}{'loadgen CPU':>13}{'others %':>10}"
+        f"{'events':>8}{'missed':>8}{'failed':>8}{'lost':>6}"
     )
     lines = [header, "-" * len(header)]
     by_n: dict[int, dict[str, Row]] = {}
@@ -418,8 +431,8 @@ def table(rows: list[Row]) -> str:
         lines.extend(
             f"{row.implementation:<16}{n:>6}{fmt(row.p50):>9}{fmt(row.p99):>9}"
             f"{fmt(percentile(row.first_ms, 50)):>11}{fmt(row.server_cpu_ms):>14}"
-            f"{fmt(row.loadgen_cpu_ms):>13}{len(row.latencies_ms):>8}{row.missed_events:>8}"
-            f"{row.failed:>8}{row.lost:>6}"
+            f"{fmt(row.loadgen_cpu_ms):>13}{fmt(row.others_pct, 0):>10}"
+            f"{len(row.latencies_ms):>8}{row.missed_events:>8}{row.failed:>8}{row.lost:>6}"
             for row in pair.values()
         )
         if "diemcau" in pair and "websockets" in pair:
@@ -525,7 +538,8 @@ def main() -> None:
     print(
         "\nlatency: from just before the trigger is written to the last display's frame;"
         " first p50: to the first display's; CPU: server utime+stime over the events / events;"
-        " loadgen CPU: this process over the same span"
+        " loadgen CPU: this process over the same span;"
+        " others %: the machine's cores busy with other processes meanwhile"
     )
     if args.json:
         payload = [{**asdict(row), "p50_ms": row.p50, "p99_ms": row.p99} for row in rows]
