@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -94,16 +94,19 @@ def cpu_seconds(pid: int) -> float:
 
 
 def machine_busy_seconds() -> float:
-    """CPU time all cores spent on anything but idle/iowait since boot, from /proc/stat."""
+    """CPU time all cores spent in processes (user, system, steal) since boot, from /proc/stat.
+
+    irq and softirq are left out: loopback delivery for our own sockets is accounted there.
+    """
     fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+    user, nice, system, _idle, _iowait, _irq, _softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + steal) / CLOCK_TICKS
 
 
 class Process:
     """A server subprocess with its output in a log file; stopped on any exit path."""
 
-    running: list[Process] = []  # noqa: RUF012 - the registry the exit handlers sweep
+    running: ClassVar[list[Process]] = []  # swept on every exit path
 
     def __init__(self, name: str, command: list[str], log_path: Path, env: dict[str, str]) -> None:
         self.name = name
@@ -220,6 +223,8 @@ async def measure(
             if misses_in_a_row >= MAX_CONSECUTIVE_MISSES:
                 print("    giving up on this run after repeated misses")
                 break
+            # A straggler landing after the next mark would pass for that event's frame.
+            await asyncio.sleep(2)
         else:
             misses_in_a_row = 0
             row.latencies_ms.append((max(times) - sent) * 1000)
@@ -235,12 +240,12 @@ async def measure(
     row.frame_bytes = displays[0].last_length if displays else 0
 
 
-def ws_path(url: str, role: str, site: str | None = None) -> tuple[str, str]:
+def ws_path(url: str, role: str, site: str | None = None) -> str:
     """The live socket path for a page link (`…/m/{mid}/host/{key}`, `…/s/{sid}/display/{key}`)."""
     parts = urlsplit(url).path.strip("/").split("/")
     meeting_id, key = parts[1], parts[-1]
     query = f"role={role}&key={key}" + (f"&site={site}" if site else "")
-    return meeting_id, f"/m/{meeting_id}/ws?{query}"
+    return f"/m/{meeting_id}/ws?{query}"
 
 
 async def open_displays(
@@ -300,8 +305,7 @@ async def run_diemcau(n: int, opts: Options) -> Row:
         control = Pool(HOST, port)
         pool = Pool(HOST, port)
         try:
-            _, host_path = ws_path(links["host"], "host")
-            hosts = await control.open([host_path], keep_payloads=True)
+            hosts = await control.open([ws_path(links["host"], "host")], keep_payloads=True)
             if not hosts:
                 raise RuntimeError(f"host socket refused: {dict(control.stats.errors)}")
             host = hosts[0]
@@ -314,10 +318,8 @@ async def run_diemcau(n: int, opts: Options) -> Row:
 
             sites = links["sites"]
             paths = [
-                ws_path(
-                    sites[i % len(sites)]["display"], "display", sites[i % len(sites)]["site_id"]
-                )[1]
-                for i in range(n)
+                ws_path(site["display"], "display", site["site_id"])
+                for site in (sites[i % len(sites)] for i in range(n))
             ]
             displays = await open_displays(row, pool, paths, opts, hello=True)
             # Let the host's presence view (flushed 0.5 s after joins) and the log writes settle.
@@ -531,6 +533,9 @@ def main() -> None:
     except TimeoutError:
         print(f"gave up: the run took longer than {args.timeout:.0f} s")
         sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted; servers stopped")
+        sys.exit(130)
     finally:
         Process.stop_all()
     print()
@@ -539,7 +544,7 @@ def main() -> None:
         "\nlatency: from just before the trigger is written to the last display's frame;"
         " first p50: to the first display's; CPU: server utime+stime over the events / events;"
         " loadgen CPU: this process over the same span;"
-        " others %: the machine's cores busy with other processes meanwhile"
+        " others %: share of all cores busy with other processes meanwhile"
     )
     if args.json:
         payload = [{**asdict(row), "p50_ms": row.p50, "p99_ms": row.p99} for row in rows]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import hashlib
 import os
 import resource
 import time
@@ -16,13 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
-OP_CONTINUATION = 0x0
 OP_TEXT = 0x1
-OP_BINARY = 0x2
 OP_CLOSE = 0x8
 OP_PING = 0x9
 OP_PONG = 0xA
 MAX_HANDSHAKE_BYTES = 16 * 1024
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 def raise_fd_limit() -> int:
@@ -246,6 +246,14 @@ class Client(asyncio.Protocol):
         status = head.split(b"\r\n", 1)[0]
         if not status.startswith(b"HTTP/1.1 101"):
             self._fail(f"handshake refused: {status.decode(errors='replace')}")
+            return b""
+        digest = hashlib.sha1(self._key.encode() + WS_GUID, usedforsecurity=False).digest()
+        headers = {
+            name.strip().lower(): value.strip()
+            for name, _, value in (line.partition(b":") for line in head.split(b"\r\n")[1:])
+        }
+        if headers.get(b"sec-websocket-accept") != base64.b64encode(digest):
+            self._fail("handshake: wrong or missing Sec-WebSocket-Accept")
             return b""
         self._upgraded = True
         self.handshake.set_result(None)
