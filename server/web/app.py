@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -73,6 +74,18 @@ def _error_page(request: Request[Any, Any, Any], error: HTTPException) -> Respon
     return response
 
 
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def tune_garbage_collector() -> None:
+    """Thousands of sockets mean many long-lived objects; CPython's default full collections then
+    stall every fan-out for hundreds of ms (bench/fanout.py, 5,000 sockets). Freeze what start-up
+    made and collect the young generation less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
     services = Services(settings, log or make_log(settings))
 
@@ -80,6 +93,7 @@ def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await services.log.open()
         await services.meetings.load_all()
+        tune_garbage_collector()
         try:
             yield
         finally:
@@ -114,7 +128,11 @@ def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
         state=State({"services": services}),
         middleware=[
             CookieBackendConfig(
-                secret=session_secret, samesite="strict", httponly=True, max_age=12 * 3600
+                secret=session_secret,
+                samesite="strict",
+                httponly=True,
+                max_age=12 * 3600,
+                exclude=[r"^/m/", r"^/static/"],  # only the organiser's pages have a session
             ).middleware
         ],
         response_headers=SECURITY_HEADERS,
