@@ -79,7 +79,9 @@ def _item_removed(event: AgendaItemRemoved, state: MeetingState) -> MeetingState
 @_apply.register
 def _item_moved(event: AgendaItemMoved, state: MeetingState) -> MeetingState:
     agenda = list(state.agenda)
-    moved = next(e for e in agenda if e.item_id == event.item_id)
+    moved = next((e for e in agenda if e.item_id == event.item_id), None)
+    if moved is None:
+        return state  # like every other event naming an unknown id: nothing to change
     agenda.remove(moved)
     agenda.insert(event.position, moved)
     return _with_agenda(state, agenda)

@@ -15,8 +15,10 @@ MAX_AGENDA_ITEMS = 60
 MAX_ATTENDANCE = 100_000
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Title = Annotated[str, msgspec.Meta(max_length=MAX_TITLE * 2)]
-Name = Annotated[str, msgspec.Meta(max_length=MAX_NAME * 2)]
+# Decode-time caps are loose (decomposed Vietnamese can take three code points a letter); the
+# real limits are checked by decide after NFC.
+Title = Annotated[str, msgspec.Meta(max_length=MAX_TITLE * 4)]
+Name = Annotated[str, msgspec.Meta(max_length=MAX_NAME * 4)]
 
 
 class _Command(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=True):

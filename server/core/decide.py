@@ -138,6 +138,8 @@ def _create(command: CreateMeeting, state: MeetingState, ctx: Context) -> Decisi
     )
     if problem:
         return problem
+    if len(agenda) > MAX_AGENDA_ITEMS:
+        return Rejected("agenda_full", N_("At most {limit} agenda items."), {"limit": MAX_AGENDA_ITEMS})
     if len(site_names) + 1 > MAX_SITES:
         return Rejected("too_many_sites", N_("At most {limit} sites."), {"limit": MAX_SITES})
     all_names = [hall, *site_names]
