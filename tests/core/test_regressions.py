@@ -39,9 +39,19 @@ def create(**fields: object) -> CreateMeeting:
 
 
 def test_a_meeting_cannot_be_created_with_more_agenda_items_than_may_be_added() -> None:
+    # Built in-process, past the decoder's cap: decide itself must hold the limit.
+    too_long = CreateMeeting(
+        title="T",
+        date="2026-11-22",
+        level="ward",
+        chair="C",
+        main_hall="H",
+        sites=[],
+        agenda=[f"Mục {i}" for i in range(MAX_AGENDA_ITEMS + 1)],
+    )
     decision = decide(
         MeetingState(),
-        create(agenda=[f"Mục {i}" for i in range(MAX_AGENDA_ITEMS + 1)]),
+        too_long,
         organiser(),
     )
     assert isinstance(decision, Rejected)
