@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Callable, Sequence
 from functools import singledispatch
-
-import msgspec
 
 from server.core.commands import (
     MAX_AGENDA_ITEMS,
@@ -14,7 +10,6 @@ from server.core.commands import (
     MAX_NAME,
     MAX_SITES,
     MAX_TITLE,
-    Actor,
     AddAgendaItem,
     Command,
     CreateMeeting,
@@ -33,17 +28,25 @@ from server.core.events import (
     AgendaItemRenamed,
     AttendanceSet,
     CurrentAgendaItemSet,
-    Event,
     MeetingCreated,
     SiteInfo,
     SiteReadySet,
 )
+from server.core.rules import (
+    FORBIDDEN,
+    N_,
+    NO_MEETING,
+    Context,
+    Decision,
+    Rejected,
+    clean_text,
+    host_only,
+    site_problem,
+    text_problem,
+)
 from server.core.state import MeetingState
 
-
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker
-    """Marks a message for translation; the shell translates it when it answers."""
-    return message
+__all__ = ["N_", "STANDARD_AGENDA", "Context", "Decision", "Rejected", "clean_text", "decide"]
 
 
 # The standard programme of a dialogue conference (domain.md), in the meeting's language.
@@ -56,48 +59,6 @@ STANDARD_AGENDA = (
     "Lãnh đạo trả lời, giải trình",
     "Phát biểu kết luận hội nghị",
 )
-
-
-class Rejected(msgspec.Struct, frozen=True):
-    """A refused command. `message` is an English msgid; `params` fill its placeholders."""
-
-    code: str
-    message: str
-    params: dict[str, str | int] = {}
-    retryable: bool = False
-
-
-class Context(msgspec.Struct, frozen=True):
-    actor: Actor
-    now: float
-    new_id: Callable[[], str]
-    meeting_id: str = ""
-
-
-Decision = Sequence[Event] | Rejected
-
-
-def clean_text(raw: str) -> str:
-    """NFC, single-line, no control characters, trimmed: what users mean by their text."""
-    text = unicodedata.normalize("NFC", raw)
-    text = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
-    return " ".join(text.split())
-
-
-def _text_problem(text: str, limit: int, field: str) -> Rejected | None:
-    if not text:
-        return Rejected("empty_text", N_("{field} must not be empty."), {"field": field})
-    if len(text) > limit:
-        return Rejected(
-            "text_too_long",
-            N_("{field} is too long: at most {limit} characters."),
-            {"field": field, "limit": limit},
-        )
-    return None
-
-
-FORBIDDEN = Rejected("forbidden", N_("Your role may not do this."))
-NO_MEETING = Rejected("no_meeting", N_("This meeting does not exist yet."))
 
 
 def decide(state: MeetingState, command: Command, ctx: Context) -> Decision:
@@ -130,16 +91,18 @@ def _create(command: CreateMeeting, state: MeetingState, ctx: Context) -> Decisi
         clean_text(t) for t in (command.agenda if command.agenda is not None else STANDARD_AGENDA)
     ]
     problem = (
-        _text_problem(title, MAX_TITLE, N_("Title"))
-        or _text_problem(chair, MAX_NAME, N_("Chair"))
-        or _text_problem(hall, MAX_NAME, N_("Main hall"))
-        or next((p for n in site_names if (p := _text_problem(n, MAX_NAME, N_("Site name")))), None)
-        or next((p for t in agenda if (p := _text_problem(t, MAX_TITLE, N_("Agenda item")))), None)
+        text_problem(title, MAX_TITLE, N_("Title"))
+        or text_problem(chair, MAX_NAME, N_("Chair"))
+        or text_problem(hall, MAX_NAME, N_("Main hall"))
+        or next((p for n in site_names if (p := text_problem(n, MAX_NAME, N_("Site name")))), None)
+        or next((p for t in agenda if (p := text_problem(t, MAX_TITLE, N_("Agenda item")))), None)
     )
     if problem:
         return problem
     if len(agenda) > MAX_AGENDA_ITEMS:
-        return Rejected("agenda_full", N_("At most {limit} agenda items."), {"limit": MAX_AGENDA_ITEMS})
+        return Rejected(
+            "agenda_full", N_("At most {limit} agenda items."), {"limit": MAX_AGENDA_ITEMS}
+        )
     if len(site_names) + 1 > MAX_SITES:
         return Rejected("too_many_sites", N_("At most {limit} sites."), {"limit": MAX_SITES})
     all_names = [hall, *site_names]
@@ -165,10 +128,6 @@ def _create(command: CreateMeeting, state: MeetingState, ctx: Context) -> Decisi
     ]
 
 
-def _host_only(ctx: Context) -> Rejected | None:
-    return None if ctx.actor.role == "host" else FORBIDDEN
-
-
 def _unknown_item(item_id: str) -> Rejected:
     return Rejected("unknown_agenda_item", N_("No agenda item {item_id}."), {"item_id": item_id})
 
@@ -176,7 +135,7 @@ def _unknown_item(item_id: str) -> Rejected:
 @_decide.register
 def _add_item(command: AddAgendaItem, state: MeetingState, ctx: Context) -> Decision:
     title = clean_text(command.title)
-    problem = _host_only(ctx) or _text_problem(title, MAX_TITLE, N_("Agenda item"))
+    problem = host_only(ctx) or text_problem(title, MAX_TITLE, N_("Agenda item"))
     if problem:
         return problem
     if len(state.agenda) >= MAX_AGENDA_ITEMS:
@@ -191,7 +150,7 @@ def _add_item(command: AddAgendaItem, state: MeetingState, ctx: Context) -> Deci
 @_decide.register
 def _rename_item(command: RenameAgendaItem, state: MeetingState, ctx: Context) -> Decision:
     title = clean_text(command.title)
-    problem = _host_only(ctx) or _text_problem(title, MAX_TITLE, N_("Agenda item"))
+    problem = host_only(ctx) or text_problem(title, MAX_TITLE, N_("Agenda item"))
     if problem:
         return problem
     if state.agenda_index(command.item_id) is None:
@@ -201,7 +160,7 @@ def _rename_item(command: RenameAgendaItem, state: MeetingState, ctx: Context) -
 
 @_decide.register
 def _remove_item(command: RemoveAgendaItem, state: MeetingState, ctx: Context) -> Decision:
-    if problem := _host_only(ctx):
+    if problem := host_only(ctx):
         return problem
     if state.agenda_index(command.item_id) is None:
         return _unknown_item(command.item_id)
@@ -212,7 +171,7 @@ def _remove_item(command: RemoveAgendaItem, state: MeetingState, ctx: Context) -
 
 @_decide.register
 def _move_item(command: MoveAgendaItem, state: MeetingState, ctx: Context) -> Decision:
-    if problem := _host_only(ctx):
+    if problem := host_only(ctx):
         return problem
     index = state.agenda_index(command.item_id)
     if index is None:
@@ -225,7 +184,7 @@ def _move_item(command: MoveAgendaItem, state: MeetingState, ctx: Context) -> De
 
 @_decide.register
 def _set_current(command: SetCurrentAgendaItem, state: MeetingState, ctx: Context) -> Decision:
-    if problem := _host_only(ctx):
+    if problem := host_only(ctx):
         return problem
     if command.item_id is not None and state.agenda_index(command.item_id) is None:
         return _unknown_item(command.item_id)
@@ -234,24 +193,9 @@ def _set_current(command: SetCurrentAgendaItem, state: MeetingState, ctx: Contex
     return [CurrentAgendaItemSet(item_id=command.item_id, at=ctx.now)]
 
 
-OTHER_SITE = Rejected("other_site", N_("You may change only your own site."))
-
-
-def _site_problem(site_id: str, state: MeetingState, ctx: Context) -> Rejected | None:
-    """The host may touch any site; a site secretary only their own (P5)."""
-    role = ctx.actor.role
-    if role == "secretary" and ctx.actor.site_id != site_id:
-        return OTHER_SITE
-    if role not in ("host", "secretary"):
-        return FORBIDDEN
-    if state.site(site_id) is None:
-        return Rejected("unknown_site", N_("No site {site_id}."), {"site_id": site_id})
-    return None
-
-
 @_decide.register
 def _set_ready(command: SetSiteReady, state: MeetingState, ctx: Context) -> Decision:
-    if problem := _site_problem(command.site_id, state, ctx):
+    if problem := site_problem(command.site_id, state, ctx):
         return problem
     site = state.site(command.site_id)
     if site is not None and site.ready == command.ready:
@@ -261,7 +205,7 @@ def _set_ready(command: SetSiteReady, state: MeetingState, ctx: Context) -> Deci
 
 @_decide.register
 def _set_attendance(command: SetAttendance, state: MeetingState, ctx: Context) -> Decision:
-    if problem := _site_problem(command.site_id, state, ctx):
+    if problem := site_problem(command.site_id, state, ctx):
         return problem
     if not 0 <= command.attendance <= MAX_ATTENDANCE:
         return Rejected(
