@@ -24,6 +24,7 @@ class ViewKey(NamedTuple):
     kind: str  # "host" | "secretary" | "display" | "delegate"
     site_id: str | None
     lang: str
+    device_id: str | None = None  # only for a phone that has asked to speak: its own view
 
 
 class Connection:
@@ -98,6 +99,23 @@ class Hub:
         watchers = self._watchers.get(meeting_id, {})
         watchers.get(conn.key, set()).discard(conn)
         self._count(meeting_id, conn, -1)
+
+    def rekey(self, meeting_id: str, conn: Connection, key: ViewKey) -> None:
+        """Moves a socket to another view (a phone that asked to speak gets its own)."""
+        watchers = self._watchers[meeting_id]
+        watchers[conn.key].discard(conn)
+        if not watchers[conn.key]:
+            del watchers[conn.key]
+        conn.key = key
+        watchers[key].add(conn)
+
+    def delegates(self, meeting_id: str) -> list[Connection]:
+        return [
+            conn
+            for key, conns in self._watchers.get(meeting_id, {}).items()
+            if key.kind == "delegate"
+            for conn in conns
+        ]
 
     def touch(self, meeting_id: str, conn: Connection) -> None:
         if conn.actor.site_id is not None:

@@ -7,6 +7,7 @@ from functools import singledispatch
 
 import msgspec
 
+from server.core import floor
 from server.core.events import (
     AgendaEntry,
     AgendaItemAdded,
@@ -48,7 +49,13 @@ def _created(event: MeetingCreated, _state: MeetingState) -> MeetingState:
         created_at=event.at,
     )
     sites = tuple(Site(s.site_id, s.name, s.is_main_hall) for s in event.sites)
-    return MeetingState(info=info, sites=sites, agenda=event.agenda)
+    return MeetingState(
+        info=info,
+        sites=sites,
+        agenda=event.agenda,
+        fields=event.fields,
+        speaking_seconds=event.speaking_seconds,
+    )
 
 
 def _with_agenda(state: MeetingState, agenda: list[AgendaEntry]) -> MeetingState:
@@ -111,3 +118,7 @@ def _attendance_set(event: AttendanceSet, state: MeetingState) -> MeetingState:
     return _with_site(
         state, event.site_id, lambda s: msgspec.structs.replace(s, attendance=event.attendance)
     )
+
+
+for _applier in floor.APPLIERS:
+    _apply.register(_applier)

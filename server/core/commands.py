@@ -70,6 +70,108 @@ class SetAttendance(_Command, frozen=True, tag="set_attendance"):
     attendance: int
 
 
+MAX_TOPIC = 300
+MAX_OPINION = 5000
+MIN_SPEAKING_SECONDS = 30
+MAX_SPEAKING_SECONDS = 30 * 60
+Topic = Annotated[str, msgspec.Meta(max_length=MAX_TOPIC * 4)]
+OpinionText = Annotated[str, msgspec.Meta(max_length=MAX_OPINION * 4)]
+Body = Literal["party", "council", "committee", "other"]
+
+
+class RegisterSpeaker(_Command, frozen=True, tag="register_speaker"):
+    """A site secretary (or the host) puts a speaker of a site straight into the queue."""
+
+    site_id: Id
+    name: Name
+    group: Name = ""
+    field: Name = ""
+    topic: Topic = ""
+
+
+class RequestToSpeak(_Command, frozen=True, tag="request_to_speak"):
+    """A delegate asks from the phone; the request waits for the site secretary. The phone names
+    the request, so it can follow it in the shared view without a per-phone rendering."""
+
+    request_id: Id
+    name: Name
+    group: Name = ""
+    topic: Topic = ""
+
+
+class ConfirmRequest(_Command, frozen=True, tag="confirm_request"):
+    request_id: Id
+
+
+class DeclineRequest(_Command, frozen=True, tag="decline_request"):
+    request_id: Id
+
+
+class WithdrawRequest(_Command, frozen=True, tag="withdraw_request"):
+    request_id: Id
+
+
+class MoveInQueue(_Command, frozen=True, tag="move_in_queue"):
+    """Names the whole order it was made against: a move on a stale order is refused."""
+
+    request_id: Id
+    position: int
+    expected_order: Annotated[list[Id], msgspec.Meta(max_length=5000)]
+
+
+class PinToTop(_Command, frozen=True, tag="pin_to_top"):
+    request_id: Id
+
+
+class GiveFloorToSite(_Command, frozen=True, tag="give_floor_to_site"):
+    site_id: Id
+
+
+class RestoreFairOrder(_Command, frozen=True, tag="restore_fair_order"):
+    pass
+
+
+class CallSpeaker(_Command, frozen=True, tag="call_speaker"):
+    """Calls the named speaker, or the first in the queue; whoever speaks now is finished."""
+
+    request_id: Id | None = None
+    expected_current: Id | None = None
+
+
+class EndSpeech(_Command, frozen=True, tag="end_speech"):
+    request_id: Id
+
+
+class SkipSpeaker(_Command, frozen=True, tag="skip_speaker"):
+    request_id: Id
+
+
+class AddSpeakingTime(_Command, frozen=True, tag="add_speaking_time"):
+    request_id: Id
+    seconds: int = 60
+
+
+class PauseSpeech(_Command, frozen=True, tag="pause_speech"):
+    request_id: Id
+
+
+class ResumeSpeech(_Command, frozen=True, tag="resume_speech"):
+    request_id: Id
+
+
+class SetSpeakingTime(_Command, frozen=True, tag="set_speaking_time"):
+    seconds: int
+
+
+class RecordOpinion(_Command, frozen=True, tag="record_opinion"):
+    """An opinion a speaker raised in their turn; one turn may hold several."""
+
+    request_id: Id
+    text: OpinionText
+    field: Name = ""
+    body: Body = "committee"
+
+
 Command = (
     CreateMeeting
     | AddAgendaItem
@@ -79,6 +181,23 @@ Command = (
     | SetCurrentAgendaItem
     | SetSiteReady
     | SetAttendance
+    | RegisterSpeaker
+    | RequestToSpeak
+    | ConfirmRequest
+    | DeclineRequest
+    | WithdrawRequest
+    | MoveInQueue
+    | PinToTop
+    | GiveFloorToSite
+    | RestoreFairOrder
+    | CallSpeaker
+    | EndSpeech
+    | SkipSpeaker
+    | AddSpeakingTime
+    | PauseSpeech
+    | ResumeSpeech
+    | SetSpeakingTime
+    | RecordOpinion
 )
 
 Role = Literal["organiser", "host", "secretary", "display", "delegate"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
+from server.core import floor
 from server.core.commands import (
     MAX_AGENDA_ITEMS,
     MAX_ATTENDANCE,
@@ -214,3 +215,7 @@ def _set_attendance(command: SetAttendance, state: MeetingState, ctx: Context) -
             {"limit": MAX_ATTENDANCE},
         )
     return [AttendanceSet(site_id=command.site_id, attendance=command.attendance, at=ctx.now)]
+
+
+for _decider in floor.DECIDERS:
+    _decide.register(_decider)

@@ -7,6 +7,24 @@ from typing import Literal
 import msgspec
 
 Level = Literal["ward", "district", "city"]
+Body = Literal["party", "council", "committee", "other"]
+RequestSource = Literal["secretary", "delegate"]
+
+# Common fields of a dialogue conference (domain.md); a meeting may bring its own list.
+DEFAULT_FIELDS = (
+    "Kinh tế - xã hội",
+    "Đất đai, tài nguyên môi trường",
+    "Trật tự xây dựng, trật tự đô thị",
+    "An toàn thực phẩm",
+    "Văn minh đô thị",
+    "Cải cách hành chính",
+    "Giáo dục",
+    "Y tế",
+    "An sinh xã hội",
+    "Xây dựng Đảng",
+    "Công tác cán bộ",
+)
+DEFAULT_SPEAKING_SECONDS = 180
 
 
 class SiteInfo(msgspec.Struct, frozen=True):
@@ -33,6 +51,8 @@ class MeetingCreated(_Event, frozen=True, tag=True):
     sites: tuple[SiteInfo, ...]
     agenda: tuple[AgendaEntry, ...]
     at: float
+    fields: tuple[str, ...] = DEFAULT_FIELDS
+    speaking_seconds: int = DEFAULT_SPEAKING_SECONDS
 
 
 class AgendaItemAdded(_Event, frozen=True, tag=True):
@@ -72,6 +92,94 @@ class AttendanceSet(_Event, frozen=True, tag=True):
     at: float
 
 
+class SpeakRequested(_Event, frozen=True, tag=True):
+    request_id: str
+    site_id: str
+    name: str
+    group: str
+    field: str
+    topic: str
+    source: RequestSource
+    device_id: str | None
+    at: float
+
+
+class SpeakerQueued(_Event, frozen=True, tag=True):
+    """Confirmed: the request joins the merged queue, at its fair place unless the host ordered."""
+
+    request_id: str
+    at: float
+
+
+class SpeakRequestDeclined(_Event, frozen=True, tag=True):
+    request_id: str
+    at: float
+
+
+class SpeakRequestWithdrawn(_Event, frozen=True, tag=True):
+    request_id: str
+    at: float
+
+
+class QueueReordered(_Event, frozen=True, tag=True):
+    """The host took the order in hand: from now on it is exactly this, new entries at the end."""
+
+    order: tuple[str, ...]
+
+
+class SpeakerPinned(_Event, frozen=True, tag=True):
+    request_id: str
+
+
+class FairOrderRestored(_Event, frozen=True, tag=True):
+    pass
+
+
+class SpeakerCalled(_Event, frozen=True, tag=True):
+    request_id: str
+    at: float
+    seconds: int
+
+
+class SpeechEnded(_Event, frozen=True, tag=True):
+    request_id: str
+    at: float
+
+
+class SpeakerSkipped(_Event, frozen=True, tag=True):
+    request_id: str
+    at: float
+
+
+class SpeakingTimeAdded(_Event, frozen=True, tag=True):
+    request_id: str
+    seconds: int
+
+
+class SpeechPaused(_Event, frozen=True, tag=True):
+    request_id: str
+    at: float
+
+
+class SpeechResumed(_Event, frozen=True, tag=True):
+    request_id: str
+    at: float
+
+
+class SpeakingTimeSet(_Event, frozen=True, tag=True):
+    seconds: int
+
+
+class OpinionRecorded(_Event, frozen=True, tag=True):
+    opinion_id: str
+    request_id: str
+    site_id: str
+    text: str
+    field: str
+    body: Body
+    at: float
+
+
 Event = (
     MeetingCreated
     | AgendaItemAdded
@@ -81,6 +189,21 @@ Event = (
     | CurrentAgendaItemSet
     | SiteReadySet
     | AttendanceSet
+    | SpeakRequested
+    | SpeakerQueued
+    | SpeakRequestDeclined
+    | SpeakRequestWithdrawn
+    | QueueReordered
+    | SpeakerPinned
+    | FairOrderRestored
+    | SpeakerCalled
+    | SpeechEnded
+    | SpeakerSkipped
+    | SpeakingTimeAdded
+    | SpeechPaused
+    | SpeechResumed
+    | SpeakingTimeSet
+    | OpinionRecorded
 )
 
 _encoder = msgspec.json.Encoder()

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
-from server.core.events import AgendaEntry, Level
+from server.core.events import DEFAULT_FIELDS, DEFAULT_SPEAKING_SECONDS, AgendaEntry, Body, Level
+
+RequestStatus = Literal[
+    "pending", "queued", "speaking", "finished", "skipped", "withdrawn", "declined"
+]
+ACTIVE_STATUSES = ("pending", "queued", "speaking")
 
 
 class Site(msgspec.Struct, frozen=True):
@@ -25,11 +32,86 @@ class MeetingInfo(msgspec.Struct, frozen=True):
     created_at: float
 
 
+class SpeakerRequest(msgspec.Struct, frozen=True):
+    """One request to speak, from registration to its end; it stays in the record when it leaves."""
+
+    request_id: str
+    site_id: str
+    name: str
+    group: str
+    field: str
+    topic: str
+    source: Literal["secretary", "delegate"]
+    device_id: str | None
+    requested_at: float
+    status: RequestStatus = "pending"
+    queued_order: int = 0
+    called_at: float | None = None
+    ended_at: float | None = None
+    seconds: int = 0
+    paused_at: float | None = None
+    paused_total: float = 0.0
+
+    @property
+    def deadline(self) -> float | None:
+        """When the allotted time runs out (server clock) while it runs; None if paused or off."""
+        if self.called_at is None or self.paused_at is not None or self.status != "speaking":
+            return None
+        return self.called_at + self.seconds + self.paused_total
+
+    @property
+    def paused_remaining(self) -> float | None:
+        if self.called_at is None or self.paused_at is None:
+            return None
+        return self.called_at + self.seconds + self.paused_total - self.paused_at
+
+    def spoken_seconds(self, now: float | None = None) -> float:
+        if self.called_at is None:
+            return 0.0
+        end = self.ended_at or self.paused_at or now or self.called_at
+        return max(0.0, end - self.called_at - self.paused_total)
+
+
+class Opinion(msgspec.Struct, frozen=True):
+    opinion_id: str
+    request_id: str
+    site_id: str
+    text: str
+    field: str
+    body: Body
+    at: float
+
+
+class Floor(msgspec.Struct, frozen=True):
+    """Who asked, who speaks, and the merged queue. `queue` is derived in fair mode (the round-robin
+    over sites) and kept as the host set it in manual mode; pinned entries always come first."""
+
+    requests: tuple[SpeakerRequest, ...] = ()
+    queue: tuple[str, ...] = ()
+    pinned: tuple[str, ...] = ()
+    manual: bool = False
+    rotation: tuple[str, ...] = ()
+    last_called_site: str | None = None
+    current: str | None = None
+    queued_count: int = 0
+    opinions: tuple[Opinion, ...] = ()
+
+    def request(self, request_id: str) -> SpeakerRequest | None:
+        return next((r for r in self.requests if r.request_id == request_id), None)
+
+    @property
+    def speaker(self) -> SpeakerRequest | None:
+        return self.request(self.current) if self.current else None
+
+
 class MeetingState(msgspec.Struct, frozen=True):
     info: MeetingInfo | None = None
     sites: tuple[Site, ...] = ()
     agenda: tuple[AgendaEntry, ...] = ()
     current_item_id: str | None = None
+    fields: tuple[str, ...] = DEFAULT_FIELDS
+    speaking_seconds: int = DEFAULT_SPEAKING_SECONDS
+    floor: Floor = Floor()
 
     def site(self, site_id: str) -> Site | None:
         return next((s for s in self.sites if s.site_id == site_id), None)

@@ -7,7 +7,16 @@ from collections.abc import Mapping
 import msgspec
 
 from server.core.events import AgendaEntry
-from server.core.state import MeetingInfo, MeetingState, Site
+from server.core.state import (
+    ACTIVE_STATUSES,
+    MeetingInfo,
+    MeetingState,
+    Opinion,
+    Site,
+    SpeakerRequest,
+)
+
+NEXT_UP_ON_DISPLAY = 3
 
 
 class SitePresence(msgspec.Struct, frozen=True):
@@ -31,12 +40,38 @@ class SiteRow(msgspec.Struct, frozen=True):
     site: Site
     presence: SitePresence
     online: bool
+    turns: int = 0
+    spoken_seconds: int = 0
+    opinions: int = 0
+    pending: int = 0
+    queued: int = 0
+
+
+class QueueRow(msgspec.Struct, frozen=True):
+    position: int
+    request: SpeakerRequest
+    site_name: str
+    pinned: bool = False
+
+
+class SpeakerOnFloor(msgspec.Struct, frozen=True):
+    request: SpeakerRequest
+    site_name: str
+    deadline: float | None
+    paused_remaining: float | None
+
+
+class Turn(msgspec.Struct, frozen=True):
+    request: SpeakerRequest
+    opinions: tuple[Opinion, ...]
 
 
 class DisplayView(msgspec.Struct, frozen=True):
     info: MeetingInfo
     current: AgendaRow | None
     agenda_length: int
+    speaker: SpeakerOnFloor | None = None
+    next_up: tuple[QueueRow, ...] = ()
 
 
 class HostView(msgspec.Struct, frozen=True):
@@ -49,18 +84,39 @@ class HostView(msgspec.Struct, frozen=True):
     sites_ready: int
     sites_online: int
     attendance_total: int
+    queue: tuple[QueueRow, ...] = ()
+    queue_order: tuple[str, ...] = ()
+    speaker: SpeakerOnFloor | None = None
+    manual_order: bool = False
+    speaking_seconds: int = 180
+    pending_total: int = 0
+    turns_total: int = 0
+    opinions_total: int = 0
 
 
 class SecretaryView(msgspec.Struct, frozen=True):
     info: MeetingInfo
     site: Site
     current: AgendaRow | None
+    speaker: SpeakerOnFloor | None = None
+    pending: tuple[SpeakerRequest, ...] = ()
+    site_queue: tuple[QueueRow, ...] = ()
+    queue_length: int = 0
+    turns: tuple[Turn, ...] = ()
+    fields: tuple[str, ...] = ()
 
 
 class DelegateView(msgspec.Struct, frozen=True):
     info: MeetingInfo
     site: Site
     current: AgendaRow | None
+    speaker: SpeakerOnFloor | None = None
+    mine: SpeakerRequest | None = None
+    my_position: int | None = None
+
+    @property
+    def can_request(self) -> bool:
+        return self.mine is None or self.mine.status not in ACTIVE_STATUSES
 
 
 def agenda_rows(state: MeetingState) -> tuple[AgendaRow, ...]:
@@ -88,9 +144,37 @@ def _require_info(state: MeetingState) -> MeetingInfo:
     return state.info
 
 
+def _site_name(state: MeetingState, site_id: str) -> str:
+    site = state.site(site_id)
+    return site.name if site else site_id
+
+
+def _speaker(state: MeetingState) -> SpeakerOnFloor | None:
+    request = state.floor.speaker
+    if request is None:
+        return None
+    return SpeakerOnFloor(
+        request, _site_name(state, request.site_id), request.deadline, request.paused_remaining
+    )
+
+
+def queue_rows(state: MeetingState) -> tuple[QueueRow, ...]:
+    floor = state.floor
+    requests = {r.request_id: r for r in floor.requests}
+    pinned = set(floor.pinned)
+    return tuple(
+        QueueRow(i + 1, requests[rid], _site_name(state, requests[rid].site_id), rid in pinned)
+        for i, rid in enumerate(floor.queue)
+    )
+
+
 def display_view(state: MeetingState) -> DisplayView:
     return DisplayView(
-        info=_require_info(state), current=_current_row(state), agenda_length=len(state.agenda)
+        info=_require_info(state),
+        current=_current_row(state),
+        agenda_length=len(state.agenda),
+        speaker=_speaker(state),
+        next_up=queue_rows(state)[:NEXT_UP_ON_DISPLAY],
     )
 
 
@@ -98,8 +182,9 @@ def host_view(state: MeetingState, presence: Mapping[str, SitePresence]) -> Host
     rows = agenda_rows(state)
     index = next((i for i, row in enumerate(rows) if row.current), None)
     sites = tuple(
-        _site_row(site, presence.get(site.site_id, SitePresence())) for site in state.sites
+        _site_row(state, site, presence.get(site.site_id, SitePresence())) for site in state.sites
     )
+    floor = state.floor
     return HostView(
         info=_require_info(state),
         agenda=rows,
@@ -112,11 +197,30 @@ def host_view(state: MeetingState, presence: Mapping[str, SitePresence]) -> Host
         sites_ready=sum(site.ready for site in state.sites),
         sites_online=sum(row.online for row in sites),
         attendance_total=sum(site.attendance or 0 for site in state.sites),
+        queue=queue_rows(state),
+        queue_order=floor.queue,
+        speaker=_speaker(state),
+        manual_order=floor.manual,
+        speaking_seconds=state.speaking_seconds,
+        pending_total=sum(r.status == "pending" for r in floor.requests),
+        turns_total=sum(row.turns for row in sites),
+        opinions_total=len(floor.opinions),
     )
 
 
-def _site_row(site: Site, presence: SitePresence) -> SiteRow:
-    return SiteRow(site=site, presence=presence, online=presence.displays + presence.consoles > 0)
+def _site_row(state: MeetingState, site: Site, presence: SitePresence) -> SiteRow:
+    requests = [r for r in state.floor.requests if r.site_id == site.site_id]
+    turns = [r for r in requests if r.status in ("speaking", "finished")]
+    return SiteRow(
+        site=site,
+        presence=presence,
+        online=presence.displays + presence.consoles > 0,
+        turns=len(turns),
+        spoken_seconds=round(sum(r.spoken_seconds() for r in turns if r.status == "finished")),
+        opinions=sum(o.site_id == site.site_id for o in state.floor.opinions),
+        pending=sum(r.status == "pending" for r in requests),
+        queued=sum(r.status == "queued" for r in requests),
+    )
 
 
 def _require_site(state: MeetingState, site_id: str) -> Site:
@@ -127,12 +231,43 @@ def _require_site(state: MeetingState, site_id: str) -> Site:
 
 
 def secretary_view(state: MeetingState, site_id: str) -> SecretaryView:
+    floor = state.floor
+    rows = queue_rows(state)
+    turns = tuple(
+        Turn(r, tuple(o for o in floor.opinions if o.request_id == r.request_id))
+        for r in reversed(floor.requests)
+        if r.site_id == site_id and r.status in ("speaking", "finished")
+    )
     return SecretaryView(
-        info=_require_info(state), site=_require_site(state, site_id), current=_current_row(state)
+        info=_require_info(state),
+        site=_require_site(state, site_id),
+        current=_current_row(state),
+        speaker=_speaker(state),
+        pending=tuple(r for r in floor.requests if r.site_id == site_id and r.status == "pending"),
+        site_queue=tuple(row for row in rows if row.request.site_id == site_id),
+        queue_length=len(rows),
+        turns=turns,
+        fields=state.fields,
     )
 
 
-def delegate_view(state: MeetingState, site_id: str) -> DelegateView:
+def delegate_view(state: MeetingState, site_id: str, device_id: str | None = None) -> DelegateView:
+    """The site's shared phone view, or (with a device) one phone's own: its request and place."""
+    mine = None
+    if device_id is not None:
+        mine = next((r for r in reversed(state.floor.requests) if r.device_id == device_id), None)
+    position = None
+    if mine is not None and mine.request_id in state.floor.queue:
+        position = state.floor.queue.index(mine.request_id) + 1
     return DelegateView(
-        info=_require_info(state), site=_require_site(state, site_id), current=_current_row(state)
+        info=_require_info(state),
+        site=_require_site(state, site_id),
+        current=_current_row(state),
+        speaker=_speaker(state),
+        mine=mine,
+        my_position=position,
     )
+
+
+def devices_with_requests(state: MeetingState) -> frozenset[str]:
+    return frozenset(r.device_id for r in state.floor.requests if r.device_id is not None)

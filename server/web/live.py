@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -63,7 +64,9 @@ class Current(msgspec.Struct, frozen=True, tag_field="type", tag="current"):
 
 
 class Pong(msgspec.Struct, frozen=True, tag_field="type", tag="pong"):
-    pass
+    """Carries the server's clock, so countdowns run from server timestamps on every screen."""
+
+    now: float
 
 
 def origin_allowed(socket: WebSocket[Any, Any, Any], public_url: str) -> bool:
@@ -109,7 +112,10 @@ async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: str) -> None
         return
     lang = pick_language(socket.query_params.get("lang"), socket.cookies.get(LANG_COOKIE))
     await socket.accept()
-    conn = Connection(ViewKey(_view_kind(actor), actor.site_id, lang), actor, socket.send_bytes)
+    key = ViewKey(_view_kind(actor), actor.site_id, lang)
+    if actor.role == "delegate" and actor.site_id and actor.device_id:
+        key = services.delegate_key(runtime, actor.site_id, lang, actor.device_id)
+    conn = Connection(key, actor, socket.send_bytes)
     services.hub.join(meeting_id, conn)
     writer = asyncio.create_task(conn.run_writer())
     try:
@@ -193,7 +199,7 @@ async def _handle(
         _error(conn, services, Rejected("bad_json", N_("Message is not valid JSON.")), None)
         return
     if isinstance(message, Ping):
-        conn.offer_personal(_encode(Pong()))
+        conn.offer_personal(_encode(Pong(time.time())))
     elif isinstance(message, Hello):
         _welcome(services, runtime, conn, message.version)
     else:

@@ -70,7 +70,10 @@ def _live_page(
     kind = actor.role
     query = {"role": kind, "site": actor.site_id, "key": key, "lang": lang}
     ws_path = f"/m/{runtime.meeting_id}/ws?" + urlencode({k: v for k, v in query.items() if v})
-    version, initial_html = services.page_view(runtime, ViewKey(kind, actor.site_id, lang))
+    view_key = ViewKey(kind, actor.site_id, lang)
+    if kind == "delegate" and actor.site_id and actor.device_id:
+        view_key = services.delegate_key(runtime, actor.site_id, lang, actor.device_id)
+    version, initial_html = services.page_view(runtime, view_key)
     state = runtime.state
     site = state.site(actor.site_id) if actor.site_id else None
     template = {"host": "host.html", "secretary": "secretary.html", "display": "display.html"}.get(

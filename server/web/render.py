@@ -12,6 +12,18 @@ from server.core.decide import N_
 from server.i18n import LANGUAGES, translations
 
 LEVEL_NAMES = {"ward": N_("Ward"), "district": N_("District"), "city": N_("City")}
+BODY_NAMES = {
+    "party": N_("Party committee"),
+    "council": N_("People's Council"),
+    "committee": N_("People's Committee"),
+    "other": N_("Other"),
+}
+
+
+def _mmss(seconds: float | None) -> str:
+    """180 -> 3:00; the countdown's text before the browser takes over."""
+    whole = max(0, round(seconds or 0))
+    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def _vn_date(value: str) -> str:
@@ -38,6 +50,8 @@ class Renderer:
         )
         env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
         env.filters["vn_date"] = _vn_date
+        env.filters["mmss"] = _mmss
+        env.globals["body_names"] = BODY_NAMES
         env.globals["lang"] = lang
         env.globals["level_names"] = LEVEL_NAMES
         return env

@@ -6,7 +6,13 @@ import msgspec
 
 from server.access import Keys
 from server.config import Settings
-from server.core.views import delegate_view, display_view, host_view, secretary_view
+from server.core.views import (
+    delegate_view,
+    devices_with_requests,
+    display_view,
+    host_view,
+    secretary_view,
+)
 from server.hub import Hub, ViewKey
 from server.i18n import translate
 from server.log.base import EventLog
@@ -34,10 +40,30 @@ class Services:
         self.renderer = Renderer()
         self.hub = Hub(self.render_view)
         self._cache: dict[tuple[str, ViewKey], tuple[tuple[int, int], bytes]] = {}
+        self._devices: dict[str, frozenset[str]] = {}
         self.meetings.on_change = self._changed
 
     def _changed(self, runtime: MeetingRuntime) -> None:
+        self._rekey_phones(runtime)
         self.hub.publish(runtime.meeting_id)
+
+    def delegate_key(
+        self, runtime: MeetingRuntime, site_id: str, lang: str, device_id: str
+    ) -> ViewKey:
+        """Phones share their site's view until they ask to speak; then each has its own."""
+        personal = device_id in devices_with_requests(runtime.state)
+        return ViewKey("delegate", site_id, lang, device_id if personal else None)
+
+    def _rekey_phones(self, runtime: MeetingRuntime) -> None:
+        devices = devices_with_requests(runtime.state)
+        if self._devices.get(runtime.meeting_id) == devices:
+            return  # the common case: no phone started or ended a request
+        self._devices[runtime.meeting_id] = devices
+        for conn in self.hub.delegates(runtime.meeting_id):
+            device = conn.actor.device_id
+            wanted = conn.key._replace(device_id=device if device in devices else None)
+            if wanted != conn.key:
+                self.hub.rekey(runtime.meeting_id, conn, wanted)
 
     def version(self, runtime: MeetingRuntime, key: ViewKey) -> tuple[int, int]:
         rev = self.hub.presence_rev(runtime.meeting_id) if key.kind == "host" else 0
@@ -77,7 +103,7 @@ class Services:
         site_id = key.site_id or ""
         if key.kind == "secretary":
             return render(key.lang, template, view=secretary_view(state, site_id))
-        return render(key.lang, template, view=delegate_view(state, site_id))
+        return render(key.lang, template, view=delegate_view(state, site_id, key.device_id))
 
     def message(self, lang: str, text: str, params: dict[str, str | int] | None = None) -> str:
         return translate(lang, text, params)

@@ -19,6 +19,8 @@ let attempt = 0;
 let wasOffline = false;
 let lastHeard = Date.now();
 let outbox = loadOutbox();
+let clockOffset = 0; // server clock minus this clock, in seconds (from pong)
+let pingSentAt = 0;
 
 function parseVersion(text) {
   const [epoch, seq, rev] = text.split(":");
@@ -121,6 +123,7 @@ function swap(html) {
     }
   }
   refreshTimes();
+  tickCountdowns();
 }
 
 function refreshTimes() {
@@ -130,6 +133,39 @@ function refreshTimes() {
     el.textContent =
       Math.abs(seconds) < 60 ? format.format(seconds, "second") : format.format(Math.round(seconds / 60), "minute");
   }
+}
+
+function formatSeconds(total) {
+  const whole = Math.max(0, Math.round(total));
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+}
+
+// Countdowns run here from the server's timestamps (corrected by the measured clock offset).
+function tickCountdowns() {
+  const now = Date.now() / 1000 + clockOffset;
+  for (const el of live.querySelectorAll("[data-countdown]")) {
+    const paused = el.dataset.pausedRemaining;
+    const deadline = el.dataset.deadline;
+    let remaining;
+    if (paused !== "") {
+      remaining = Number(paused);
+      el.classList.add("paused");
+    } else if (deadline !== "") {
+      remaining = Number(deadline) - now;
+      el.classList.remove("paused");
+    } else {
+      continue;
+    }
+    const over = remaining < 0;
+    el.classList.toggle("overtime", over);
+    el.classList.toggle("ending", !over && remaining <= 30);
+    el.textContent = (over ? "+" : "") + formatSeconds(Math.abs(remaining)) + (paused !== "" ? ` (${el.dataset.pausedLabel})` : "");
+  }
+}
+
+function ping() {
+  pingSentAt = Date.now();
+  send({ type: "ping" });
 }
 
 function send(message) {
@@ -165,6 +201,11 @@ function onMessage(event) {
       toast(msg.message, true);
       if (retry) setTimeout(() => outbox.forEach(send), 3000);
     }
+  } else if (msg.type === "pong" && pingSentAt) {
+    const roundTrip = Date.now() - pingSentAt;
+    clockOffset = msg.now - (pingSentAt + roundTrip / 2) / 1000;
+    pingSentAt = 0;
+    tickCountdowns();
   }
 }
 
@@ -176,6 +217,7 @@ function connect() {
     attempt = 0;
     lastHeard = Date.now();
     send({ type: "hello", version: versionText(shown) });
+    ping();
     outbox.forEach(send);
     showStatus();
   };
@@ -202,7 +244,38 @@ document.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-command]");
   if (!button || !live.contains(button)) return;
   if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
-  submitCommand({ type: button.dataset.command, ...JSON.parse(button.dataset.args || "{}") });
+  const command = { type: button.dataset.command, ...JSON.parse(button.dataset.args || "{}") };
+  if ("withOrder" in button.dataset) command.expected_order = currentOrder(button);
+  submitCommand(command);
+});
+
+// A reorder names the order it was made against, so a stale page cannot corrupt the queue.
+function currentOrder(element) {
+  const list = element.closest("[data-order]");
+  return list ? JSON.parse(list.dataset.order) : [];
+}
+
+let dragged = null;
+document.addEventListener("dragstart", (event) => {
+  const item = event.target.closest && event.target.closest("[data-order] li[data-request-id]");
+  if (!item) return;
+  dragged = item;
+  event.dataTransfer.effectAllowed = "move";
+  event.dataTransfer.setData("text/plain", item.dataset.requestId);
+});
+document.addEventListener("dragover", (event) => {
+  if (dragged && event.target.closest && event.target.closest("[data-order]")) event.preventDefault();
+});
+document.addEventListener("drop", (event) => {
+  const target = event.target.closest && event.target.closest("[data-order] li[data-request-id]");
+  if (!dragged || !target) return;
+  event.preventDefault();
+  const order = currentOrder(target);
+  const position = order.indexOf(target.dataset.requestId);
+  if (position >= 0 && target !== dragged) {
+    submitCommand({ type: "move_in_queue", request_id: dragged.dataset.requestId, position, expected_order: order });
+  }
+  dragged = null;
 });
 
 document.addEventListener("submit", (event) => {
@@ -213,8 +286,12 @@ document.addEventListener("submit", (event) => {
   for (const field of form.elements) {
     if (field.name) command[field.name] = fieldValue(field);
   }
+  if (form.dataset.newId) command[form.dataset.newId] = newCommandId();
   submitCommand(command);
-  if (form.dataset.command.startsWith("add_")) form.reset();
+  if (form.dataset.command.startsWith("add_") || "reset" in form.dataset) {
+    form.reset();
+    for (const field of form.elements) if (field.defaultValue !== undefined) field.defaultValue = field.value;
+  }
 });
 
 setInterval(() => {
@@ -223,9 +300,10 @@ setInterval(() => {
     socket.close(); // a dead Wi-Fi link can look open for minutes
     return;
   }
-  send({ type: "ping" });
+  ping();
 }, PING_EVERY_MS);
 setInterval(refreshTimes, 5000);
+setInterval(tickCountdowns, 250);
 
 refreshTimes();
 connect();
