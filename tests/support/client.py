@@ -8,6 +8,7 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.support.server import ServerProcess
@@ -38,6 +39,22 @@ class LiveClient:
     async def open(cls, server: ServerProcess, link: str, **headers: str) -> LiveClient:
         connection = await connect(
             ws_url(server, link), origin=None, additional_headers=headers or None, compression=None
+        )
+        client = cls(connection)
+        await client.send({"type": "hello"})
+        await client.next_view()
+        return client
+
+    @classmethod
+    async def open_phone(cls, server: ServerProcess, join_link: str) -> LiveClient:
+        """Joins like a phone scanning the site's QR code: a device cookie, then the socket."""
+        async with httpx.AsyncClient() as http:
+            joined = await http.get(join_link, follow_redirects=False)
+        cookie = joined.headers["set-cookie"].split(";")[0]
+        parts = link_parts(join_link)
+        url = f"{server.ws_url}/m/{parts['meeting_id']}/ws?role=delegate&site={parts['site']}"
+        connection = await connect(
+            url, origin=None, additional_headers={"Cookie": cookie}, compression=None
         )
         client = cls(connection)
         await client.send({"type": "hello"})
