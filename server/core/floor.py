@@ -235,6 +235,8 @@ def decide_decline(command: DeclineRequest, state: MeetingState, ctx: Context) -
 
 def decide_withdraw(command: WithdrawRequest, state: MeetingState, ctx: Context) -> Decision:
     if ctx.actor.role == "delegate":
+        if ctx.actor.device_id is None:
+            return FORBIDDEN
         request = state.floor.request(command.request_id)
         if request is None or request.device_id != ctx.actor.device_id:
             return _unknown_request(command.request_id)
@@ -269,13 +271,21 @@ def decide_move(command: MoveInQueue, state: MeetingState, ctx: Context) -> Deci
     return [] if tuple(order) == state.floor.queue else [QueueReordered(tuple(order))]
 
 
+def _pinned_first(floor: Floor, request_id: str) -> bool:
+    """Already held at the top: first by the host's hand, not merely first in the fair order now
+    (a newcomer from an earlier site in the round would still pass it)."""
+    if floor.manual:
+        return floor.queue[:1] == (request_id,)
+    return floor.pinned[:1] == (request_id,)
+
+
 def decide_pin(command: PinToTop, state: MeetingState, ctx: Context) -> Decision:
     problem = host_only(ctx) or _queued(command.request_id, state)
     if problem:
         return problem
     return (
         []
-        if state.floor.queue[:1] == (command.request_id,)
+        if _pinned_first(state.floor, command.request_id)
         else [SpeakerPinned(command.request_id)]
     )
 
@@ -293,7 +303,7 @@ def decide_give_floor(command: GiveFloorToSite, state: MeetingState, ctx: Contex
     )
     if first is None:
         return Rejected("site_queue_empty", N_("Nobody from this site is waiting."))
-    return [] if floor.queue[:1] == (first,) else [SpeakerPinned(first)]
+    return [] if _pinned_first(floor, first) else [SpeakerPinned(first)]
 
 
 def decide_restore(command: RestoreFairOrder, state: MeetingState, ctx: Context) -> Decision:
@@ -476,7 +486,8 @@ def apply_reordered(event: QueueReordered, state: MeetingState) -> MeetingState:
 def apply_pinned(event: SpeakerPinned, state: MeetingState) -> MeetingState:
     floor = state.floor
     if floor.manual:
-        return _with_floor(state, _reorder(floor, (event.request_id, *floor.queue)))
+        rest = (rid for rid in floor.queue if rid != event.request_id)
+        return _with_floor(state, _reorder(floor, (event.request_id, *rest)))
     pinned = (event.request_id, *(rid for rid in floor.pinned if rid != event.request_id))
     return _with_floor(state, _reorder(msgspec.structs.replace(floor, pinned=pinned)))
 
