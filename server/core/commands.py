@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from server.core.events import Level
+from server.core.events import Body, ChairDecision, Level
 
 MAX_TITLE = 200
 MAX_NAME = 120
@@ -76,7 +76,6 @@ MIN_SPEAKING_SECONDS = 30
 MAX_SPEAKING_SECONDS = 30 * 60
 Topic = Annotated[str, msgspec.Meta(max_length=MAX_TOPIC * 4)]
 OpinionText = Annotated[str, msgspec.Meta(max_length=MAX_OPINION * 4)]
-Body = Literal["party", "council", "committee", "other"]
 
 
 class RegisterSpeaker(_Command, frozen=True, tag="register_speaker"):
@@ -172,6 +171,98 @@ class RecordOpinion(_Command, frozen=True, tag="record_opinion"):
     body: Body = "committee"
 
 
+MAX_QUESTION = 5000
+MAX_ANSWER = 20_000
+MAX_IMPORT = 5000
+QuestionText = Annotated[str, msgspec.Meta(max_length=MAX_QUESTION * 4)]
+
+
+class QuestionDraft(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One question as entered or imported, before it has an id."""
+
+    text: QuestionText
+    asker: Name = ""
+    group: Name = ""
+    site_id: Id | None = None
+    field: Name = ""
+    body: Body = "committee"
+    level: Level = "ward"
+    prepared_answer: Annotated[str, msgspec.Meta(max_length=MAX_ANSWER)] = ""
+
+
+class ImportQuestions(_Command, frozen=True, tag="import_questions"):
+    """Questions collected before the meeting, all or nothing."""
+
+    questions: Annotated[list[QuestionDraft], msgspec.Meta(max_length=MAX_IMPORT)]
+
+
+class AddQuestion(_Command, frozen=True, tag="add_question"):
+    question: QuestionDraft
+
+
+class EditQuestion(_Command, frozen=True, tag="edit_question"):
+    question_id: Id
+    question: QuestionDraft
+
+
+class SubmitQuestion(_Command, frozen=True, tag="submit_question"):
+    """A written question from a phone; it waits for moderation. The phone names it."""
+
+    question_id: Id
+    text: QuestionText
+    asker: Name = ""
+    group: Name = ""
+
+
+class ModerateQuestion(_Command, frozen=True, tag="moderate_question"):
+    question_id: Id
+    approve: bool
+
+
+class MergeQuestions(_Command, frozen=True, tag="merge_questions"):
+    """Folds `merged_ids` into `into_id`; every asker is kept."""
+
+    into_id: Id
+    merged_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=100)]
+
+
+class SupportQuestion(_Command, frozen=True, tag="support_question"):
+    question_id: Id
+
+
+class ShowQuestion(_Command, frozen=True, tag="show_question"):
+    question_id: Id | None
+
+
+class SetAnswerer(_Command, frozen=True, tag="set_answerer"):
+    question_id: Id
+    name: Name
+    role: Name = ""
+
+
+class EditAnswer(_Command, frozen=True, tag="edit_answer"):
+    """The live answer as it is typed: keep `keep` characters of the text the sender last saw
+    (`base_length` long) and append `tail`. A stale base is refused, so two typists cannot
+    silently garble each other."""
+
+    question_id: Id
+    base_length: int
+    keep: int
+    tail: Annotated[str, msgspec.Meta(max_length=MAX_ANSWER)]
+
+
+class DecideQuestion(_Command, frozen=True, tag="decide_question"):
+    """The chair's decision: answered on the spot, written answer later (agency and deadline),
+    forwarded to the competent level, or not taken up (with a reason)."""
+
+    question_id: Id
+    decision: ChairDecision
+    agency: Name = ""
+    deadline: Annotated[str, msgspec.Meta(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = ""
+    forwarded_to: Level | None = None
+    reason: Topic = ""
+
+
 Command = (
     CreateMeeting
     | AddAgendaItem
@@ -198,6 +289,17 @@ Command = (
     | ResumeSpeech
     | SetSpeakingTime
     | RecordOpinion
+    | ImportQuestions
+    | AddQuestion
+    | EditQuestion
+    | SubmitQuestion
+    | ModerateQuestion
+    | MergeQuestions
+    | SupportQuestion
+    | ShowQuestion
+    | SetAnswerer
+    | EditAnswer
+    | DecideQuestion
 )
 
 Role = Literal["organiser", "host", "secretary", "display", "delegate"]

@@ -180,6 +180,87 @@ class OpinionRecorded(_Event, frozen=True, tag=True):
     at: float
 
 
+QuestionSource = Literal["intake", "manual", "phone", "turn"]
+ChairDecision = Literal["on_the_spot", "written", "forwarded", "not_taken_up"]
+
+
+class QuestionRecord(msgspec.Struct, frozen=True):
+    question_id: str
+    text: str
+    asker: str
+    group: str
+    site_id: str | None
+    field: str
+    body: Body
+    level: Level
+    prepared_answer: str
+    source: QuestionSource
+
+
+class QuestionsImported(_Event, frozen=True, tag=True):
+    questions: tuple[QuestionRecord, ...]
+    at: float
+
+
+class QuestionAdded(_Event, frozen=True, tag=True):
+    question: QuestionRecord
+    at: float
+
+
+class QuestionEdited(_Event, frozen=True, tag=True):
+    question: QuestionRecord
+
+
+class QuestionSubmitted(_Event, frozen=True, tag=True):
+    """From a phone: waits for moderation. The device is kept for the rate limit, never shown."""
+
+    question: QuestionRecord
+    device_id: str
+    at: float
+
+
+class QuestionModerated(_Event, frozen=True, tag=True):
+    question_id: str
+    approved: bool
+
+
+class QuestionsMerged(_Event, frozen=True, tag=True):
+    into_id: str
+    merged_ids: tuple[str, ...]
+
+
+class QuestionSupported(_Event, frozen=True, tag=True):
+    question_id: str
+    device_id: str
+
+
+class QuestionShown(_Event, frozen=True, tag=True):
+    question_id: str | None
+    at: float
+
+
+class AnswererSet(_Event, frozen=True, tag=True):
+    question_id: str
+    name: str
+    role: str
+
+
+class AnswerEdited(_Event, frozen=True, tag=True):
+    question_id: str
+    keep: int
+    tail: str
+
+
+class QuestionDecided(_Event, frozen=True, tag=True):
+    question_id: str
+    decision: ChairDecision
+    agency: str
+    deadline: str
+    forwarded_to: Level | None
+    reason: str
+    at: float
+
+
 Event = (
     MeetingCreated
     | AgendaItemAdded
@@ -204,6 +285,17 @@ Event = (
     | SpeechResumed
     | SpeakingTimeSet
     | OpinionRecorded
+    | QuestionsImported
+    | QuestionAdded
+    | QuestionEdited
+    | QuestionSubmitted
+    | QuestionModerated
+    | QuestionsMerged
+    | QuestionSupported
+    | QuestionShown
+    | AnswererSet
+    | AnswerEdited
+    | QuestionDecided
 )
 
 _encoder = msgspec.json.Encoder()

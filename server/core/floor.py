@@ -59,7 +59,7 @@ from server.core.rules import (
     site_problem,
     text_problem,
 )
-from server.core.state import ACTIVE_STATUSES, Floor, MeetingState, Opinion, SpeakerRequest
+from server.core.state import ACTIVE_STATUSES, Asker, Floor, MeetingState, Question, SpeakerRequest
 
 MAX_REQUESTS = 5000
 MAX_EXTRA_SECONDS = 600
@@ -564,18 +564,23 @@ def apply_speaking_time(event: SpeakingTimeSet, state: MeetingState) -> MeetingS
 
 
 def apply_opinion(event: OpinionRecorded, state: MeetingState) -> MeetingState:
-    opinion = Opinion(
-        event.opinion_id,
-        event.request_id,
-        event.site_id,
-        event.text,
-        event.field,
-        event.body,
-        event.at,
+    """An opinion raised in a turn is a question like any other, asked by the speaker."""
+    request = state.floor.request(event.request_id)
+    askers = (Asker(request.name, request.group, request.site_id),) if request else ()
+    question = Question(
+        question_id=event.opinion_id,
+        text=event.text,
+        askers=askers,
+        site_id=event.site_id,
+        field=event.field,
+        body=event.body,
+        level=state.info.level if state.info else "ward",
+        source="turn",
+        prepared_answer="",
+        at=event.at,
+        request_id=event.request_id,
     )
-    return _with_floor(
-        state, msgspec.structs.replace(state.floor, opinions=(*state.floor.opinions, opinion))
-    )
+    return msgspec.structs.replace(state, questions=(*state.questions, question))
 
 
 DECIDERS: tuple[Callable[..., Decision], ...] = (

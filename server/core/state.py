@@ -6,7 +6,15 @@ from typing import Literal
 
 import msgspec
 
-from server.core.events import DEFAULT_FIELDS, DEFAULT_SPEAKING_SECONDS, AgendaEntry, Body, Level
+from server.core.events import (
+    DEFAULT_FIELDS,
+    DEFAULT_SPEAKING_SECONDS,
+    AgendaEntry,
+    Body,
+    ChairDecision,
+    Level,
+    QuestionSource,
+)
 
 RequestStatus = Literal[
     "pending", "queued", "speaking", "finished", "skipped", "withdrawn", "declined"
@@ -72,14 +80,53 @@ class SpeakerRequest(msgspec.Struct, frozen=True):
         return max(0.0, end - self.called_at - self.paused_total)
 
 
-class Opinion(msgspec.Struct, frozen=True):
-    opinion_id: str
-    request_id: str
-    site_id: str
+class Asker(msgspec.Struct, frozen=True):
+    name: str
+    group: str
+    site_id: str | None
+
+
+class Question(msgspec.Struct, frozen=True):
+    """A question (opinion, recommendation) from intake, a turn, a phone or a secretary, carried to
+    its end: on screen, answered, and the chair's decision. Merged questions keep every asker."""
+
+    question_id: str
     text: str
+    askers: tuple[Asker, ...]
+    site_id: str | None
     field: str
     body: Body
+    level: Level
+    source: QuestionSource
+    prepared_answer: str
     at: float
+    request_id: str | None = None
+    device_id: str | None = None
+    moderation: Literal["pending", "approved", "rejected"] = "approved"
+    merged_into: str | None = None
+    supporters: tuple[str, ...] = ()
+    answerer_name: str = ""
+    answerer_role: str = ""
+    answer: str = ""
+    decision: ChairDecision | None = None
+    agency: str = ""
+    deadline: str = ""
+    forwarded_to: Level | None = None
+    reason: str = ""
+    shown_at: float | None = None
+
+    @property
+    def open(self) -> bool:
+        """Approved, not merged away: a question the meeting still deals with."""
+        return self.moderation == "approved" and self.merged_into is None
+
+    @property
+    def status(self) -> str:
+        if self.moderation != "approved":
+            return self.moderation
+        if self.merged_into is not None:
+            return "merged"
+        return self.decision or "undecided"
 
 
 class Floor(msgspec.Struct, frozen=True):
@@ -94,7 +141,6 @@ class Floor(msgspec.Struct, frozen=True):
     last_called_site: str | None = None
     current: str | None = None
     queued_count: int = 0
-    opinions: tuple[Opinion, ...] = ()
 
     def request(self, request_id: str) -> SpeakerRequest | None:
         return next((r for r in self.requests if r.request_id == request_id), None)
@@ -112,6 +158,11 @@ class MeetingState(msgspec.Struct, frozen=True):
     fields: tuple[str, ...] = DEFAULT_FIELDS
     speaking_seconds: int = DEFAULT_SPEAKING_SECONDS
     floor: Floor = Floor()
+    questions: tuple[Question, ...] = ()
+    on_screen: str | None = None
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.question_id == question_id), None)
 
     def site(self, site_id: str) -> Site | None:
         return next((s for s in self.sites if s.site_id == site_id), None)

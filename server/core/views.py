@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import msgspec
 
 from server.core.events import AgendaEntry
+from server.core.questions import written_deadline
 from server.core.state import (
     ACTIVE_STATUSES,
     MeetingInfo,
     MeetingState,
-    Opinion,
+    Question,
     Site,
     SpeakerRequest,
 )
+from server.core.textmatch import duplicate_pairs, fold
 
 NEXT_UP_ON_DISPLAY = 3
+PHONE_QUESTIONS_SHOWN = 30
+MAX_DUPLICATES = 20
+DUPLICATE_THRESHOLD = 0.5
 
 
 class SitePresence(msgspec.Struct, frozen=True):
@@ -63,7 +69,15 @@ class SpeakerOnFloor(msgspec.Struct, frozen=True):
 
 class Turn(msgspec.Struct, frozen=True):
     request: SpeakerRequest
-    opinions: tuple[Opinion, ...]
+    opinions: tuple[Question, ...]
+
+
+class QuestionRow(msgspec.Struct, frozen=True):
+    question: Question
+    site_name: str
+    askers: str
+    support: int
+    search: str  # the folded text the page filters on
 
 
 class DisplayView(msgspec.Struct, frozen=True):
@@ -72,6 +86,7 @@ class DisplayView(msgspec.Struct, frozen=True):
     agenda_length: int
     speaker: SpeakerOnFloor | None = None
     next_up: tuple[QueueRow, ...] = ()
+    question: QuestionRow | None = None
 
 
 class HostView(msgspec.Struct, frozen=True):
@@ -94,6 +109,19 @@ class HostView(msgspec.Struct, frozen=True):
     opinions_total: int = 0
 
 
+class QuestionsView(msgspec.Struct, frozen=True):
+    """The host's question desk: moderation, duplicates, the list, the one on screen."""
+
+    info: MeetingInfo
+    on_screen: QuestionRow | None
+    moderation: tuple[QuestionRow, ...]
+    questions: tuple[QuestionRow, ...]
+    duplicates: tuple[tuple[QuestionRow, QuestionRow, int], ...]
+    fields: tuple[str, ...]
+    sites: tuple[Site, ...]
+    written_deadline: str
+
+
 class SecretaryView(msgspec.Struct, frozen=True):
     info: MeetingInfo
     site: Site
@@ -104,6 +132,7 @@ class SecretaryView(msgspec.Struct, frozen=True):
     queue_length: int = 0
     turns: tuple[Turn, ...] = ()
     fields: tuple[str, ...] = ()
+    questions: tuple[QuestionRow, ...] = ()
 
 
 class DelegateView(msgspec.Struct, frozen=True):
@@ -113,6 +142,8 @@ class DelegateView(msgspec.Struct, frozen=True):
     speaker: SpeakerOnFloor | None = None
     mine: SpeakerRequest | None = None
     my_position: int | None = None
+    question: QuestionRow | None = None
+    questions: tuple[QuestionRow, ...] = ()
 
     @property
     def can_request(self) -> bool:
@@ -168,6 +199,30 @@ def queue_rows(state: MeetingState) -> tuple[QueueRow, ...]:
     )
 
 
+def question_row(state: MeetingState, question: Question) -> QuestionRow:
+    askers = ", ".join(
+        " · ".join(
+            part
+            for part in (a.name, a.group, _site_name(state, a.site_id) if a.site_id else "")
+            if part
+        )
+        for a in question.askers
+    )
+    site_name = _site_name(state, question.site_id) if question.site_id else ""
+    return QuestionRow(
+        question=question,
+        site_name=site_name,
+        askers=askers,
+        support=len(question.supporters),
+        search=fold(f"{question.text} {askers} {question.field}"),
+    )
+
+
+def _on_screen(state: MeetingState) -> QuestionRow | None:
+    question = state.question(state.on_screen) if state.on_screen else None
+    return question_row(state, question) if question else None
+
+
 def display_view(state: MeetingState) -> DisplayView:
     return DisplayView(
         info=_require_info(state),
@@ -175,7 +230,37 @@ def display_view(state: MeetingState) -> DisplayView:
         agenda_length=len(state.agenda),
         speaker=_speaker(state),
         next_up=queue_rows(state)[:NEXT_UP_ON_DISPLAY],
+        question=_on_screen(state),
     )
+
+
+def questions_view(state: MeetingState) -> QuestionsView:
+    rows = [question_row(state, q) for q in state.questions]
+    open_rows = tuple(r for r in rows if r.question.open)
+    by_id = {r.question.question_id: r for r in open_rows}
+    undecided = tuple(
+        (r.question.question_id, r.question.text) for r in open_rows if r.question.decision is None
+    )
+    duplicates = tuple(
+        (by_id[a], by_id[b], round(score * 100))
+        for a, b, score in _duplicates(undecided)[:MAX_DUPLICATES]
+    )
+    return QuestionsView(
+        info=_require_info(state),
+        on_screen=_on_screen(state),
+        moderation=tuple(r for r in rows if r.question.moderation == "pending"),
+        questions=open_rows,
+        duplicates=duplicates,
+        fields=state.fields,
+        sites=state.sites,
+        written_deadline=written_deadline(state),
+    )
+
+
+@lru_cache(maxsize=8)
+def _duplicates(items: tuple[tuple[str, str], ...]) -> list[tuple[str, str, float]]:
+    """Cached: the texts change far less often than the views are drawn."""
+    return duplicate_pairs(items, DUPLICATE_THRESHOLD)
 
 
 def host_view(state: MeetingState, presence: Mapping[str, SitePresence]) -> HostView:
@@ -204,7 +289,7 @@ def host_view(state: MeetingState, presence: Mapping[str, SitePresence]) -> Host
         speaking_seconds=state.speaking_seconds,
         pending_total=sum(r.status == "pending" for r in floor.requests),
         turns_total=sum(row.turns for row in sites),
-        opinions_total=len(floor.opinions),
+        opinions_total=sum(q.source == "turn" for q in state.questions),
     )
 
 
@@ -217,7 +302,7 @@ def _site_row(state: MeetingState, site: Site, presence: SitePresence) -> SiteRo
         online=presence.displays + presence.consoles > 0,
         turns=len(turns),
         spoken_seconds=round(sum(r.spoken_seconds() for r in turns if r.status == "finished")),
-        opinions=sum(o.site_id == site.site_id for o in state.floor.opinions),
+        opinions=sum(q.source == "turn" and q.site_id == site.site_id for q in state.questions),
         pending=sum(r.status == "pending" for r in requests),
         queued=sum(r.status == "queued" for r in requests),
     )
@@ -234,7 +319,7 @@ def secretary_view(state: MeetingState, site_id: str) -> SecretaryView:
     floor = state.floor
     rows = queue_rows(state)
     turns = tuple(
-        Turn(r, tuple(o for o in floor.opinions if o.request_id == r.request_id))
+        Turn(r, tuple(q for q in state.questions if q.request_id == r.request_id))
         for r in reversed(floor.requests)
         if r.site_id == site_id and r.status in ("speaking", "finished")
     )
@@ -248,6 +333,9 @@ def secretary_view(state: MeetingState, site_id: str) -> SecretaryView:
         queue_length=len(rows),
         turns=turns,
         fields=state.fields,
+        questions=tuple(
+            question_row(state, q) for q in state.questions if q.site_id == site_id and q.open
+        ),
     )
 
 
@@ -266,6 +354,13 @@ def delegate_view(state: MeetingState, site_id: str, device_id: str | None = Non
         speaker=_speaker(state),
         mine=mine,
         my_position=position,
+        question=_on_screen(state),
+        questions=tuple(
+            sorted(
+                (question_row(state, q) for q in state.questions if q.open and q.decision is None),
+                key=lambda row: -row.support,
+            )[:PHONE_QUESTIONS_SHOWN]
+        ),
     )
 
 

@@ -16,12 +16,13 @@ from litestar.logging import LoggingConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
+from litestar.stores.file import FileStore
 
 from server.config import ROOT, Settings
 from server.log.base import EventLog
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
-from server.web import organiser, pages
+from server.web import intake, organiser, pages
 from server.web.live import live_socket
 from server.web.services import Services
 
@@ -106,6 +107,10 @@ def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
             health,
             live_socket,
             pages.host_page,
+            pages.questions_page,
+            intake.intake_form,
+            intake.intake_upload,
+            intake.intake_confirm,
             pages.site_page,
             pages.join,
             pages.phone_page,
@@ -135,6 +140,8 @@ def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
                 exclude=[r"^/m/", r"^/static/"],  # only the organiser's pages have a session
             ).middleware
         ],
+        # Previews of uploaded spreadsheets wait here until confirmed (on disk: survives a restart).
+        stores={intake.STORE: FileStore(settings.data_dir / "uploads", create_directories=True)},
         response_headers=SECURITY_HEADERS,
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         exception_handlers={HTTPException: _error_page},

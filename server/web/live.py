@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import msgspec
@@ -91,9 +91,12 @@ def authenticate(
     return services.keys.actor_for(meeting_id, role, site_id, params.get("key", ""))
 
 
-def _view_kind(actor: Actor) -> Literal["host", "secretary", "display", "delegate"]:
+def _view_kind(actor: Actor, wanted: str | None) -> str:
+    """The host has two desks: the console (floor, agenda, sites) and the questions."""
     if actor.role == "organiser":
         raise ValueError("organisers have no live view")
+    if actor.role == "host" and wanted == "questions":
+        return "questions"
     return actor.role
 
 
@@ -112,7 +115,7 @@ async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: str) -> None
         return
     lang = pick_language(socket.query_params.get("lang"), socket.cookies.get(LANG_COOKIE))
     await socket.accept()
-    key = ViewKey(_view_kind(actor), actor.site_id, lang)
+    key = ViewKey(_view_kind(actor, socket.query_params.get("view")), actor.site_id, lang)
     if actor.role == "delegate" and actor.site_id and actor.device_id:
         key = services.delegate_key(runtime, actor.site_id, lang, actor.device_id)
     conn = Connection(key, actor, socket.send_bytes)

@@ -64,11 +64,15 @@ def site_or_404(state: MeetingState, site_id: str) -> Site:
 
 
 def _live_page(
-    request: Request[Any, Any, Any], runtime: MeetingRuntime, actor: Actor, key: str
+    request: Request[Any, Any, Any],
+    runtime: MeetingRuntime,
+    actor: Actor,
+    key: str,
+    desk: str | None = None,
 ) -> Response[str]:
     services, lang = services_of(request), language(request)
-    kind = actor.role
-    query = {"role": kind, "site": actor.site_id, "key": key, "lang": lang}
+    kind = desk or actor.role
+    query = {"role": actor.role, "site": actor.site_id, "key": key, "lang": lang, "view": desk}
     ws_path = f"/m/{runtime.meeting_id}/ws?" + urlencode({k: v for k, v in query.items() if v})
     view_key = ViewKey(kind, actor.site_id, lang)
     if kind == "delegate" and actor.site_id and actor.device_id:
@@ -76,12 +80,17 @@ def _live_page(
     version, initial_html = services.page_view(runtime, view_key)
     state = runtime.state
     site = state.site(actor.site_id) if actor.site_id else None
-    template = {"host": "host.html", "secretary": "secretary.html", "display": "display.html"}.get(
-        kind, "phone.html"
-    )
+    template = {
+        "host": "host.html",
+        "questions": "questions.html",
+        "secretary": "secretary.html",
+        "display": "display.html",
+    }.get(kind, "phone.html")
     return html(
         request,
         template,
+        key=key,
+        meeting_id=runtime.meeting_id,
         info=state.info,
         site=site,
         ws_path=ws_path,
@@ -98,6 +107,18 @@ async def host_page(request: Request[Any, Any, Any], meeting_id: str, key: str) 
     if actor is None:
         raise PermissionDeniedException("Wrong link")
     return _live_page(request, runtime, actor, key)
+
+
+@get("/m/{meeting_id:str}/host/{key:str}/questions", name="questions_page")
+async def questions_page(
+    request: Request[Any, Any, Any], meeting_id: str, key: str
+) -> Response[str]:
+    services = services_of(request)
+    runtime, _ = await meeting_or_404(services, meeting_id)
+    actor = services.keys.actor_for(meeting_id, "host", None, key)
+    if actor is None:
+        raise PermissionDeniedException("Wrong link")
+    return _live_page(request, runtime, actor, key, desk="questions")
 
 
 @get("/m/{meeting_id:str}/s/{site_id:str}/{role:str}/{key:str}", name="site_page")

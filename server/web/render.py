@@ -20,6 +20,24 @@ BODY_NAMES = {
 }
 
 
+DECISION_NAMES = {
+    "undecided": N_("Not decided yet"),
+    "on_the_spot": N_("Answered on the spot"),
+    "written": N_("Written answer later"),
+    "forwarded": N_("Forwarded to the competent level"),
+    "not_taken_up": N_("Not taken up"),
+    "pending": N_("Waiting for moderation"),
+    "rejected": N_("Rejected"),
+    "merged": N_("Merged"),
+}
+SOURCE_NAMES = {
+    "intake": N_("Collected before the meeting"),
+    "manual": N_("Entered by a secretary"),
+    "phone": N_("From a phone"),
+    "turn": N_("Raised in a turn"),
+}
+
+
 def _mmss(seconds: float | None) -> str:
     """180 -> 3:00; the countdown's text before the browser takes over."""
     whole = max(0, round(seconds or 0))
@@ -52,6 +70,8 @@ class Renderer:
         env.filters["vn_date"] = _vn_date
         env.filters["mmss"] = _mmss
         env.globals["body_names"] = BODY_NAMES
+        env.globals["decision_names"] = DECISION_NAMES
+        env.globals["source_names"] = SOURCE_NAMES
         env.globals["lang"] = lang
         env.globals["level_names"] = LEVEL_NAMES
         return env

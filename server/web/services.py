@@ -11,6 +11,7 @@ from server.core.views import (
     devices_with_requests,
     display_view,
     host_view,
+    questions_view,
     secretary_view,
 )
 from server.hub import Hub, ViewKey
@@ -100,6 +101,8 @@ class Services:
             return render(key.lang, template, view=view)
         if key.kind == "display":
             return render(key.lang, template, view=display_view(state))
+        if key.kind == "questions":
+            return render(key.lang, template, view=questions_view(state))
         site_id = key.site_id or ""
         if key.kind == "secretary":
             return render(key.lang, template, view=secretary_view(state, site_id))

@@ -124,6 +124,27 @@ function swap(html) {
   }
   refreshTimes();
   tickCountdowns();
+  applyFilters();
+  markRemembered();
+}
+
+// A phone remembers what it supported, so the button says so (the server refuses a second one).
+function markRemembered() {
+  const kept = JSON.parse(localStorage.getItem("dc-remember:" + wsPath) || "{}");
+  for (const button of live.querySelectorAll("button[data-remember]")) {
+    if (kept[button.dataset.args]) button.setAttribute("aria-pressed", "true");
+  }
+}
+
+function remember(button) {
+  try {
+    const key = "dc-remember:" + wsPath;
+    const kept = JSON.parse(localStorage.getItem(key) || "{}");
+    kept[button.dataset.args] = true;
+    localStorage.setItem(key, JSON.stringify(kept));
+  } catch {
+    // no storage: the server still counts one support per phone
+  }
 }
 
 function refreshTimes() {
@@ -197,6 +218,11 @@ function onMessage(event) {
       outbox = outbox.filter((m) => m.command_id !== msg.command_id);
       saveOutbox();
     }
+    if (msg.type === "error" && msg.code === "answer_changed") {
+      // Somebody else typed too: diff again from what the server has; what we typed is kept.
+      answerBase.clear();
+      answerTimer ??= setTimeout(flushAnswers, ANSWER_EVERY_MS);
+    }
     if (msg.type === "error") {
       toast(msg.message, true);
       if (retry) setTimeout(() => outbox.forEach(send), 3000);
@@ -232,10 +258,20 @@ function connect() {
   };
 }
 
+// "question.text" fills command.question.text: forms can build nested commands.
+function setPath(target, path, value) {
+  const parts = path.split(".");
+  const last = parts.pop();
+  let node = target;
+  for (const part of parts) node = node[part] ??= {};
+  node[last] = value;
+}
+
 function fieldValue(field) {
   if (field.dataset.type === "int") {
     return field.value.trim() === "" ? null : Number(field.value);
   }
+  if (field.dataset.type === "optional") return field.value === "" ? null : field.value;
   if (field.type === "checkbox") return field.checked;
   return field.value;
 }
@@ -246,6 +282,10 @@ document.addEventListener("click", (event) => {
   if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
   const command = { type: button.dataset.command, ...JSON.parse(button.dataset.args || "{}") };
   if ("withOrder" in button.dataset) command.expected_order = currentOrder(button);
+  if (button.dataset.remember) {
+    remember(button);
+    button.setAttribute("aria-pressed", "true");
+  }
   submitCommand(command);
 });
 
@@ -284,7 +324,8 @@ document.addEventListener("submit", (event) => {
   event.preventDefault();
   const command = { type: form.dataset.command, ...JSON.parse(form.dataset.args || "{}") };
   for (const field of form.elements) {
-    if (field.name) command[field.name] = fieldValue(field);
+    if (!field.name || (field.type === "radio" && !field.checked)) continue;
+    setPath(command, field.name, fieldValue(field));
   }
   if (form.dataset.newId) command[form.dataset.newId] = newCommandId();
   submitCommand(command);
@@ -293,6 +334,79 @@ document.addEventListener("submit", (event) => {
     for (const field of form.elements) if (field.defaultValue !== undefined) field.defaultValue = field.value;
   }
 });
+
+// The live answer: what the secretary types is sent as small edits (keep a prefix, add a tail),
+// at most a couple of times a second; each edit is a command in the log, so nothing typed is lost.
+const ANSWER_EVERY_MS = 600;
+const answerBase = new Map(); // question id -> the text the server has (as far as we know)
+let answerTimer = null;
+
+function commonPrefix(a, b) {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i += 1;
+  return i;
+}
+
+function flushAnswers() {
+  answerTimer = null;
+  for (const area of live.querySelectorAll("textarea[data-live-answer]")) {
+    const id = area.dataset.liveAnswer;
+    const base = answerBase.has(id) ? answerBase.get(id) : area.defaultValue;
+    if (area.value === base) continue;
+    const keep = commonPrefix(base, area.value);
+    submitCommand({ type: "edit_answer", question_id: id, base_length: base.length, keep, tail: area.value.slice(keep) });
+    answerBase.set(id, area.value);
+  }
+}
+
+document.addEventListener("input", (event) => {
+  if (event.target.matches && event.target.matches("textarea[data-live-answer]")) {
+    answerTimer ??= setTimeout(flushAnswers, ANSWER_EVERY_MS);
+  }
+  if (event.target.closest && event.target.closest("[data-filters]")) applyFilters();
+});
+document.addEventListener("change", (event) => {
+  if (event.target.closest && event.target.closest("[data-filters]")) applyFilters();
+});
+
+// Filters and search run in the page: the list is already here, and each person filters their own.
+function foldText(text) {
+  return text.normalize("NFD").replace(/\p{M}/gu, "").replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase();
+}
+
+function hasMarks(text) {
+  return text.normalize("NFD") !== text.normalize("NFD").replace(/\p{M}/gu, "") || /[đĐ]/.test(text);
+}
+
+function applyFilters() {
+  for (const bar of document.querySelectorAll("[data-filters]")) {
+    const list = document.querySelector(bar.dataset.filters);
+    if (!list) continue;
+    const values = {};
+    for (const input of bar.querySelectorAll("[data-filter]")) values[input.dataset.filter] = input.value.trim();
+    const query = values.search || "";
+    const words = (hasMarks(query) ? query.normalize("NFC").toLowerCase() : foldText(query)).split(/\s+/).filter(Boolean);
+    let shown = 0;
+    for (const item of list.querySelectorAll("li[data-search]")) {
+      const haystack = hasMarks(query) ? item.textContent.normalize("NFC").toLowerCase() : item.dataset.search;
+      const ok =
+        words.every((w) => haystack.includes(w)) &&
+        ["field", "body", "level", "site", "status"].every((k) => !values[k] || item.dataset[k] === values[k]);
+      item.hidden = !ok;
+      shown += ok ? 1 : 0;
+    }
+    const bySupport = bar.querySelector("[data-sort]");
+    const items = Array.from(list.querySelectorAll("li[data-search]"));
+    items.sort((a, b) =>
+      bySupport && bySupport.checked
+        ? Number(b.dataset.support) - Number(a.dataset.support) || Number(a.dataset.index) - Number(b.dataset.index)
+        : Number(a.dataset.index) - Number(b.dataset.index),
+    );
+    for (const item of items) list.appendChild(item);
+    const counter = document.getElementById("question-count");
+    if (counter) counter.textContent = String(shown);
+  }
+}
 
 setInterval(() => {
   if (!socket || socket.readyState !== WebSocket.OPEN) return;

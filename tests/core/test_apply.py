@@ -8,7 +8,7 @@ import unicodedata
 import msgspec
 import pytest
 
-from server.core import floor
+from server.core import floor, questions
 from server.core.apply import apply, replay
 from server.core.events import (
     AgendaEntry,
@@ -289,7 +289,9 @@ EVERY_EVENT: list[Event] = [
 
 
 def test_every_event_type_is_covered() -> None:
-    floor_events = {typing.get_type_hints(f)["event"] for f in floor.APPLIERS}  # test_floor.py
+    floor_events = {  # covered in test_floor.py and test_questions.py
+        typing.get_type_hints(f)["event"] for f in (*floor.APPLIERS, *questions.APPLIERS)
+    }
     assert {type(e) for e in EVERY_EVENT} == set(typing.get_args(Event)) - floor_events
 
 

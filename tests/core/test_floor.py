@@ -1445,8 +1445,8 @@ def test_opinions_attach_to_their_turn() -> None:
     ]
     for command, actor in steps:
         state = fold(state, *events_of(decide(state, command, Context(actor, NOW, shared))))
-    opinions = state.floor.opinions
-    assert [(o.opinion_id, o.request_id, o.site_id, o.text) for o in opinions] == [
+    opinions = [q for q in state.questions if q.source == "turn"]  # opinions are questions
+    assert [(o.question_id, o.request_id, o.site_id, o.text) for o in opinions] == [
         ("op-1", "s1", SITE_A, "Một"),
         ("op-2", "f1", SITE_B, "Hai"),
         ("op-3", "s1", SITE_A, "Ba"),

@@ -86,16 +86,16 @@ def test_secretary_registers_speakers_and_records_opinions(
             page.get_by_role("button", name="Thêm vào hàng chờ").click()
             expect(host.locator("#queue")).to_contain_text(name)
     # fair order: one site, then the other, then the first again
-    names = host.locator("#queue li .queue-who strong")
-    expect(names).to_have_text(["Trần Văn An", "Phạm Thị Cúc", "Lê Văn Bình"])
+    in_queue = host.locator("#queue li .queue-who strong")
+    expect(in_queue).to_have_text(["Trần Văn An", "Phạm Thị Cúc", "Lê Văn Bình"])
     # the host drags the last one to the top, then moves the second down with the keyboard buttons
     host.locator("#queue li").nth(2).drag_to(host.locator("#queue li").nth(0))
-    expect(names).to_have_text(["Lê Văn Bình", "Trần Văn An", "Phạm Thị Cúc"])
+    expect(in_queue).to_have_text(["Lê Văn Bình", "Trần Văn An", "Phạm Thị Cúc"])
     expect(host.locator(".notice")).to_contain_text("thủ công")
     host.locator("#queue li").nth(1).get_by_role("button", name="Chuyển xuống").click()
-    expect(names).to_have_text(["Lê Văn Bình", "Phạm Thị Cúc", "Trần Văn An"])
+    expect(in_queue).to_have_text(["Lê Văn Bình", "Phạm Thị Cúc", "Trần Văn An"])
     host.get_by_role("button", name="Khôi phục thứ tự luân phiên").click()
-    expect(names).to_have_text(["Trần Văn An", "Phạm Thị Cúc", "Lê Văn Bình"])
+    expect(in_queue).to_have_text(["Trần Văn An", "Phạm Thị Cúc", "Lê Văn Bình"])
 
     host.locator("#call-next").click()
     turn = first.locator(".turn", has_text="Trần Văn An")

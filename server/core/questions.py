@@ -1,0 +1,531 @@
+"""Questions: intake before the meeting, phones and turns during it; on screen, answered live,
+and the chair's decision on each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import msgspec
+
+from server.core.commands import (
+    MAX_ANSWER,
+    MAX_NAME,
+    MAX_QUESTION,
+    AddQuestion,
+    DecideQuestion,
+    EditAnswer,
+    EditQuestion,
+    ImportQuestions,
+    MergeQuestions,
+    ModerateQuestion,
+    QuestionDraft,
+    SetAnswerer,
+    ShowQuestion,
+    SubmitQuestion,
+    SupportQuestion,
+)
+from server.core.events import (
+    AnswerEdited,
+    AnswererSet,
+    Level,
+    QuestionAdded,
+    QuestionDecided,
+    QuestionEdited,
+    QuestionModerated,
+    QuestionRecord,
+    QuestionShown,
+    QuestionsImported,
+    QuestionsMerged,
+    QuestionSource,
+    QuestionSubmitted,
+    QuestionSupported,
+)
+from server.core.rules import (
+    FORBIDDEN,
+    N_,
+    Context,
+    Decision,
+    Rejected,
+    clean_text,
+    host_only,
+    text_problem,
+)
+from server.core.state import Asker, MeetingState, Question
+
+MAX_QUESTIONS = 10_000
+WRITTEN_ANSWER_DAYS = 15  # domain.md: written answers within 15 days of the conference
+PHONE_QUESTIONS_PER_WINDOW = 3
+PHONE_WINDOW_SECONDS = 600
+LEVELS: tuple[Level, ...] = ("ward", "district", "city")
+
+
+def _clean_answer(raw: str) -> str:
+    """Answers keep their line breaks (a leader's points); everything else is cleaned as text."""
+    return "\n".join(clean_text(line) for line in raw.replace("\r\n", "\n").split("\n")).strip()
+
+
+def _record(
+    draft: QuestionDraft, question_id: str, source: QuestionSource, state: MeetingState
+) -> QuestionRecord | Rejected:
+    text = clean_text(draft.text)
+    problem = text_problem(text, MAX_QUESTION, N_("Question"))
+    if problem:
+        return problem
+    asker, group, field = clean_text(draft.asker), clean_text(draft.group), clean_text(draft.field)
+    if len(asker) > MAX_NAME or len(group) > MAX_NAME:
+        return Rejected(
+            "text_too_long",
+            N_("{field} is too long: at most {limit} characters."),
+            {"field": N_("Name"), "limit": MAX_NAME},
+        )
+    if field and field not in state.fields:
+        return Rejected("unknown_field", N_("No field {name} in this meeting."), {"name": field})
+    if draft.site_id is not None and state.site(draft.site_id) is None:
+        return Rejected("unknown_site", N_("No site {site_id}."), {"site_id": draft.site_id})
+    return QuestionRecord(
+        question_id=question_id,
+        text=text,
+        asker=asker,
+        group=group,
+        site_id=draft.site_id,
+        field=field,
+        body=draft.body,
+        level=draft.level,
+        prepared_answer=_clean_answer(draft.prepared_answer),
+        source=source,
+    )
+
+
+def _room(state: MeetingState, more: int = 1) -> Rejected | None:
+    if len(state.questions) + more > MAX_QUESTIONS:
+        return Rejected(
+            "too_many_questions", N_("At most {limit} questions."), {"limit": MAX_QUESTIONS}
+        )
+    return None
+
+
+def decide_import(command: ImportQuestions, state: MeetingState, ctx: Context) -> Decision:
+    if ctx.actor.role not in ("host", "organiser"):
+        return FORBIDDEN
+    problem = _room(state, len(command.questions))
+    if problem:
+        return problem
+    records = []
+    for number, draft in enumerate(command.questions, start=1):
+        record = _record(draft, ctx.new_id(), "intake", state)
+        if isinstance(record, Rejected):  # all or nothing: say which one
+            return Rejected(
+                record.code,
+                N_("Question {number}: {problem}"),
+                {"number": number, "problem": record.message},
+            )
+        records.append(record)
+    return [QuestionsImported(tuple(records), ctx.now)] if records else []
+
+
+def decide_add(command: AddQuestion, state: MeetingState, ctx: Context) -> Decision:
+    actor, draft = ctx.actor, command.question
+    if actor.role == "secretary":
+        if draft.site_id not in (None, actor.site_id):
+            return Rejected("other_site", N_("You may change only your own site."))
+        draft = msgspec.structs.replace(draft, site_id=actor.site_id)
+    elif actor.role != "host":
+        return FORBIDDEN
+    problem = _room(state)
+    if problem:
+        return problem
+    record = _record(draft, ctx.new_id(), "manual", state)
+    return record if isinstance(record, Rejected) else [QuestionAdded(record, ctx.now)]
+
+
+def _existing(question_id: str, state: MeetingState) -> Question | Rejected:
+    question = state.question(question_id)
+    if question is None:
+        return Rejected(
+            "unknown_question", N_("No question {question_id}."), {"question_id": question_id}
+        )
+    return question
+
+
+def _open(question_id: str, state: MeetingState) -> Question | Rejected:
+    question = _existing(question_id, state)
+    if isinstance(question, Question) and not question.open:
+        return Rejected(
+            "question_not_open", N_("This question is not open (moderated away or merged).")
+        )
+    return question
+
+
+def decide_edit(command: EditQuestion, state: MeetingState, ctx: Context) -> Decision:
+    question = _existing(command.question_id, state)
+    if isinstance(question, Rejected):
+        return question
+    actor, draft = ctx.actor, command.question
+    if actor.role == "secretary":
+        if question.site_id != actor.site_id or draft.site_id not in (None, actor.site_id):
+            return Rejected("other_site", N_("You may change only your own site."))
+        draft = msgspec.structs.replace(draft, site_id=actor.site_id)
+    elif actor.role != "host":
+        return FORBIDDEN
+    record = _record(draft, question.question_id, question.source, state)
+    if isinstance(record, Rejected):
+        return record
+    return [QuestionEdited(record)]
+
+
+def decide_submit(command: SubmitQuestion, state: MeetingState, ctx: Context) -> Decision:
+    actor = ctx.actor
+    if actor.role != "delegate" or actor.site_id is None or actor.device_id is None:
+        return FORBIDDEN
+    if state.question(command.question_id) is not None:
+        return Rejected("question_exists", N_("This question exists already."))
+    recent = [
+        q
+        for q in state.questions
+        if q.device_id == actor.device_id and ctx.now - q.at < PHONE_WINDOW_SECONDS
+    ]
+    if len(recent) >= PHONE_QUESTIONS_PER_WINDOW:
+        return Rejected(
+            "rate_limited",
+            N_("You have sent {limit} questions in {minutes} minutes. Please wait a little."),
+            {"limit": PHONE_QUESTIONS_PER_WINDOW, "minutes": PHONE_WINDOW_SECONDS // 60},
+            retryable=False,
+        )
+    problem = _room(state)
+    if problem:
+        return problem
+    draft = QuestionDraft(
+        text=command.text, asker=command.asker, group=command.group, site_id=actor.site_id
+    )
+    record = _record(draft, command.question_id, "phone", state)
+    if isinstance(record, Rejected):
+        return record
+    return [QuestionSubmitted(record, actor.device_id, ctx.now)]
+
+
+def decide_moderate(command: ModerateQuestion, state: MeetingState, ctx: Context) -> Decision:
+    problem = host_only(ctx)
+    if problem:
+        return problem
+    question = _existing(command.question_id, state)
+    if isinstance(question, Rejected):
+        return question
+    if question.moderation != "pending":
+        return Rejected("already_moderated", N_("This question was moderated already."))
+    return [QuestionModerated(question.question_id, command.approve)]
+
+
+def decide_merge(command: MergeQuestions, state: MeetingState, ctx: Context) -> Decision:
+    problem = host_only(ctx)
+    if problem:
+        return problem
+    into = _open(command.into_id, state)
+    if isinstance(into, Rejected):
+        return into
+    merged = tuple(dict.fromkeys(command.merged_ids))
+    if command.into_id in merged:
+        return Rejected("merge_into_itself", N_("A question cannot be merged into itself."))
+    for question_id in merged:
+        found = _open(question_id, state)
+        if isinstance(found, Rejected):
+            return found
+        if state.on_screen == question_id:
+            return Rejected(
+                "question_on_screen", N_("This question is on screen now; move on first.")
+            )
+    return [QuestionsMerged(command.into_id, merged)]
+
+
+def decide_support(command: SupportQuestion, state: MeetingState, ctx: Context) -> Decision:
+    actor = ctx.actor
+    if actor.role != "delegate" or actor.device_id is None:
+        return FORBIDDEN
+    question = _open(command.question_id, state)
+    if isinstance(question, Rejected):
+        return question
+    if actor.device_id in question.supporters:
+        return Rejected("already_supported", N_("You support this question already."))
+    return [QuestionSupported(question.question_id, actor.device_id)]
+
+
+def decide_show(command: ShowQuestion, state: MeetingState, ctx: Context) -> Decision:
+    problem = host_only(ctx)
+    if problem:
+        return problem
+    if command.question_id is not None:
+        question = _open(command.question_id, state)
+        if isinstance(question, Rejected):
+            return question
+    return (
+        []
+        if command.question_id == state.on_screen
+        else [QuestionShown(command.question_id, ctx.now)]
+    )
+
+
+def decide_answerer(command: SetAnswerer, state: MeetingState, ctx: Context) -> Decision:
+    problem = host_only(ctx)
+    if problem:
+        return problem
+    question = _open(command.question_id, state)
+    if isinstance(question, Rejected):
+        return question
+    name, role = clean_text(command.name), clean_text(command.role)
+    problem = text_problem(name, MAX_NAME, N_("Name")) or (
+        text_problem(role, MAX_NAME, N_("Role")) if role else None
+    )
+    if problem:
+        return problem
+    return [AnswererSet(question.question_id, name, role)]
+
+
+def decide_edit_answer(command: EditAnswer, state: MeetingState, ctx: Context) -> Decision:
+    problem = host_only(ctx)
+    if problem:
+        return problem
+    question = _open(command.question_id, state)
+    if isinstance(question, Rejected):
+        return question
+    if command.base_length != len(question.answer) or not 0 <= command.keep <= command.base_length:
+        return Rejected(
+            "answer_changed",
+            N_("The answer changed meanwhile; your text is sent again on top of it."),
+        )
+    tail = command.tail.replace("\r\n", "\n")
+    if command.keep + len(tail) > MAX_ANSWER:
+        return Rejected(
+            "text_too_long",
+            N_("{field} is too long: at most {limit} characters."),
+            {"field": N_("Answer"), "limit": MAX_ANSWER},
+        )
+    if "\x00" in tail:
+        return Rejected("bad_text", N_("The text holds characters that cannot be stored."))
+    if command.keep == len(question.answer) and not tail:
+        return []
+    return [AnswerEdited(question.question_id, command.keep, tail)]
+
+
+def written_deadline(state: MeetingState) -> str:
+    held = date.fromisoformat(state.info.date) if state.info else date(1970, 1, 1)
+    return (held + timedelta(days=WRITTEN_ANSWER_DAYS)).isoformat()
+
+
+def decide_decision(command: DecideQuestion, state: MeetingState, ctx: Context) -> Decision:
+    problem = host_only(ctx)
+    if problem:
+        return problem
+    question = _open(command.question_id, state)
+    if isinstance(question, Rejected):
+        return question
+    agency, reason = clean_text(command.agency), clean_text(command.reason)
+    deadline, forwarded_to = command.deadline, command.forwarded_to
+    if command.decision == "written":
+        if not agency:
+            return Rejected("agency_required", N_("Name the agency that will answer in writing."))
+        deadline = deadline or written_deadline(state)
+    elif command.decision == "forwarded":
+        meeting_level = state.info.level if state.info else "ward"
+        higher = LEVELS[LEVELS.index(meeting_level) + 1 :]
+        if not higher:
+            return Rejected("no_higher_level", N_("There is no higher level to forward to."))
+        forwarded_to = forwarded_to or higher[0]
+        if forwarded_to not in higher:
+            return Rejected("not_higher", N_("Forward only to a higher level than this meeting's."))
+    elif command.decision == "not_taken_up" and not reason:
+        return Rejected("reason_required", N_("Give the reason it is not taken up."))
+    if deadline:
+        try:
+            date.fromisoformat(deadline)
+        except ValueError:
+            return Rejected("bad_date", N_("{value} is not a date."), {"value": deadline})
+    # Keep only what belongs to the decision taken, so a changed mind leaves no stale agency.
+    written = command.decision == "written"
+    return [
+        QuestionDecided(
+            question_id=question.question_id,
+            decision=command.decision,
+            agency=agency if command.decision in ("written", "forwarded") else "",
+            deadline=deadline if written else "",
+            forwarded_to=forwarded_to if command.decision == "forwarded" else None,
+            reason=reason if command.decision == "not_taken_up" else "",
+            at=ctx.now,
+        )
+    ]
+
+
+# --- apply --------------------------------------------------------------------------------------
+
+
+def question_from(record: QuestionRecord, at: float, **more: object) -> Question:
+    asker = (
+        (Asker(record.asker, record.group, record.site_id),) if record.asker or record.group else ()
+    )
+    question = Question(
+        question_id=record.question_id,
+        text=record.text,
+        askers=asker,
+        site_id=record.site_id,
+        field=record.field,
+        body=record.body,
+        level=record.level,
+        source=record.source,
+        prepared_answer=record.prepared_answer,
+        at=at,
+    )
+    return msgspec.structs.replace(question, **more) if more else question
+
+
+def _add(state: MeetingState, *questions: Question) -> MeetingState:
+    return msgspec.structs.replace(state, questions=(*state.questions, *questions))
+
+
+def _change(
+    state: MeetingState, question_id: str, change: Callable[[Question], Question]
+) -> MeetingState:
+    questions = tuple(change(q) if q.question_id == question_id else q for q in state.questions)
+    return msgspec.structs.replace(state, questions=questions)
+
+
+def apply_imported(event: QuestionsImported, state: MeetingState) -> MeetingState:
+    return _add(state, *(question_from(record, event.at) for record in event.questions))
+
+
+def apply_added(event: QuestionAdded, state: MeetingState) -> MeetingState:
+    return _add(state, question_from(event.question, event.at))
+
+
+def apply_edited(event: QuestionEdited, state: MeetingState) -> MeetingState:
+    record = event.question
+
+    def edit(question: Question) -> Question:
+        first = Asker(record.asker, record.group, record.site_id)
+        askers = (
+            (first, *question.askers[1:]) if record.asker or record.group else question.askers[1:]
+        )
+        return msgspec.structs.replace(
+            question,
+            text=record.text,
+            askers=askers,
+            site_id=record.site_id,
+            field=record.field,
+            body=record.body,
+            level=record.level,
+            prepared_answer=record.prepared_answer,
+        )
+
+    return _change(state, record.question_id, edit)
+
+
+def apply_submitted(event: QuestionSubmitted, state: MeetingState) -> MeetingState:
+    return _add(
+        state,
+        question_from(event.question, event.at, device_id=event.device_id, moderation="pending"),
+    )
+
+
+def apply_moderated(event: QuestionModerated, state: MeetingState) -> MeetingState:
+    verdict = "approved" if event.approved else "rejected"
+    return _change(
+        state, event.question_id, lambda q: msgspec.structs.replace(q, moderation=verdict)
+    )
+
+
+def apply_merged(event: QuestionsMerged, state: MeetingState) -> MeetingState:
+    merged = [q for q in state.questions if q.question_id in event.merged_ids]
+
+    def absorb(question: Question) -> Question:
+        askers = list(question.askers)
+        for other in merged:
+            askers += [a for a in other.askers if a not in askers]
+        supporters = tuple(
+            dict.fromkeys([*question.supporters, *(d for q in merged for d in q.supporters)])
+        )
+        return msgspec.structs.replace(question, askers=tuple(askers), supporters=supporters)
+
+    state = _change(state, event.into_id, absorb)
+    questions = tuple(
+        msgspec.structs.replace(q, merged_into=event.into_id)
+        if q.question_id in event.merged_ids
+        else q
+        for q in state.questions
+    )
+    return msgspec.structs.replace(state, questions=questions)
+
+
+def apply_supported(event: QuestionSupported, state: MeetingState) -> MeetingState:
+    return _change(
+        state,
+        event.question_id,
+        lambda q: msgspec.structs.replace(q, supporters=(*q.supporters, event.device_id)),
+    )
+
+
+def apply_shown(event: QuestionShown, state: MeetingState) -> MeetingState:
+    state = msgspec.structs.replace(state, on_screen=event.question_id)
+    if event.question_id is None:
+        return state
+    return _change(
+        state,
+        event.question_id,
+        lambda q: msgspec.structs.replace(q, shown_at=q.shown_at or event.at),
+    )
+
+
+def apply_answerer(event: AnswererSet, state: MeetingState) -> MeetingState:
+    return _change(
+        state,
+        event.question_id,
+        lambda q: msgspec.structs.replace(q, answerer_name=event.name, answerer_role=event.role),
+    )
+
+
+def apply_answer_edited(event: AnswerEdited, state: MeetingState) -> MeetingState:
+    return _change(
+        state,
+        event.question_id,
+        lambda q: msgspec.structs.replace(q, answer=q.answer[: event.keep] + event.tail),
+    )
+
+
+def apply_decided(event: QuestionDecided, state: MeetingState) -> MeetingState:
+    return _change(
+        state,
+        event.question_id,
+        lambda q: msgspec.structs.replace(
+            q,
+            decision=event.decision,
+            agency=event.agency,
+            deadline=event.deadline,
+            forwarded_to=event.forwarded_to,
+            reason=event.reason,
+        ),
+    )
+
+
+DECIDERS: tuple[Callable[..., Decision], ...] = (
+    decide_import,
+    decide_add,
+    decide_edit,
+    decide_submit,
+    decide_moderate,
+    decide_merge,
+    decide_support,
+    decide_show,
+    decide_answerer,
+    decide_edit_answer,
+    decide_decision,
+)
+APPLIERS: tuple[Callable[..., MeetingState], ...] = (
+    apply_imported,
+    apply_added,
+    apply_edited,
+    apply_submitted,
+    apply_moderated,
+    apply_merged,
+    apply_supported,
+    apply_shown,
+    apply_answerer,
+    apply_answer_edited,
+    apply_decided,
+)

@@ -1,0 +1,470 @@
+"""Reads the opinions the Fatherland Front hands over (CSV, Excel "Unicode Text" or XLSX) into rows.
+
+Pure: it parses the bytes it is given and never raises on a bad file; problems are data.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from itertools import chain, islice
+from typing import Literal, Protocol, TypeVar
+
+import msgspec
+from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+from server.core.commands import MAX_ANSWER, MAX_IMPORT, MAX_NAME, MAX_QUESTION
+from server.core.events import Body, Level
+from server.core.rules import N_
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# A 5 MiB workbook may still unpack into far more; opinions never need this much.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+# Title lines ("DANH SÁCH Ý KIẾN ...") may sit above the header; it is looked for this far down.
+HEADER_SCAN = 10
+SNIFF_CHARS = 64 * 1024  # the header is near the top; a file of blank lines must not be read 3x
+MAX_SHOWN_VALUE = 60
+
+Field = Literal["text", "asker", "group", "site", "field", "body", "level", "prepared_answer"]
+REQUIRED: tuple[Field, ...] = ("text", "body", "level")
+# Named as the Front's own template names them, so a person recognises a missing one.
+COLUMN_NAMES: dict[Field, str] = {
+    "text": "Nội dung ý kiến",
+    "asker": "Người nêu",
+    "group": "Tổ dân phố",
+    "site": "Điểm cầu",
+    "field": "Lĩnh vực",
+    "body": "Cơ quan trả lời",
+    "level": "Thẩm quyền",
+    "prepared_answer": "Nội dung trả lời chuẩn bị",
+}
+LIMITS: dict[Field, int] = {
+    "text": MAX_QUESTION,
+    "asker": MAX_NAME,
+    "group": MAX_NAME,
+    "site": MAX_NAME,
+    "field": MAX_NAME,
+    "prepared_answer": MAX_ANSWER,
+}
+
+T = TypeVar("T")
+
+
+def _aliases(table: Iterable[tuple[T, tuple[str, ...]]]) -> dict[str, T]:
+    return {alias: value for value, aliases in table for alias in aliases}
+
+
+# Keys are folded (see _fold); the longest alias that starts a folded header wins, so
+# "Nội dung trả lời chuẩn bị" is the prepared answer even though it starts with "Nội dung".
+HEADER_ALIASES: dict[str, Field] = _aliases(
+    [
+        ("text", ("noi dung y kien", "noi dung kien nghi", "noi dung", "y kien", "kien nghi")),
+        ("text", ("text", "opinion", "content", "question")),
+        ("asker", ("nguoi neu", "nguoi kien nghi", "ho ten", "ho va ten", "cu tri")),
+        ("asker", ("asker", "name", "raised by", "citizen")),
+        ("group", ("to dan pho", "to dp", "tdp", "thon", "khu pho", "khu dan cu")),
+        ("group", ("residential group", "group", "village", "neighbourhood", "neighborhood")),
+        ("site", ("diem cau", "dia diem", "site", "location")),
+        ("field", ("linh vuc", "chu de", "field", "topic", "category")),
+        ("body", ("co quan tra loi", "co quan giai quyet", "co quan", "don vi tra loi")),
+        ("body", ("answering body", "responsible body", "body")),
+        ("level", ("tham quyen", "cap giai quyet", "cap tham quyen", "cap")),
+        ("level", ("level", "authority")),
+        ("prepared_answer", ("noi dung tra loi", "tra loi", "y kien tra loi", "du kien tra loi")),
+        ("prepared_answer", ("prepared answer", "draft answer", "answer", "response")),
+    ]
+)
+BODY_ALIASES: dict[str, Body] = _aliases(
+    [
+        ("party", ("dang uy", "dang", "du", "cap uy", "party committee", "party")),
+        ("council", ("hdnd", "hoi dong nhan dan", "thuong truc hdnd", "thuong truc hoi dong")),
+        ("council", ("people s council", "peoples council", "council")),
+        ("committee", ("ubnd", "uy ban nhan dan", "people s committee", "peoples committee")),
+        ("committee", ("committee",)),
+        ("other", ("khac", "other", "mttq", "mat tran", "uy ban mttq", "uy ban mat tran")),
+        ("other", ("cong an", "toa an", "vien kiem sat", "doan the")),
+    ]
+)
+LEVEL_ALIASES: dict[str, Level] = _aliases(
+    [
+        ("ward", ("phuong", "xa", "thi tran", "ward", "commune", "township")),
+        ("district", ("quan", "huyen", "thi xa", "district", "town")),
+        ("city", ("thanh pho", "tp", "tinh", "city", "province")),
+    ]
+)
+
+
+class IntakeRow(msgspec.Struct, frozen=True):
+    """One good opinion.
+
+    `line` is the row number the person sees in their spreadsheet, the header being line 1 in
+    the usual layout. In a CSV a quoted cell spanning several text lines is still one row, as
+    Excel shows it; a text editor would show a later line number for the rows below it.
+    """
+
+    line: int
+    text: str
+    asker: str
+    group: str
+    site: str  # as written; the caller matches it to the meeting's sites
+    field: str
+    body: Body
+    level: Level
+    prepared_answer: str
+
+
+class IntakeProblem(msgspec.Struct, frozen=True):
+    """`line` 0 is the whole file; `message` is an English msgid, `params` fill it."""
+
+    line: int
+    message: str
+    params: dict[str, str | int] = {}
+
+
+class IntakeResult(msgspec.Struct, frozen=True):
+    """`file_format` is "csv", "tsv" or "xlsx"; `encoding` is "" for a workbook."""
+
+    rows: list[IntakeRow]
+    problems: list[IntakeProblem]
+    file_format: str
+    encoding: str
+
+
+TOO_BIG = N_("The file is larger than {limit} MiB.")
+UNREADABLE = N_("{filename} is neither a text table (CSV) nor an Excel workbook (.xlsx).")
+OLD_EXCEL = N_("{filename} is an old Excel file (.xls): save it as .xlsx or CSV first.")
+UNPACKED_TOO_BIG = N_("The workbook unpacks to more than {limit} MiB.")
+BAD_WORKBOOK = N_("{filename} is a damaged or unsupported Excel workbook.")
+BAD_CSV = N_("{filename} cannot be read as CSV from row {row} on.")
+EMPTY_FILE = N_("The file is empty.")
+NO_ROWS = N_("The file has a header but no opinions below it.")
+NO_HEADER = N_("No header was found in the first {rows} rows; it needs the columns {columns}.")
+MISSING_COLUMN = N_("The column {column} is missing.")
+TOO_MANY_ROWS = N_("The file has more than {limit} opinions; only the first {limit} were read.")
+EMPTY_CELL = N_("Column {column} is empty.")
+TOO_LONG = N_("Column {column} is too long: at most {limit} characters.")
+UNKNOWN_BODY = N_('Column {column}: "{value}" is not a known answering body.')
+UNKNOWN_LEVEL = N_('Column {column}: "{value}" is not a known level.')
+
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls and other pre-2007 Office files
+# BOMs the Front's tools write; the codec names are what `IntakeResult.encoding` reports.
+BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+DELIMITERS = (",", ";", "\t")
+CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+Row = tuple[int, list[str]]
+
+
+class _Unreadable(Exception):
+    """The reader gave up part-way; `line` is the row it could not read."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def parse_intake(data: bytes, filename: str) -> IntakeResult:
+    """Every good row and every problem; a bad file yields problems, never an exception."""
+    is_workbook = data[:4] in ZIP_SIGNATURES or data.startswith(OLE_SIGNATURE)
+    if len(data) > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // (1024 * 1024)
+        return _failed(TOO_BIG, {"limit": limit}, "xlsx" if is_workbook else "csv", "")
+    if data.startswith(OLE_SIGNATURE):
+        return _failed(OLD_EXCEL, {"filename": filename}, "xlsx", "")
+    if is_workbook:
+        return _from_xlsx(data, filename)
+    return _from_text(data, filename)
+
+
+def _failed(
+    message: str, params: dict[str, str | int], file_format: str, encoding: str
+) -> IntakeResult:
+    return IntakeResult([], [IntakeProblem(0, message, params)], file_format, encoding)
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+
+def _from_text(data: bytes, filename: str) -> IntakeResult:
+    decoded = _decode(data)
+    if decoded is None or _looks_binary(decoded[0]):
+        return _failed(UNREADABLE, {"filename": filename}, "csv", "")
+    text, encoding = decoded
+    text, delimiter = _sep_line(text)
+    delimiter = delimiter or _sniff(text)
+    file_format = "tsv" if delimiter == "\t" else "csv"
+    try:
+        return _from_rows(_csv_rows(text, delimiter), file_format, encoding)
+    except _Unreadable as exc:
+        return _failed(BAD_CSV, {"filename": filename, "row": exc.line}, file_format, encoding)
+
+
+def _decode(data: bytes) -> tuple[str, str] | None:
+    """BOM first, then strict UTF-8, then Windows-1258, the Vietnamese Windows code page."""
+    candidates = [name for bom, name in BOMS if data.startswith(bom)] or ["utf-8", "cp1258"]
+    for encoding in candidates:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _looks_binary(text: str) -> bool:
+    """Random bytes often decode as cp1258; real tables hold few controls besides tab and newline.
+
+    One stray control (a DOS end-of-file mark) per thousand characters is tolerated.
+    """
+    return len(CONTROLS.findall(text)) > 1 + len(text) // 1000
+
+
+def _sep_line(text: str) -> tuple[str, str | None]:
+    """Excel honours a first line "sep=;" and hides it, so the rows below keep their numbers."""
+    first, newline, rest = text.partition("\n")
+    hint = first.rstrip("\r")
+    if newline and len(hint) == 5 and hint.lower().startswith("sep=") and hint[4] in DELIMITERS:
+        return rest, hint[4]
+    return text, None
+
+
+def _sniff(text: str) -> str:
+    """The delimiter under which a header names the most known columns; if none does, the one
+    the first line holds most of (",,,,," is an empty row, not one cell)."""
+    text = text[:SNIFF_CHARS]
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+
+    def quality(delimiter: str) -> tuple[int, int]:
+        try:
+            head = list(islice(_non_empty(_csv_rows(text, delimiter)), HEADER_SCAN))
+        except _Unreadable:
+            return (-1, 0)
+        known = max((len(_columns(cells)) for _, cells in head), default=0)
+        return (known, first_line.count(delimiter))
+
+    return max(DELIMITERS, key=quality)
+
+
+def _csv_rows(text: str, delimiter: str) -> Iterator[Row]:
+    """Records numbered as a spreadsheet numbers rows: one per record, blank ones included."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    line = 0
+    try:
+        for line, cells in enumerate(reader, start=1):
+            yield line, [_clean(cell) for cell in cells]
+    except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
+        raise _Unreadable(line + 1) from exc
+
+
+# -- xlsx ---------------------------------------------------------------------------------------
+
+
+class _Sheet(Protocol):
+    title: str
+
+    def reset_dimensions(self) -> None: ...
+
+    def iter_rows(self, *, values_only: bool) -> Iterator[tuple[object, ...]]: ...
+
+
+class _Workbook(Protocol):
+    worksheets: list[_Sheet]
+
+    def close(self) -> None: ...
+
+
+def _open_workbook(data: bytes) -> _Workbook:
+    """openpyxl is untyped; this is the one place its answers become typed."""
+    workbook: _Workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    return workbook
+
+
+def _from_xlsx(data: bytes, filename: str) -> IntakeResult:
+    failed = _failed(BAD_WORKBOOK, {"filename": filename}, "xlsx", "")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            limit = MAX_UNPACKED_BYTES // (1024 * 1024)
+            return _failed(UNPACKED_TOO_BIG, {"limit": limit}, "xlsx", "")
+        workbook = _open_workbook(data)
+    # openpyxl raises whatever its zip and XML layers meet in a damaged file; none may escape.
+    except Exception:  # noqa: BLE001
+        return failed
+    rows = _sheet_rows(workbook)
+    try:
+        return _from_rows(rows, "xlsx", "")
+    except _Unreadable:
+        return failed
+    finally:
+        rows.close()  # before the workbook, whose archive a suspended reader still holds
+        workbook.close()
+
+
+def _sheet_rows(workbook: _Workbook) -> Generator[Row]:
+    line = 0
+    try:
+        sheets = workbook.worksheets
+        sheet = next((s for s in sheets if _fold(s.title) == "y kien"), sheets[0])
+        # Some exporters write a wrong used range; read-only mode would trust it and cut rows.
+        sheet.reset_dimensions()
+        for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield line, [_clean(_cell_text(value)) for value in values]
+    except Exception as exc:  # as in _from_xlsx: a damaged sheet raises anything
+        raise _Unreadable(line + 1) from exc
+
+
+def _cell_text(value: object) -> str:
+    """Numbers as a person typed them: STT 3 is stored as 3.0 by some tools."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# -- rows ---------------------------------------------------------------------------------------
+
+
+def _non_empty(rows: Iterator[Row]) -> Iterator[Row]:
+    return (row for row in rows if any(row[1]))
+
+
+def _from_rows(rows: Iterator[Row], file_format: str, encoding: str) -> IntakeResult:
+    """Finds the header, then checks each data row; stops reading past the row limit."""
+    rows = _non_empty(rows)
+    head = list(islice(rows, HEADER_SCAN))
+    if not head:
+        return _failed(EMPTY_FILE, {}, file_format, encoding)
+    index = _header_index(head)
+    header = head[index][1]
+    columns = _columns(header)
+    missing = [field for field in REQUIRED if field not in columns]
+    if not columns:
+        required = ", ".join(COLUMN_NAMES[field] for field in REQUIRED)
+        return _failed(NO_HEADER, {"columns": required, "rows": HEADER_SCAN}, file_format, encoding)
+    if missing:
+        problems = [IntakeProblem(0, MISSING_COLUMN, {"column": COLUMN_NAMES[f]}) for f in missing]
+        return IntakeResult([], problems, file_format, encoding)
+    names = {field: header[i] for field, i in columns.items()}
+    good, problems = _check_rows(chain(head[index + 1 :], rows), columns, names)
+    if not good and not problems:
+        problems.append(IntakeProblem(0, NO_ROWS))
+    return IntakeResult(good, problems, file_format, encoding)
+
+
+def _check_rows(
+    rows: Iterator[Row], columns: Mapping[Field, int], names: Mapping[Field, str]
+) -> tuple[list[IntakeRow], list[IntakeProblem]]:
+    good: list[IntakeRow] = []
+    problems: list[IntakeProblem] = []
+    count = 0
+    for line, cells in rows:
+        values = {field: cells[i] if i < len(cells) else "" for field, i in columns.items()}
+        # A template numbered down to row 100 has STT-only rows: nothing a person wrote.
+        if not any(values.values()):
+            continue
+        count += 1
+        if count > MAX_IMPORT:
+            problems.append(IntakeProblem(0, TOO_MANY_ROWS, {"limit": MAX_IMPORT}))
+            break
+        checked = _check_row(line, values, names)
+        if isinstance(checked, IntakeRow):
+            good.append(checked)
+        else:
+            problems.extend(checked)
+    return good, problems
+
+
+def _check_row(
+    line: int, values: Mapping[Field, str], names: Mapping[Field, str]
+) -> IntakeRow | list[IntakeProblem]:
+    def problem(field: Field, message: str, **params: str | int) -> IntakeProblem:
+        return IntakeProblem(line, message, {"column": names[field], **params})
+
+    problems = [
+        problem(field, TOO_LONG, limit=limit)
+        for field, limit in LIMITS.items()
+        if len(values.get(field, "")) > limit
+    ]
+    problems += [problem(field, EMPTY_CELL) for field in REQUIRED if not values[field]]
+    body = _match(_fold(values["body"]), BODY_ALIASES)
+    level = _match(_fold(values["level"]).removeprefix("cap "), LEVEL_ALIASES)
+    if values["body"] and body is None:
+        problems.append(problem("body", UNKNOWN_BODY, value=_shown(values["body"])))
+    if values["level"] and level is None:
+        problems.append(problem("level", UNKNOWN_LEVEL, value=_shown(values["level"])))
+    if problems or body is None or level is None:
+        return problems
+    return IntakeRow(
+        line=line,
+        text=values["text"],
+        asker=values.get("asker", ""),
+        group=values.get("group", ""),
+        site=values.get("site", ""),
+        field=values.get("field", ""),
+        body=body,
+        level=level,
+        prepared_answer=values.get("prepared_answer", ""),
+    )
+
+
+def _shown(value: str) -> str:
+    """Enough of a wrong value to find it, not a paragraph pasted into the wrong column."""
+    return value if len(value) <= MAX_SHOWN_VALUE else value[: MAX_SHOWN_VALUE - 1] + "…"
+
+
+# -- matching -----------------------------------------------------------------------------------
+
+
+def _header_index(head: list[Row]) -> int:
+    """The first row naming the most known columns; rows above it are titles."""
+    return max(range(len(head)), key=lambda i: len(_columns(head[i][1])))
+
+
+def _columns(header: list[str]) -> dict[Field, int]:
+    """Which cell holds which field; the first of two look-alike columns wins."""
+    columns: dict[Field, int] = {}
+    for index, name in enumerate(header):
+        field = _match(_fold(name), HEADER_ALIASES)
+        if field is not None and field not in columns:
+            columns[field] = index
+    return columns
+
+
+def _match(key: str, aliases: Mapping[str, T]) -> T | None:
+    """The value of the longest alias that is `key` or starts it as whole words."""
+    found = [alias for alias in aliases if key == alias or key.startswith(alias + " ")]
+    return aliases[max(found, key=len)] if found else None
+
+
+def _fold(text: str) -> str:
+    """What a header or value means, spelling aside: "Thẩm quyền " -> "tham quyen"."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join("".join(c if c.isalnum() else " " for c in bare).split())
+
+
+def _clean(raw: str) -> str:
+    """NFC, one line, trimmed. Line breaks and tabs become spaces; invisible marks (zero-width
+    space, stray BOM, soft hyphen) go, so they cannot split a word or hide in a name."""
+    text = raw
+    if not raw.isprintable():
+        text = "".join(_visible(c) for c in raw)
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _visible(char: str) -> str:
+    category = unicodedata.category(char)
+    if category == "Cc":
+        return " "
+    return "" if category in ("Cf", "Cs", "Co") else char
