@@ -126,7 +126,22 @@ function swap(html) {
   tickCountdowns();
   applyFilters();
   markRemembered();
+  fitProjector();
 }
+
+// A projector shows everything at once: long text shrinks until the page fits the screen,
+// never cut off and never needing a scroll nobody in the hall can do.
+function fitProjector() {
+  if (!body.classList.contains("projector")) return;
+  const root = document.documentElement;
+  let zoom = 1;
+  live.style.zoom = "1";
+  while (root.scrollHeight > window.innerHeight && zoom > 0.35) {
+    zoom -= 0.05;
+    live.style.zoom = String(zoom);
+  }
+}
+window.addEventListener("resize", fitProjector);
 
 // A phone remembers what it supported, so the button says so (the server refuses a second one).
 function markRemembered() {
@@ -420,5 +435,6 @@ setInterval(refreshTimes, 5000);
 setInterval(tickCountdowns, 250);
 
 refreshTimes();
+fitProjector();
 connect();
 showStatus();

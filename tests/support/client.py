@@ -36,10 +36,10 @@ class LiveClient:
         self.views: list[dict[str, Any]] = []
 
     @classmethod
-    async def open(cls, server: ServerProcess, link: str, **headers: str) -> LiveClient:
-        connection = await connect(
-            ws_url(server, link), origin=None, additional_headers=headers or None, compression=None
-        )
+    async def open(cls, server: ServerProcess, link: str, *, view: str | None = None) -> LiveClient:
+        """Connects with a role link; `view="questions"` opens the host's question desk."""
+        url = ws_url(server, link, view=view) if view else ws_url(server, link)
+        connection = await connect(url, origin=None, compression=None)
         client = cls(connection)
         await client.send({"type": "hello"})
         await client.next_view()
