@@ -38,6 +38,18 @@ def translate(lang: str, message: str, params: dict[str, str | int] | None = Non
     text = catalog.gettext(message)
     if not params:
         return text
-    return text.format(
-        **{k: catalog.gettext(v) if isinstance(v, str) else v for k, v in params.items()}
-    )
+    words = {k: catalog.gettext(v) if isinstance(v, str) else v for k, v in params.items()}
+    problem = words.get(NESTED)
+    if isinstance(problem, str):
+        # An import's message carries a row's own message, whose placeholders are in `params`
+        # too. Only this key is filled twice: user text never goes through format().
+        words[NESTED] = problem.format_map(_Missing(params))
+    return text.format(**words)
+
+
+NESTED = "problem"
+
+
+class _Missing(dict[str, str | int]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"

@@ -579,6 +579,7 @@ def apply_opinion(event: OpinionRecorded, state: MeetingState) -> MeetingState:
         prepared_answer="",
         at=event.at,
         request_id=event.request_id,
+        own_asker=bool(askers),
     )
     return msgspec.structs.replace(state, questions=(*state.questions, question))
 

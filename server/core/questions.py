@@ -12,6 +12,7 @@ from server.core.commands import (
     MAX_ANSWER,
     MAX_NAME,
     MAX_QUESTION,
+    MAX_TOPIC,
     AddQuestion,
     DecideQuestion,
     EditAnswer,
@@ -81,6 +82,12 @@ def _record(
         )
     if field and field not in state.fields:
         return Rejected("unknown_field", N_("No field {name} in this meeting."), {"name": field})
+    if len(_clean_answer(draft.prepared_answer)) > MAX_ANSWER:
+        return Rejected(
+            "text_too_long",
+            N_("{field} is too long: at most {limit} characters."),
+            {"field": N_("Prepared answer"), "limit": MAX_ANSWER},
+        )
     if draft.site_id is not None and state.site(draft.site_id) is None:
         return Rejected("unknown_site", N_("No site {site_id}."), {"site_id": draft.site_id})
     return QuestionRecord(
@@ -118,7 +125,8 @@ def decide_import(command: ImportQuestions, state: MeetingState, ctx: Context) -
             return Rejected(
                 record.code,
                 N_("Question {number}: {problem}"),
-                {"number": number, "problem": record.message},
+                # the row's own placeholders travel along, so {problem} can be filled in too
+                {**record.params, "number": number, "problem": record.message},
             )
         records.append(record)
     return [QuestionsImported(tuple(records), ctx.now)] if records else []
@@ -301,7 +309,7 @@ def decide_edit_answer(command: EditAnswer, state: MeetingState, ctx: Context) -
         )
     if "\x00" in tail:
         return Rejected("bad_text", N_("The text holds characters that cannot be stored."))
-    if command.keep == len(question.answer) and not tail:
+    if question.answer[: command.keep] + tail == question.answer:
         return []
     return [AnswerEdited(question.question_id, command.keep, tail)]
 
@@ -319,6 +327,16 @@ def decide_decision(command: DecideQuestion, state: MeetingState, ctx: Context) 
     if isinstance(question, Rejected):
         return question
     agency, reason = clean_text(command.agency), clean_text(command.reason)
+    too_long = (len(agency) > MAX_NAME and N_("Agency")) or (
+        len(reason) > MAX_TOPIC and N_("Reason")
+    )
+    if too_long:
+        limit = MAX_NAME if too_long == "Agency" else MAX_TOPIC
+        return Rejected(
+            "text_too_long",
+            N_("{field} is too long: at most {limit} characters."),
+            {"field": too_long, "limit": limit},
+        )
     deadline, forwarded_to = command.deadline, command.forwarded_to
     if command.decision == "written":
         if not agency:
@@ -334,7 +352,7 @@ def decide_decision(command: DecideQuestion, state: MeetingState, ctx: Context) 
             return Rejected("not_higher", N_("Forward only to a higher level than this meeting's."))
     elif command.decision == "not_taken_up" and not reason:
         return Rejected("reason_required", N_("Give the reason it is not taken up."))
-    if deadline:
+    if deadline and command.decision == "written":
         try:
             date.fromisoformat(deadline)
         except ValueError:
@@ -372,6 +390,7 @@ def question_from(record: QuestionRecord, at: float, **more: object) -> Question
         source=record.source,
         prepared_answer=record.prepared_answer,
         at=at,
+        own_asker=bool(asker),
     )
     return msgspec.structs.replace(question, **more) if more else question
 
@@ -399,14 +418,15 @@ def apply_edited(event: QuestionEdited, state: MeetingState) -> MeetingState:
     record = event.question
 
     def edit(question: Question) -> Question:
-        first = Asker(record.asker, record.group, record.site_id)
-        askers = (
-            (first, *question.askers[1:]) if record.asker or record.group else question.askers[1:]
-        )
+        # Only the question's own asker changes; askers merged into it stay.
+        merged = question.askers[1:] if question.own_asker else question.askers
+        named = bool(record.asker or record.group)
+        own = (Asker(record.asker, record.group, record.site_id),) if named else ()
         return msgspec.structs.replace(
             question,
             text=record.text,
-            askers=askers,
+            askers=(*own, *merged),
+            own_asker=named,
             site_id=record.site_id,
             field=record.field,
             body=record.body,

@@ -92,7 +92,7 @@ class Question(msgspec.Struct, frozen=True):
 
     question_id: str
     text: str
-    askers: tuple[Asker, ...]
+    askers: tuple[Asker, ...]  # its own asker first (if `own_asker`), then those merged into it
     site_id: str | None
     field: str
     body: Body
@@ -102,6 +102,7 @@ class Question(msgspec.Struct, frozen=True):
     at: float
     request_id: str | None = None
     device_id: str | None = None
+    own_asker: bool = False
     moderation: Literal["pending", "approved", "rejected"] = "approved"
     merged_into: str | None = None
     supporters: tuple[str, ...] = ()

@@ -80,6 +80,12 @@ def tokens(text: str) -> tuple[str, ...]:
     return tuple(text.translate(_FOLD_TABLE).split())
 
 
+@functools.lru_cache(maxsize=16_384)
+def _pieces(word: str) -> tuple[str, ...]:
+    """The folded words of one word as written: memoised, since words repeat across texts."""
+    return tuple(word.translate(_FOLD_TABLE).split())
+
+
 # --- words that keep their diacritics ------------------------------------------------------------
 
 
@@ -89,8 +95,8 @@ def _words(text: str) -> list[str]:
 
 
 def _has_diacritics(word: str) -> bool:
-    """Does folding change this (NFC, casefolded) word: a mark, a đ, another letter's accent?"""
-    return fold(word) != word
+    # Marks, not "folding changes it": Hangul syllables decompose into letters, not marks.
+    return "đ" in word or any(_is_mark(c) for c in unicodedata.normalize("NFD", word))
 
 
 def _tone_key(word: str) -> tuple[str, str]:
@@ -139,7 +145,7 @@ def matches(query: str, text: str) -> bool:
             key = _tone_key(word)
             if not any(_accented_prefix(key, k) for k in tone_keys):
                 return False
-        elif not any(w.startswith(word) for w in folded_words):
+        elif not all(any(w.startswith(p) for w in folded_words) for p in _pieces(word)):
             return False
     return True
 
@@ -202,11 +208,6 @@ DUPLICATE_THRESHOLD = 0.6
 On the realistic pairs in tests/core/test_textmatch.py, rewordings, unaccented copies and
 reordered copies score 0.67 to 1; the same street or topic with a different request, 0.51 at most.
 """
-
-
-@functools.lru_cache(maxsize=16_384)
-def _pieces(word: str) -> tuple[str, ...]:
-    return tuple(word.translate(_FOLD_TABLE).split())
 
 
 @functools.lru_cache(maxsize=16_384)
@@ -311,8 +312,11 @@ def duplicate_pairs(
 
 
 def _trigram_masks(features: Sequence[_Features], needed: set[int]) -> dict[int, int]:
-    """Each needed text's trigrams as the bits of one int: a pair's overlap is an AND and a
-    popcount, several times faster than intersecting sets when a meeting has many candidates."""
+    """Each needed text's trigrams as the bits of one int.
+
+    A pair's overlap is then an AND and a popcount, several times faster than intersecting
+    two sets, which counts when a meeting has many candidate pairs.
+    """
     bit_of: dict[str, int] = {}
     for item in needed:
         for gram in features[item].trigrams:
