@@ -17,12 +17,11 @@ from server.core.state import (
     Site,
     SpeakerRequest,
 )
-from server.core.textmatch import duplicate_pairs, fold
+from server.core.textmatch import DUPLICATE_THRESHOLD, duplicate_pairs, fold
 
 NEXT_UP_ON_DISPLAY = 3
 PHONE_QUESTIONS_SHOWN = 30
 MAX_DUPLICATES = 20
-DUPLICATE_THRESHOLD = 0.5
 
 
 class SitePresence(msgspec.Struct, frozen=True):
