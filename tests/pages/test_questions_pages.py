@@ -177,3 +177,30 @@ def test_a_very_long_question_fits_the_projector_without_being_cut(
     text = display.locator("#question-text").inner_text()
     assert text.count("vành đai") == 40  # all of it, not cut
     screenshot(display, "display-long-question")
+
+
+def test_the_host_edits_a_question_from_the_desk(
+    browser: Browser, server: ServerProcess, sample_meeting: dict[str, Any], page_errors: PageErrors
+) -> None:
+    site = sample_meeting["links"]["sites"][2]
+    phone = open_live(browser, page_errors, site["join"], 360, 740)
+    desk = open_live(
+        browser, page_errors, sample_meeting["links"]["host"] + "/questions", 1366, 900
+    )
+    phone.fill("#q-text", "den duong hem 12 hong")  # typed without accents on a cheap phone
+    phone.get_by_role("button", name="Gửi câu hỏi").click()
+    pending = desk.locator("#moderation li")
+    expect(pending).to_have_count(1)
+    pending.locator("summary", has_text="Sửa").click()
+    pending.locator("textarea").fill("Đèn đường hẻm 12 hỏng đã lâu, đề nghị sửa")
+    pending.locator("select[name='question.field']").select_option(
+        "Trật tự xây dựng, trật tự đô thị"
+    )
+    pending.get_by_role("button", name="Lưu").click()
+    expect(pending.locator(".q-text")).to_have_text("Đèn đường hẻm 12 hỏng đã lâu, đề nghị sửa")
+    pending.get_by_role("button", name="Duyệt", exact=True).click()
+    listed = desk.locator("#question-list li[data-search]")
+    expect(listed).to_have_count(1)
+    expect(listed.locator(".q-meta")).to_contain_text("Trật tự xây dựng, trật tự đô thị")
+    expect(listed.locator(".q-state")).to_contain_text(site["name"])  # it came from that site
+    assert page_errors.messages == []
