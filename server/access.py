@@ -46,6 +46,17 @@ class Keys:
         device_id = secrets.token_urlsafe(12)
         return f"{site_id}.{device_id}.{self._mac('device', meeting_id, site_id, device_id)}"
 
+    def card_code(self, meeting_id: str, number: int) -> str:
+        """A printed seat card's code: its number and a MAC, so a card cannot be made up."""
+        return f"{number}-{self._mac('card', meeting_id, str(number))[:20]}"
+
+    def card_number(self, meeting_id: str, code: str) -> int | None:
+        number, _, mac = code.partition("-")
+        if not number.isdigit() or len(number) > 6:
+            return None
+        expected = self.card_code(meeting_id, int(number))
+        return int(number) if hmac.compare_digest(expected, f"{number}-{mac}") else None
+
     def device_actor(self, meeting_id: str, token: str) -> Actor | None:
         site_id, _, rest = token.partition(".")
         device_id, _, mac = rest.partition(".")

@@ -7,7 +7,7 @@ from functools import singledispatch
 
 import msgspec
 
-from server.core import floor, questions
+from server.core import floor, questions, votes
 from server.core.events import (
     AgendaEntry,
     AgendaItemAdded,
@@ -120,5 +120,5 @@ def _attendance_set(event: AttendanceSet, state: MeetingState) -> MeetingState:
     )
 
 
-for _applier in (*floor.APPLIERS, *questions.APPLIERS):
+for _applier in (*floor.APPLIERS, *questions.APPLIERS, *votes.APPLIERS):
     _apply.register(_applier)

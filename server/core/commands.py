@@ -263,6 +263,58 @@ class DecideQuestion(_Command, frozen=True, tag="decide_question"):
     reason: Topic = ""
 
 
+Scale = Literal["three", "two"]
+Choice = Literal["satisfied", "partly", "not_satisfied"]
+Eligibility = Literal["device", "card"]
+MAX_CARDS = 20_000
+
+
+class SetVotingRules(_Command, frozen=True, tag="set_voting_rules"):
+    """Who may vote (per joined phone, or per printed seat card) and whether a vote may change."""
+
+    eligibility: Eligibility = "device"
+    allow_change: bool = True
+
+
+class IssueBallotCards(_Command, frozen=True, tag="issue_ballot_cards"):
+    """Prints `count` more seat cards; their codes are derived by the server, never logged."""
+
+    count: int
+
+
+class OpenBallot(_Command, frozen=True, tag="open_ballot"):
+    """A satisfaction ballot on an answered question, or on the meeting as a whole."""
+
+    question_id: Id | None = None
+    scale: Scale = "three"
+    show_live: bool = True
+
+
+class CloseBallot(_Command, frozen=True, tag="close_ballot"):
+    ballot_id: Id
+
+
+class CastVote(_Command, frozen=True, tag="cast_vote"):
+    ballot_id: Id
+    choice: Choice
+
+
+class SetPaperCount(_Command, frozen=True, tag="set_paper_count"):
+    """A site's paper ballots for one ballot; a new count replaces the site's previous one."""
+
+    ballot_id: Id
+    site_id: Id
+    satisfied: int = 0
+    partly: int = 0
+    not_satisfied: int = 0
+
+
+class ShowBallot(_Command, frozen=True, tag="show_ballot"):
+    """Puts a ballot (its results, or its progress while hidden) on every display, or none."""
+
+    ballot_id: Id | None
+
+
 Command = (
     CreateMeeting
     | AddAgendaItem
@@ -300,6 +352,13 @@ Command = (
     | SetAnswerer
     | EditAnswer
     | DecideQuestion
+    | SetVotingRules
+    | IssueBallotCards
+    | OpenBallot
+    | CloseBallot
+    | CastVote
+    | SetPaperCount
+    | ShowBallot
 )
 
 Role = Literal["organiser", "host", "secretary", "display", "delegate"]
@@ -311,3 +370,4 @@ class Actor(msgspec.Struct, frozen=True):
     role: Role
     site_id: str | None = None
     device_id: str | None = None
+    card: int | None = None  # a delegate holding a printed seat card: its number

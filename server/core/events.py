@@ -261,6 +261,53 @@ class QuestionDecided(_Event, frozen=True, tag=True):
     at: float
 
 
+Scale = Literal["three", "two"]
+Choice = Literal["satisfied", "partly", "not_satisfied"]
+
+
+class VotingRulesSet(_Event, frozen=True, tag=True):
+    eligibility: Literal["device", "card"]
+    allow_change: bool
+
+
+class BallotCardsIssued(_Event, frozen=True, tag=True):
+    count: int
+
+
+class BallotOpened(_Event, frozen=True, tag=True):
+    ballot_id: str
+    question_id: str | None
+    scale: Scale
+    show_live: bool
+    at: float
+
+
+class BallotClosed(_Event, frozen=True, tag=True):
+    ballot_id: str
+    at: float
+
+
+class VoteCast(_Event, frozen=True, tag=True):
+    """`voter` is a random device id or a card number: never a name, never shown anywhere."""
+
+    ballot_id: str
+    voter: str
+    site_id: str
+    choice: Choice
+
+
+class PaperCountSet(_Event, frozen=True, tag=True):
+    ballot_id: str
+    site_id: str
+    satisfied: int
+    partly: int
+    not_satisfied: int
+
+
+class BallotShown(_Event, frozen=True, tag=True):
+    ballot_id: str | None
+
+
 Event = (
     MeetingCreated
     | AgendaItemAdded
@@ -296,6 +343,13 @@ Event = (
     | AnswererSet
     | AnswerEdited
     | QuestionDecided
+    | VotingRulesSet
+    | BallotCardsIssued
+    | BallotOpened
+    | BallotClosed
+    | VoteCast
+    | PaperCountSet
+    | BallotShown
 )
 
 _encoder = msgspec.json.Encoder()

@@ -482,7 +482,9 @@ def apply_supported(event: QuestionSupported, state: MeetingState) -> MeetingSta
 
 
 def apply_shown(event: QuestionShown, state: MeetingState) -> MeetingState:
-    state = msgspec.structs.replace(state, on_screen=event.question_id)
+    # a new question on screen takes the place of a ballot's results
+    on_ballot = state.ballot_on_screen if event.question_id is None else None
+    state = msgspec.structs.replace(state, on_screen=event.question_id, ballot_on_screen=on_ballot)
     if event.question_id is None:
         return state
     return _change(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Literal
 
 import msgspec
@@ -151,6 +152,68 @@ class Floor(msgspec.Struct, frozen=True):
         return self.request(self.current) if self.current else None
 
 
+CHOICES = ("satisfied", "partly", "not_satisfied")
+VOTE_SHARDS = 64
+Counts = tuple[int, int, int]
+
+
+def _shard(voter: str) -> int:
+    # A stable hash: replaying the log in another process must build the same shards.
+    return zlib.crc32(voter.encode()) % VOTE_SHARDS
+
+
+class VoteBook(msgspec.Struct, frozen=True):
+    """Who voted what, never shown to anyone: only counts leave it. Kept in shards so a vote
+    copies one small dict instead of all 15,000 votes (each shard is replaced, never changed)."""
+
+    shards: tuple[dict[str, tuple[str, str]], ...] = ()  # voter -> (choice, site_id)
+
+    def get(self, voter: str) -> tuple[str, str] | None:
+        return self.shards[_shard(voter)].get(voter) if self.shards else None
+
+    def with_vote(self, voter: str, choice: str, site_id: str) -> VoteBook:
+        shards = list(self.shards or ({} for _ in range(VOTE_SHARDS)))
+        index = _shard(voter)
+        shards[index] = {**shards[index], voter: (choice, site_id)}
+        return VoteBook(tuple(shards))
+
+    def __len__(self) -> int:
+        return sum(len(shard) for shard in self.shards)
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(choice, site_id) of every vote, in no particular order: enough for any count."""
+        return [vote for shard in self.shards for vote in shard.values()]
+
+
+class Ballot(msgspec.Struct, frozen=True):
+    ballot_id: str
+    question_id: str | None
+    scale: Literal["three", "two"]
+    show_live: bool
+    opened_at: float
+    closed_at: float | None = None
+    votes: VoteBook = VoteBook()
+    phone_counts: Counts = (0, 0, 0)
+    paper: tuple[tuple[str, Counts], ...] = ()  # per site, the latest count entered
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def paper_counts(self) -> Counts:
+        totals = [0, 0, 0]
+        for _, counts in self.paper:
+            for i, n in enumerate(counts):
+                totals[i] += n
+        return (totals[0], totals[1], totals[2])
+
+
+class VotingRules(msgspec.Struct, frozen=True):
+    eligibility: Literal["device", "card"] = "device"
+    allow_change: bool = True
+
+
 class MeetingState(msgspec.Struct, frozen=True):
     info: MeetingInfo | None = None
     sites: tuple[Site, ...] = ()
@@ -161,6 +224,17 @@ class MeetingState(msgspec.Struct, frozen=True):
     floor: Floor = Floor()
     questions: tuple[Question, ...] = ()
     on_screen: str | None = None
+    ballots: tuple[Ballot, ...] = ()
+    ballot_on_screen: str | None = None
+    voting: VotingRules = VotingRules()
+    cards_issued: int = 0
+
+    def ballot(self, ballot_id: str) -> Ballot | None:
+        return next((b for b in self.ballots if b.ballot_id == ballot_id), None)
+
+    @property
+    def open_ballot(self) -> Ballot | None:
+        return next((b for b in reversed(self.ballots) if b.open), None)
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.question_id == question_id), None)

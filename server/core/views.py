@@ -11,11 +11,14 @@ from server.core.events import AgendaEntry
 from server.core.questions import written_deadline
 from server.core.state import (
     ACTIVE_STATUSES,
+    CHOICES,
+    Ballot,
     MeetingInfo,
     MeetingState,
     Question,
     Site,
     SpeakerRequest,
+    VotingRules,
 )
 from server.core.textmatch import DUPLICATE_THRESHOLD, duplicate_pairs, fold
 
@@ -79,6 +82,39 @@ class QuestionRow(msgspec.Struct, frozen=True):
     search: str  # the folded text the page filters on
 
 
+class Tally(msgspec.Struct, frozen=True):
+    """Counts only: satisfied, partly, not satisfied. Nothing here says who voted what."""
+
+    counts: tuple[int, int, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+    def share(self, index: int) -> int:
+        return round(100 * self.counts[index] / self.total) if self.total else 0
+
+
+class SiteTally(msgspec.Struct, frozen=True):
+    site_name: str
+    phones: Tally
+    paper: Tally
+    total: Tally
+
+
+class BallotResult(msgspec.Struct, frozen=True):
+    ballot_id: str
+    question_text: str | None
+    body: str | None
+    scale: str
+    open: bool
+    show_numbers: bool
+    phones: Tally
+    paper: Tally
+    total: Tally
+    by_site: tuple[SiteTally, ...]
+
+
 class DisplayView(msgspec.Struct, frozen=True):
     info: MeetingInfo
     current: AgendaRow | None
@@ -86,6 +122,7 @@ class DisplayView(msgspec.Struct, frozen=True):
     speaker: SpeakerOnFloor | None = None
     next_up: tuple[QueueRow, ...] = ()
     question: QuestionRow | None = None
+    ballot: BallotResult | None = None
 
 
 class HostView(msgspec.Struct, frozen=True):
@@ -106,6 +143,14 @@ class HostView(msgspec.Struct, frozen=True):
     pending_total: int = 0
     turns_total: int = 0
     opinions_total: int = 0
+    open_ballot: BallotResult | None = None
+    ballots: tuple[BallotResult, ...] = ()
+    ballot_on_screen: str | None = None
+    question_on_screen: str | None = None
+    question_balloted: bool = False
+    meeting_balloted: bool = False
+    voting: VotingRules = VotingRules()
+    cards_issued: int = 0
 
 
 class QuestionsView(msgspec.Struct, frozen=True):
@@ -132,6 +177,8 @@ class SecretaryView(msgspec.Struct, frozen=True):
     turns: tuple[Turn, ...] = ()
     fields: tuple[str, ...] = ()
     questions: tuple[QuestionRow, ...] = ()
+    ballots: tuple[BallotResult, ...] = ()
+    site_paper: dict[str, tuple[int, int, int]] = {}
 
 
 class DelegateView(msgspec.Struct, frozen=True):
@@ -143,6 +190,9 @@ class DelegateView(msgspec.Struct, frozen=True):
     my_position: int | None = None
     question: QuestionRow | None = None
     questions: tuple[QuestionRow, ...] = ()
+    open_ballot: BallotResult | None = None
+    ballot: BallotResult | None = None
+    card_mode: bool = False
 
     @property
     def can_request(self) -> bool:
@@ -222,6 +272,52 @@ def _on_screen(state: MeetingState) -> QuestionRow | None:
     return question_row(state, question) if question else None
 
 
+def _add(a: tuple[int, int, int], b: tuple[int, int, int]) -> tuple[int, int, int]:
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2])
+
+
+def ballot_result(state: MeetingState, ballot: Ballot, *, by_site: bool = True) -> BallotResult:
+    question = state.question(ballot.question_id) if ballot.question_id else None
+    sites = _site_tallies(state, ballot) if by_site else ()
+    return BallotResult(
+        ballot_id=ballot.ballot_id,
+        question_text=question.text if question else None,
+        body=question.body if question else None,
+        scale=ballot.scale,
+        open=ballot.open,
+        show_numbers=ballot.show_live or not ballot.open,
+        phones=Tally(ballot.phone_counts),
+        paper=Tally(ballot.paper_counts),
+        total=Tally(_add(ballot.phone_counts, ballot.paper_counts)),
+        by_site=sites,
+    )
+
+
+def _site_tallies(state: MeetingState, ballot: Ballot) -> tuple[SiteTally, ...]:
+    phones: dict[str, list[int]] = {}
+    for choice, site_id in ballot.votes.choices():
+        phones.setdefault(site_id, [0, 0, 0])[CHOICES.index(choice)] += 1
+    paper = dict(ballot.paper)
+    tallies = []
+    for site in state.sites:
+        if site.site_id not in phones and site.site_id not in paper:
+            continue
+        counted = phones.get(site.site_id, [0, 0, 0])
+        on_phones = (counted[0], counted[1], counted[2])
+        on_paper = paper.get(site.site_id, (0, 0, 0))
+        tallies.append(
+            SiteTally(
+                site.name, Tally(on_phones), Tally(on_paper), Tally(_add(on_phones, on_paper))
+            )
+        )
+    return tuple(tallies)
+
+
+def _ballot_on_screen(state: MeetingState) -> BallotResult | None:
+    ballot = state.ballot(state.ballot_on_screen) if state.ballot_on_screen else None
+    return ballot_result(state, ballot, by_site=False) if ballot else None
+
+
 def display_view(state: MeetingState) -> DisplayView:
     return DisplayView(
         info=_require_info(state),
@@ -230,6 +326,7 @@ def display_view(state: MeetingState) -> DisplayView:
         speaker=_speaker(state),
         next_up=queue_rows(state)[:NEXT_UP_ON_DISPLAY],
         question=_on_screen(state),
+        ballot=_ballot_on_screen(state),
     )
 
 
@@ -289,6 +386,16 @@ def host_view(state: MeetingState, presence: Mapping[str, SitePresence]) -> Host
         pending_total=sum(r.status == "pending" for r in floor.requests),
         turns_total=sum(row.turns for row in sites),
         opinions_total=sum(q.source == "turn" for q in state.questions),
+        open_ballot=ballot_result(state, state.open_ballot) if state.open_ballot else None,
+        ballots=tuple(ballot_result(state, b) for b in reversed(state.ballots) if not b.open),
+        ballot_on_screen=state.ballot_on_screen,
+        question_on_screen=state.on_screen,
+        question_balloted=any(b.question_id == state.on_screen for b in state.ballots)
+        if state.on_screen
+        else False,
+        meeting_balloted=any(b.question_id is None for b in state.ballots),
+        voting=state.voting,
+        cards_issued=state.cards_issued,
     )
 
 
@@ -335,6 +442,8 @@ def secretary_view(state: MeetingState, site_id: str) -> SecretaryView:
         questions=tuple(
             question_row(state, q) for q in state.questions if q.site_id == site_id and q.open
         ),
+        ballots=tuple(ballot_result(state, b, by_site=False) for b in reversed(state.ballots)),
+        site_paper={b.ballot_id: dict(b.paper).get(site_id, (0, 0, 0)) for b in state.ballots},
     )
 
 
@@ -360,6 +469,11 @@ def delegate_view(state: MeetingState, site_id: str, device_id: str | None = Non
                 key=lambda row: -row.support,
             )[:PHONE_QUESTIONS_SHOWN]
         ),
+        open_ballot=ballot_result(state, state.open_ballot, by_site=False)
+        if state.open_ballot
+        else None,
+        ballot=_ballot_on_screen(state),
+        card_mode=state.voting.eligibility == "card",
     )
 
 

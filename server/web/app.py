@@ -108,6 +108,8 @@ def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
             live_socket,
             pages.host_page,
             pages.questions_page,
+            pages.seat_card,
+            pages.seat_cards_sheet,
             intake.intake_form,
             intake.intake_upload,
             intake.intake_confirm,

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 CommandId = Annotated[str, msgspec.Meta(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 DEVICE_COOKIE = "dc_device_{meeting_id}"
+CARD_COOKIE = "dc_card_{meeting_id}"
 LANG_COOKIE = "dc_lang"
 POLICY_VIOLATION = 1008
 
@@ -79,14 +81,26 @@ def origin_allowed(socket: WebSocket[Any, Any, Any], public_url: str) -> bool:
     return origin_host == host or (bool(public_url) and origin_host == urlsplit(public_url).netloc)
 
 
+def delegate_actor(services: Services, meeting_id: str, cookies: Mapping[str, str]) -> Actor | None:
+    """A phone: its signed device cookie, and the seat card it scanned, if any."""
+    actor = services.keys.device_actor(
+        meeting_id, cookies.get(DEVICE_COOKIE.format(meeting_id=meeting_id), "")
+    )
+    if actor is None:
+        return None
+    card = services.keys.card_number(
+        meeting_id, cookies.get(CARD_COOKIE.format(meeting_id=meeting_id), "")
+    )
+    return msgspec.structs.replace(actor, card=card) if card is not None else actor
+
+
 def authenticate(
     socket: WebSocket[Any, Any, Any], services: Services, meeting_id: str
 ) -> Actor | None:
     params = socket.query_params
     role, site_id = params.get("role", ""), params.get("site") or None
     if role == "delegate":
-        token = socket.cookies.get(DEVICE_COOKIE.format(meeting_id=meeting_id), "")
-        actor = services.keys.device_actor(meeting_id, token)
+        actor = delegate_actor(services, meeting_id, socket.cookies)
         return actor if actor is not None and actor.site_id == site_id else None
     return services.keys.actor_for(meeting_id, role, site_id, params.get("key", ""))
 

@@ -19,7 +19,7 @@ from server.core.state import MeetingState, Site
 from server.hub import ViewKey
 from server.i18n import pick_language
 from server.service import MeetingRuntime
-from server.web.live import DEVICE_COOKIE, LANG_COOKIE
+from server.web.live import CARD_COOKIE, DEVICE_COOKIE, LANG_COOKIE, delegate_actor
 from server.web.services import Services
 
 DEVICE_COOKIE_AGE = 3 * 24 * 3600
@@ -166,8 +166,7 @@ async def join(
 async def phone_page(request: Request[Any, Any, Any], meeting_id: str) -> Response[str]:
     services = services_of(request)
     runtime, state = await meeting_or_404(services, meeting_id)
-    token = request.cookies.get(DEVICE_COOKIE.format(meeting_id=meeting_id), "")
-    actor = services.keys.device_actor(meeting_id, token)
+    actor = delegate_actor(services, meeting_id, request.cookies)
     if actor is None or actor.site_id is None or state.site(actor.site_id) is None:
         raise PermissionDeniedException("Scan the site's QR code to join")
     return _live_page(request, runtime, actor, "")
@@ -208,3 +207,79 @@ async def set_language(
         Cookie(key=LANG_COOKIE, value=lang, max_age=365 * 24 * 3600, samesite="lax")
     )
     return redirect
+
+
+@get("/m/{meeting_id:str}/card/{code:str}", name="seat_card")
+async def seat_card(request: Request[Any, Any, Any], meeting_id: str, code: str) -> Redirect:
+    """A printed seat card: the phone that scans it votes as that card (once per ballot)."""
+    services = services_of(request)
+    _, state = await meeting_or_404(services, meeting_id)
+    number = services.keys.card_number(meeting_id, code)
+    if number is None or number >= state.cards_issued:
+        raise PermissionDeniedException("This card is not one of this meeting's")
+    redirect = Redirect(f"/m/{meeting_id}/phone")
+    cookie_path = f"/m/{meeting_id}"
+    if (
+        services.keys.device_actor(
+            meeting_id, request.cookies.get(DEVICE_COOKIE.format(meeting_id=meeting_id), "")
+        )
+        is None
+    ):
+        main_hall = next(site for site in state.sites if site.is_main_hall)
+        token = services.keys.new_device(meeting_id, main_hall.site_id)
+        redirect.set_cookie(
+            Cookie(
+                key=DEVICE_COOKIE.format(meeting_id=meeting_id),
+                value=token,
+                max_age=DEVICE_COOKIE_AGE,
+                httponly=True,
+                samesite="lax",
+                path=cookie_path,
+            )
+        )
+    redirect.set_cookie(
+        Cookie(
+            key=CARD_COOKIE.format(meeting_id=meeting_id),
+            value=code,
+            max_age=DEVICE_COOKIE_AGE,
+            httponly=True,
+            samesite="lax",
+            path=cookie_path,
+        )
+    )
+    return redirect
+
+
+CARDS_PER_PAGE = 60
+
+
+@get("/m/{meeting_id:str}/host/{key:str}/cards", name="seat_cards_sheet")
+async def seat_cards_sheet(
+    request: Request[Any, Any, Any], meeting_id: str, key: str, page: int = 1
+) -> Response[str]:
+    """The seat cards to print, a page of them at a time (15,000 QR codes do not fit one page)."""
+    services = services_of(request)
+    _, state = await meeting_or_404(services, meeting_id)
+    if services.keys.actor_for(meeting_id, "host", None, key) is None:
+        raise PermissionDeniedException("Wrong link")
+    pages = max(1, -(-state.cards_issued // CARDS_PER_PAGE))
+    page = max(1, min(page, pages))
+    first = (page - 1) * CARDS_PER_PAGE
+    numbers = range(first, min(state.cards_issued, first + CARDS_PER_PAGE))
+    base = services.settings.base_url
+    codes = [
+        (n + 1, f"{base}/m/{meeting_id}/card/{services.keys.card_code(meeting_id, n)}")
+        for n in numbers
+    ]
+    # segno's own SVG, inline so a printed page needs no extra requests
+    cards = [(number, Markup(qr_svg(url).decode())) for number, url in codes]  # noqa: S704
+    return html(
+        request,
+        "seat_cards.html",
+        info=state.info,
+        cards=cards,
+        page=page,
+        pages=pages,
+        meeting_id=meeting_id,
+        key=key,
+    )

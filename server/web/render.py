@@ -30,6 +30,11 @@ DECISION_NAMES = {
     "rejected": N_("Rejected"),
     "merged": N_("Merged"),
 }
+CHOICE_NAMES = {
+    "satisfied": N_("Satisfied"),
+    "partly": N_("Partly satisfied"),
+    "not_satisfied": N_("Not satisfied"),
+}
 SOURCE_NAMES = {
     "intake": N_("Collected before the meeting"),
     "manual": N_("Entered by a secretary"),
@@ -72,6 +77,7 @@ class Renderer:
         env.globals["body_names"] = BODY_NAMES
         env.globals["decision_names"] = DECISION_NAMES
         env.globals["source_names"] = SOURCE_NAMES
+        env.globals["choice_names"] = CHOICE_NAMES
         env.globals["lang"] = lang
         env.globals["level_names"] = LEVEL_NAMES
         return env

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import msgspec
 
 from server.access import Keys
@@ -19,6 +22,8 @@ from server.i18n import translate
 from server.log.base import EventLog
 from server.service import MeetingRuntime, Meetings
 from server.web.render import Renderer
+
+PUBLISH_EVERY = 0.25  # seconds: at most four renders a second per meeting
 
 
 class ViewMessage(msgspec.Struct, frozen=True, tag_field="type", tag="view"):
@@ -42,9 +47,31 @@ class Services:
         self.hub = Hub(self.render_view)
         self._cache: dict[tuple[str, ViewKey], tuple[tuple[int, int], bytes]] = {}
         self._devices: dict[str, frozenset[str]] = {}
+        self._last_publish: dict[str, float] = {}
+        self._pending: dict[str, asyncio.TimerHandle] = {}
         self.meetings.on_change = self._changed
 
     def _changed(self, runtime: MeetingRuntime) -> None:
+        """Publishes at once, unless the meeting published less than PUBLISH_EVERY ago: then once
+        more when that time is up. So a burst of 15,000 votes makes a few renders a second, and a
+        single command is still shown without delay."""
+        meeting_id = runtime.meeting_id
+        if meeting_id in self._pending:
+            return
+        wait = self._last_publish.get(meeting_id, 0.0) + PUBLISH_EVERY - time.monotonic()
+        if wait <= 0:
+            self._publish(runtime)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._publish(runtime)
+            return
+        self._pending[meeting_id] = loop.call_later(wait, self._publish, runtime)
+
+    def _publish(self, runtime: MeetingRuntime) -> None:
+        self._pending.pop(runtime.meeting_id, None)
+        self._last_publish[runtime.meeting_id] = time.monotonic()
         self._rekey_phones(runtime)
         self.hub.publish(runtime.meeting_id)
 

@@ -126,6 +126,7 @@ function swap(html) {
   tickCountdowns();
   applyFilters();
   markRemembered();
+  markVotes();
   fitProjector();
 }
 
@@ -213,6 +214,43 @@ function submitCommand(command) {
   outbox.push(message);
   saveOutbox();
   send(message);
+  return message.command_id;
+}
+
+// "Your vote is counted" only once the server says the vote is in the log (its ack).
+const votesSent = new Map(); // command id -> "ballot:choice"
+const votedKey = "dc-voted:" + wsPath;
+
+function markVotes() {
+  const ballot = live.querySelector("[data-ballot-id]");
+  if (!ballot) return;
+  let voted = {};
+  try {
+    voted = JSON.parse(localStorage.getItem(votedKey) || "{}");
+  } catch {
+    voted = {};
+  }
+  const mine = voted[ballot.dataset.ballotId];
+  for (const button of ballot.querySelectorAll("button[data-vote]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.vote === `${ballot.dataset.ballotId}:${mine}`));
+  }
+  const counted = document.getElementById("vote-counted");
+  if (counted) counted.hidden = !mine;
+}
+
+function voteAcknowledged(commandId) {
+  const vote = votesSent.get(commandId);
+  if (!vote) return;
+  votesSent.delete(commandId);
+  const [ballot, choice] = vote.split(":");
+  try {
+    const voted = JSON.parse(localStorage.getItem(votedKey) || "{}");
+    voted[ballot] = choice;
+    localStorage.setItem(votedKey, JSON.stringify(voted));
+  } catch {
+    // without storage the mark lasts until the next view
+  }
+  markVotes();
 }
 
 function onMessage(event) {
@@ -233,6 +271,7 @@ function onMessage(event) {
       outbox = outbox.filter((m) => m.command_id !== msg.command_id);
       saveOutbox();
     }
+    if (msg.type === "ack") voteAcknowledged(msg.command_id);
     if (msg.type === "error" && msg.code === "answer_changed") {
       // Somebody else typed too: diff again from what the server has; what we typed is kept.
       answerBase.clear();
@@ -301,7 +340,8 @@ document.addEventListener("click", (event) => {
     remember(button);
     button.setAttribute("aria-pressed", "true");
   }
-  submitCommand(command);
+  const commandId = submitCommand(command);
+  if (button.dataset.vote) votesSent.set(commandId, button.dataset.vote);
 });
 
 // A reorder names the order it was made against, so a stale page cannot corrupt the queue.
