@@ -315,6 +315,14 @@ class ShowBallot(_Command, frozen=True, tag="show_ballot"):
     ballot_id: Id | None
 
 
+class RecordWrittenAnswer(_Command, frozen=True, tag="record_written_answer"):
+    """The written answer promised at the meeting (or by the level it was forwarded to) is sent."""
+
+    question_id: Id
+    text: Annotated[str, msgspec.Meta(max_length=MAX_ANSWER * 4)]
+    answered_on: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
 Command = (
     CreateMeeting
     | AddAgendaItem
@@ -359,6 +367,7 @@ Command = (
     | CastVote
     | SetPaperCount
     | ShowBallot
+    | RecordWrittenAnswer
 )
 
 Role = Literal["organiser", "host", "secretary", "display", "delegate"]

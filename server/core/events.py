@@ -308,6 +308,12 @@ class BallotShown(_Event, frozen=True, tag=True):
     ballot_id: str | None
 
 
+class WrittenAnswerRecorded(_Event, frozen=True, tag=True):
+    question_id: str
+    text: str
+    answered_on: str
+
+
 Event = (
     MeetingCreated
     | AgendaItemAdded
@@ -350,6 +356,7 @@ Event = (
     | VoteCast
     | PaperCountSet
     | BallotShown
+    | WrittenAnswerRecorded
 )
 
 _encoder = msgspec.json.Encoder()

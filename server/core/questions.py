@@ -21,6 +21,7 @@ from server.core.commands import (
     MergeQuestions,
     ModerateQuestion,
     QuestionDraft,
+    RecordWrittenAnswer,
     SetAnswerer,
     ShowQuestion,
     SubmitQuestion,
@@ -41,6 +42,7 @@ from server.core.events import (
     QuestionSource,
     QuestionSubmitted,
     QuestionSupported,
+    WrittenAnswerRecorded,
 )
 from server.core.rules import (
     FORBIDDEN,
@@ -265,11 +267,9 @@ def decide_show(command: ShowQuestion, state: MeetingState, ctx: Context) -> Dec
         question = _open(command.question_id, state)
         if isinstance(question, Rejected):
             return question
-    return (
-        []
-        if command.question_id == state.on_screen
-        else [QuestionShown(command.question_id, ctx.now)]
-    )
+    # Showing the question on screen again is a no-op, unless a ballot's results cover it.
+    unchanged = command.question_id == state.on_screen and state.ballot_on_screen is None
+    return [] if unchanged else [QuestionShown(command.question_id, ctx.now)]
 
 
 def decide_answerer(command: SetAnswerer, state: MeetingState, ctx: Context) -> Decision:
@@ -370,6 +370,30 @@ def decide_decision(command: DecideQuestion, state: MeetingState, ctx: Context) 
             at=ctx.now,
         )
     ]
+
+
+def decide_written_answer(
+    command: RecordWrittenAnswer, state: MeetingState, ctx: Context
+) -> Decision:
+    problem = host_only(ctx)
+    if problem:
+        return problem
+    question = _open(command.question_id, state)
+    if isinstance(question, Rejected):
+        return question
+    if question.decision not in ("written", "forwarded"):
+        return Rejected(
+            "no_answer_promised", N_("No written answer was promised for this question.")
+        )
+    text = _clean_answer(command.text)
+    problem = text_problem(text, MAX_ANSWER, N_("Answer"))
+    if problem:
+        return problem
+    try:
+        date.fromisoformat(command.answered_on)
+    except ValueError:
+        return Rejected("bad_date", N_("{value} is not a date."), {"value": command.answered_on})
+    return [WrittenAnswerRecorded(question.question_id, text, command.answered_on)]
 
 
 # --- apply --------------------------------------------------------------------------------------
@@ -525,6 +549,16 @@ def apply_decided(event: QuestionDecided, state: MeetingState) -> MeetingState:
     )
 
 
+def apply_written_answer(event: WrittenAnswerRecorded, state: MeetingState) -> MeetingState:
+    return _change(
+        state,
+        event.question_id,
+        lambda q: msgspec.structs.replace(
+            q, written_answer=event.text, answered_on=event.answered_on
+        ),
+    )
+
+
 DECIDERS: tuple[Callable[..., Decision], ...] = (
     decide_import,
     decide_add,
@@ -537,6 +571,7 @@ DECIDERS: tuple[Callable[..., Decision], ...] = (
     decide_answerer,
     decide_edit_answer,
     decide_decision,
+    decide_written_answer,
 )
 APPLIERS: tuple[Callable[..., MeetingState], ...] = (
     apply_imported,
@@ -550,4 +585,5 @@ APPLIERS: tuple[Callable[..., MeetingState], ...] = (
     apply_answerer,
     apply_answer_edited,
     apply_decided,
+    apply_written_answer,
 )

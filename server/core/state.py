@@ -116,6 +116,16 @@ class Question(msgspec.Struct, frozen=True):
     forwarded_to: Level | None = None
     reason: str = ""
     shown_at: float | None = None
+    written_answer: str = ""
+    answered_on: str = ""
+
+    def follow_up(self, today: str) -> str | None:
+        """For a promised answer: "answered", "overdue" (past its deadline) or "pending"."""
+        if self.decision not in ("written", "forwarded") or not self.open:
+            return None
+        if self.answered_on:
+            return "answered"
+        return "overdue" if self.deadline and self.deadline < today else "pending"
 
     @property
     def open(self) -> bool:

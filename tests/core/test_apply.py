@@ -8,7 +8,7 @@ import unicodedata
 import msgspec
 import pytest
 
-from server.core import floor, questions
+from server.core import floor, questions, votes
 from server.core.apply import apply, replay
 from server.core.events import (
     AgendaEntry,
@@ -290,7 +290,8 @@ EVERY_EVENT: list[Event] = [
 
 def test_every_event_type_is_covered() -> None:
     floor_events = {  # covered in test_floor.py and test_questions.py
-        typing.get_type_hints(f)["event"] for f in (*floor.APPLIERS, *questions.APPLIERS)
+        typing.get_type_hints(f)["event"]
+        for f in (*floor.APPLIERS, *questions.APPLIERS, *votes.APPLIERS)
     }
     assert {type(e) for e in EVERY_EVENT} == set(typing.get_args(Event)) - floor_events
 

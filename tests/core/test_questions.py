@@ -35,6 +35,7 @@ from server.core.commands import (
     ModerateQuestion,
     QuestionDraft,
     RecordOpinion,
+    RecordWrittenAnswer,
     SetAnswerer,
     ShowQuestion,
     SubmitQuestion,
@@ -66,6 +67,7 @@ from server.core.events import (
     SpeakerCalled,
     SpeakerQueued,
     SpeakRequested,
+    WrittenAnswerRecorded,
     decode_event,
     encode_event,
 )
@@ -294,6 +296,14 @@ LONG_QUESTION = nfd("ế" * MAX_QUESTION)  # 15,000 code points that are 5,000 l
 SCRIPT = "<script>alert('x')</script> & <b>đường</b>"
 
 ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[Event]]] = [
+    # RecordWrittenAnswer
+    (
+        "written-answer-recorded",
+        STATE,
+        RecordWrittenAnswer("d1", nfd(" Đã trả lời  bằng văn bản "), "2026-12-01"),
+        HOST,
+        [WrittenAnswerRecorded("d1", "Đã trả lời bằng văn bản", "2026-12-01")],
+    ),
     # ImportQuestions
     (
         "import-cleans-every-text-and-keeps-line-breaks-of-answers",
@@ -724,6 +734,28 @@ def draft(text: str = "Câu hỏi", **more: typing.Any) -> QuestionDraft:
 
 
 REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
+    (
+        "written-no-promise",
+        STATE,
+        RecordWrittenAnswer("i1", "Trả lời", "2026-12-01"),
+        HOST,
+        "no_answer_promised",
+    ),
+    (
+        "written-bad-date",
+        STATE,
+        RecordWrittenAnswer("d1", "Trả lời", "2026-02-30"),
+        HOST,
+        "bad_date",
+    ),
+    ("written-empty", STATE, RecordWrittenAnswer("d1", " \n ", "2026-12-01"), HOST, "empty_text"),
+    (
+        "written-secretary",
+        STATE,
+        RecordWrittenAnswer("d1", "Trả lời", "2026-12-01"),
+        SEC_A,
+        "forbidden",
+    ),
     ("add-no-meeting", MeetingState(), AddQuestion(draft()), HOST, "no_meeting"),
     ("submit-no-meeting", MeetingState(), SubmitQuestion("c", "A"), delegate("d"), "no_meeting"),
     # ImportQuestions
@@ -1080,6 +1112,7 @@ def test_every_rejection_code_of_questions_is_reached() -> None:
         "not_higher",
         "reason_required",
         "bad_date",
+        "no_answer_promised",
     }
     assert _codes_in_questions_source() == expected
     assert {code for *_, code in REJECTED} - {"no_meeting"} == expected | shared
@@ -1250,6 +1283,12 @@ KINDS: dict[str, tuple[MeetingState, Command, str, str]] = {
     "set_answerer": (STATE, SetAnswerer("p2", "Ông Dũng"), SITE_B, "dev-2"),
     "edit_answer": (STATE, EditAnswer("p2", 0, 0, "Trả lời"), SITE_B, "dev-2"),
     "decide_question": (STATE, DecideQuestion("p2", "on_the_spot"), SITE_B, "dev-2"),
+    "record_written_answer": (
+        STATE,
+        RecordWrittenAnswer("d1", "Trả lời", "2026-12-01"),
+        SITE_A,
+        "dev-1",
+    ),
 }
 
 
@@ -1268,15 +1307,15 @@ ACTORS: dict[str, Callable[[str, str], Actor]] = {
 }
 
 # rows: actor; columns in the order of KINDS:
-#                   imp add edt sub mod mrg sup shw ans txt dcd
+#                   imp add edt sub mod mrg sup shw ans txt dcd wrt
 MATRIX: dict[str, tuple[str, ...]] = {
-    "organiser": (OK, F, F, F, F, F, F, F, F, F, F),
-    "host": (OK, OK, OK, F, OK, OK, F, OK, OK, OK, OK),
-    "secretary-own": (F, OK, OK, F, F, F, F, F, F, F, F),
-    "secretary-other": (F, O_, O_, F, F, F, F, F, F, F, F),
-    "display": (F, F, F, F, F, F, F, F, F, F, F),
-    "delegate-owner": (F, F, F, OK, F, F, OK, F, F, F, F),
-    "delegate-other": (F, F, F, OK, F, F, OK, F, F, F, F),
+    "organiser": (OK, F, F, F, F, F, F, F, F, F, F, F),
+    "host": (OK, OK, OK, F, OK, OK, F, OK, OK, OK, OK, OK),
+    "secretary-own": (F, OK, OK, F, F, F, F, F, F, F, F, F),
+    "secretary-other": (F, O_, O_, F, F, F, F, F, F, F, F, F),
+    "display": (F, F, F, F, F, F, F, F, F, F, F, F),
+    "delegate-owner": (F, F, F, OK, F, F, OK, F, F, F, F, F),
+    "delegate-other": (F, F, F, OK, F, F, OK, F, F, F, F, F),
 }
 
 
@@ -1325,6 +1364,7 @@ FULL_RECORD = rec(
     prepared="Dòng 1\nDòng 2",
 )
 EVERY_QUESTION_EVENT: list[Event] = [
+    WrittenAnswerRecorded("d1", "Trả lời bằng văn bản", "2026-12-01"),
     QuestionsImported((FULL_RECORD, rec("q2", "Hai", level="city", body="party")), T0 + 0.25),
     QuestionsImported((), T0),
     QuestionAdded(rec("q3", nfd("Ba"), body="other", source="manual"), 0.1 + 0.2),
