@@ -1,0 +1,268 @@
+"""The minutes and statistics of a meeting, made from its state (and the date, for overdue)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import msgspec
+
+from server.core.state import CHOICES, Ballot, MeetingInfo, MeetingState, Question, Site
+
+IN_HALL_SOURCES = ("turn", "phone", "manual")
+DECISIONS = ("on_the_spot", "written", "forwarded", "not_taken_up", "undecided")
+BODIES = ("party", "council", "committee", "other")
+LEVELS = ("ward", "district", "city")
+
+
+class Counts(msgspec.Struct, frozen=True):
+    """Satisfied, partly, not satisfied: phones and paper together."""
+
+    satisfied: int = 0
+    partly: int = 0
+    not_satisfied: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.satisfied + self.partly + self.not_satisfied
+
+    @property
+    def satisfied_share(self) -> float | None:
+        return self.satisfied / self.total if self.total else None
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.satisfied + other.satisfied,
+            self.partly + other.partly,
+            self.not_satisfied + other.not_satisfied,
+        )
+
+
+class ReportSite(msgspec.Struct, frozen=True):
+    name: str
+    is_main_hall: bool
+    attendance: int | None
+    turns: int
+    opinions: int
+    questions: int
+    satisfaction: Counts
+
+
+class ReportTurn(msgspec.Struct, frozen=True):
+    number: int
+    name: str
+    site: str
+    group: str
+    topic: str
+    spoken_seconds: int
+    opinions: tuple[str, ...]
+
+
+class ReportQuestion(msgspec.Struct, frozen=True):
+    number: int
+    question_id: str
+    text: str
+    askers: str
+    site: str
+    field: str
+    body: str
+    level: str
+    source: str
+    answer: str
+    answered_by: str
+    decision: str
+    agency: str
+    deadline: str
+    forwarded_to: str
+    reason: str
+    follow_up: str  # "", "pending", "answered", "overdue"
+    written_answer: str
+    answered_on: str
+    satisfaction: Counts | None
+
+
+class Statistics(msgspec.Struct, frozen=True):
+    collected_before: int
+    raised_in_hall: int
+    raised_in_hall_by_body: tuple[tuple[str, int], ...]
+    turns: int
+    opinions_in_turns: int
+    by_field: tuple[tuple[str, int], ...]
+    by_body: tuple[tuple[str, int], ...]
+    by_level: tuple[tuple[str, int], ...]
+    by_site: tuple[tuple[str, int], ...]
+    by_decision: tuple[tuple[str, int], ...]
+    forwarded_by_level: tuple[tuple[str, int], ...]
+    promised: int
+    promised_answered: int
+    promised_overdue: int
+    satisfaction_meeting: Counts | None
+    satisfaction_questions: Counts
+    satisfaction_by_body: tuple[tuple[str, Counts], ...]
+    attendance: int
+
+
+class Report(msgspec.Struct, frozen=True):
+    info: MeetingInfo
+    today: str
+    sites: tuple[ReportSite, ...]
+    agenda: tuple[str, ...]
+    turns: tuple[ReportTurn, ...]
+    questions: tuple[ReportQuestion, ...]
+    statistics: Statistics
+
+
+def _counts(ballot: Ballot | None) -> Counts:
+    if ballot is None:
+        return Counts()
+    total = [p + q for p, q in zip(ballot.phone_counts, ballot.paper_counts, strict=True)]
+    return Counts(*total)
+
+
+def _site_counts(ballot: Ballot, site_id: str) -> Counts:
+    phones = [0, 0, 0]
+    for choice, voter_site in ballot.votes.choices():
+        if voter_site == site_id:
+            phones[CHOICES.index(choice)] += 1
+    paper = dict(ballot.paper).get(site_id, (0, 0, 0))
+    return Counts(phones[0] + paper[0], phones[1] + paper[1], phones[2] + paper[2])
+
+
+def _ordered(counter: Counter[str], order: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    return tuple((key, counter[key]) for key in order)
+
+
+def _by_count(counter: Counter[str]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
+
+
+def meeting_report(state: MeetingState, today: str) -> Report:
+    """Everything the minutes and the conclusion notice need. `today` decides what is overdue."""
+    if state.info is None:
+        raise LookupError("no meeting in this state")
+    site_names = {s.site_id: s.name for s in state.sites}
+    questions = [q for q in state.questions if q.open]
+    ballots = {b.question_id: b for b in state.ballots}
+    report_questions = tuple(
+        _question(i, q, site_names, ballots.get(q.question_id), today)
+        for i, q in enumerate(questions, start=1)
+    )
+    turns = [r for r in state.floor.requests if r.status in ("speaking", "finished")]
+    report_turns = tuple(
+        ReportTurn(
+            number=i,
+            name=r.name,
+            site=site_names.get(r.site_id, ""),
+            group=r.group,
+            topic=r.topic,
+            spoken_seconds=round(r.spoken_seconds()),
+            opinions=tuple(q.text for q in questions if q.request_id == r.request_id),
+        )
+        for i, r in enumerate(sorted(turns, key=lambda r: r.called_at or 0), start=1)
+    )
+    return Report(
+        info=state.info,
+        today=today,
+        sites=tuple(_site(s, state, questions) for s in state.sites),
+        agenda=tuple(entry.title for entry in state.agenda),
+        turns=report_turns,
+        questions=report_questions,
+        statistics=_statistics(state, questions, report_questions, site_names),
+    )
+
+
+def _question(
+    number: int, q: Question, site_names: dict[str, str], ballot: Ballot | None, today: str
+) -> ReportQuestion:
+    askers = "; ".join(
+        " · ".join(p for p in (a.name, a.group) if p) for a in q.askers if a.name or a.group
+    )
+    answered_by = ", ".join(p for p in (q.answerer_name, q.answerer_role) if p)
+    return ReportQuestion(
+        number=number,
+        question_id=q.question_id,
+        text=q.text,
+        askers=askers,
+        site=site_names.get(q.site_id or "", ""),
+        field=q.field,
+        body=q.body,
+        level=q.level,
+        source=q.source,
+        answer=q.answer,
+        answered_by=answered_by,
+        decision=q.decision or "undecided",
+        agency=q.agency,
+        deadline=q.deadline,
+        forwarded_to=q.forwarded_to or "",
+        reason=q.reason,
+        follow_up=q.follow_up(today) or "",
+        written_answer=q.written_answer,
+        answered_on=q.answered_on,
+        satisfaction=_counts(ballot) if ballot is not None else None,
+    )
+
+
+def _site(site: Site, state: MeetingState, questions: list[Question]) -> ReportSite:
+    turns = sum(
+        r.site_id == site.site_id and r.status in ("speaking", "finished")
+        for r in state.floor.requests
+    )
+    satisfaction = Counts()
+    for ballot in state.ballots:
+        satisfaction = satisfaction + _site_counts(ballot, site.site_id)
+    return ReportSite(
+        name=site.name,
+        is_main_hall=site.is_main_hall,
+        attendance=site.attendance,
+        turns=turns,
+        opinions=sum(q.source == "turn" and q.site_id == site.site_id for q in questions),
+        questions=sum(q.site_id == site.site_id for q in questions),
+        satisfaction=satisfaction,
+    )
+
+
+def _statistics(
+    state: MeetingState,
+    questions: list[Question],
+    rows: tuple[ReportQuestion, ...],
+    site_names: dict[str, str],
+) -> Statistics:
+    in_hall = [q for q in questions if q.source in IN_HALL_SOURCES]
+    promised = [r for r in rows if r.follow_up]
+    by_body: dict[str, Counts] = {}
+    question_ballots = Counts()
+    meeting_ballot = None
+    for ballot in state.ballots:
+        counts = _counts(ballot)
+        if ballot.question_id is None:
+            meeting_ballot = counts
+            continue
+        question_ballots = question_ballots + counts
+        question = state.question(ballot.question_id)
+        if question is not None:
+            by_body[question.body] = by_body.get(question.body, Counts()) + counts
+    return Statistics(
+        collected_before=sum(q.source == "intake" for q in questions),
+        raised_in_hall=len(in_hall),
+        raised_in_hall_by_body=_ordered(Counter(q.body for q in in_hall), BODIES),
+        turns=sum(r.status in ("speaking", "finished") for r in state.floor.requests),
+        opinions_in_turns=sum(q.source == "turn" for q in questions),
+        by_field=_by_count(Counter(q.field or "—" for q in questions)),
+        by_body=_ordered(Counter(q.body for q in questions), BODIES),
+        by_level=_ordered(Counter(q.level for q in questions), LEVELS),
+        by_site=_by_count(Counter(site_names.get(q.site_id or "", "—") for q in questions)),
+        by_decision=_ordered(Counter(q.decision or "undecided" for q in questions), DECISIONS),
+        forwarded_by_level=_ordered(
+            Counter(
+                q.forwarded_to for q in questions if q.decision == "forwarded" and q.forwarded_to
+            ),
+            LEVELS,
+        ),
+        promised=len(promised),
+        promised_answered=sum(r.follow_up == "answered" for r in promised),
+        promised_overdue=sum(r.follow_up == "overdue" for r in promised),
+        satisfaction_meeting=meeting_ballot,
+        satisfaction_questions=question_ballots,
+        satisfaction_by_body=tuple((body, by_body[body]) for body in BODIES if body in by_body),
+        attendance=sum(s.attendance or 0 for s in state.sites),
+    )
