@@ -22,7 +22,7 @@ from server.config import ROOT, Settings
 from server.log.base import EventLog
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
-from server.web import intake, organiser, pages
+from server.web import intake, organiser, pages, reports
 from server.web.live import live_socket
 from server.web.services import Services
 
@@ -109,6 +109,11 @@ def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
             pages.host_page,
             pages.questions_page,
             pages.seat_card,
+            reports.report_page,
+            reports.followup_page,
+            reports.followup_record,
+            reports.public_answers,
+            reports.organiser_dashboard,
             pages.seat_cards_sheet,
             intake.intake_form,
             intake.intake_upload,

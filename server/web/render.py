@@ -35,6 +35,11 @@ CHOICE_NAMES = {
     "partly": N_("Partly satisfied"),
     "not_satisfied": N_("Not satisfied"),
 }
+FOLLOW_UP_NAMES = {
+    "pending": N_("Waiting for the answer"),
+    "answered": N_("Answered in writing"),
+    "overdue": N_("Overdue"),
+}
 SOURCE_NAMES = {
     "intake": N_("Collected before the meeting"),
     "manual": N_("Entered by a secretary"),
@@ -78,6 +83,7 @@ class Renderer:
         env.globals["decision_names"] = DECISION_NAMES
         env.globals["source_names"] = SOURCE_NAMES
         env.globals["choice_names"] = CHOICE_NAMES
+        env.globals["follow_up_names"] = FOLLOW_UP_NAMES
         env.globals["lang"] = lang
         env.globals["level_names"] = LEVEL_NAMES
         return env

@@ -1,0 +1,181 @@
+"""After the meeting: the report page and its exports, the follow-up of promised answers, the public
+list of written answers, and the organiser's figures for a year."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import Body
+from litestar.response import Redirect
+
+from server.config import local_today
+from server.core.commands import RecordWrittenAnswer
+from server.core.report import Counts, Report, meeting_report
+from server.core.rules import Rejected
+from server.service import MeetingRuntime
+from server.web.organiser import organiser_guard
+from server.web.pages import html, language, meeting_or_404, services_of
+
+
+async def _host_runtime(
+    request: Request[Any, Any, Any], meeting_id: str, key: str
+) -> MeetingRuntime:
+    services = services_of(request)
+    runtime, _ = await meeting_or_404(services, meeting_id)
+    if services.keys.actor_for(meeting_id, "host", None, key) is None:
+        raise PermissionDeniedException("Wrong link")
+    return runtime
+
+
+def _report(runtime: MeetingRuntime) -> Report:
+    return meeting_report(runtime.state, local_today())
+
+
+@get("/m/{meeting_id:str}/host/{key:str}/report", name="report_page")
+async def report_page(request: Request[Any, Any, Any], meeting_id: str, key: str) -> Response[str]:
+    runtime = await _host_runtime(request, meeting_id, key)
+    return html(request, "report.html", report=_report(runtime), meeting_id=meeting_id, key=key)
+
+
+class WrittenAnswerForm(msgspec.Struct):
+    question_id: str = ""
+    text: str = ""
+    answered_on: str = ""
+
+
+@get("/m/{meeting_id:str}/host/{key:str}/followup", name="followup_page")
+async def followup_page(
+    request: Request[Any, Any, Any], meeting_id: str, key: str
+) -> Response[str]:
+    runtime = await _host_runtime(request, meeting_id, key)
+    return html(
+        request,
+        "followup.html",
+        report=_report(runtime),
+        meeting_id=meeting_id,
+        key=key,
+        error=None,
+        today=local_today(),
+    )
+
+
+@post("/m/{meeting_id:str}/host/{key:str}/followup", name="followup_record")
+async def followup_record(
+    request: Request[Any, Any, Any],
+    meeting_id: str,
+    key: str,
+    data: Annotated[WrittenAnswerForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[str] | Redirect:
+    runtime = await _host_runtime(request, meeting_id, key)
+    services = services_of(request)
+    actor = services.keys.actor_for(meeting_id, "host", None, key)
+    assert actor is not None  # noqa: S101 - checked by _host_runtime
+    try:
+        command = msgspec.convert(
+            {"question_id": data.question_id, "text": data.text, "answered_on": data.answered_on},
+            RecordWrittenAnswer,
+        )
+    except msgspec.ValidationError as error:
+        return _followup_again(request, runtime, meeting_id, key, str(error))
+    outcome = await runtime.execute(command, actor, f"written-{secrets.token_hex(8)}")
+    if isinstance(outcome, Rejected):
+        message = services.message(language(request), outcome.message, outcome.params)
+        return _followup_again(request, runtime, meeting_id, key, message)
+    return Redirect(f"/m/{meeting_id}/host/{key}/followup#q-{data.question_id}", status_code=303)
+
+
+def _followup_again(
+    request: Request[Any, Any, Any], runtime: MeetingRuntime, meeting_id: str, key: str, error: str
+) -> Response[str]:
+    response = html(
+        request,
+        "followup.html",
+        report=_report(runtime),
+        meeting_id=meeting_id,
+        key=key,
+        error=error,
+        today=local_today(),
+    )
+    response.status_code = 400
+    return response
+
+
+@get("/m/{meeting_id:str}/answers", name="public_answers")
+async def public_answers(request: Request[Any, Any, Any], meeting_id: str) -> Response[str]:
+    """Read-only, for delegates: what was promised at the meeting and what was answered since."""
+    runtime, _ = await meeting_or_404(services_of(request), meeting_id)
+    return html(request, "answers.html", report=_report(runtime))
+
+
+class YearFigures(msgspec.Struct):
+    year: int
+    meetings: int
+    opinions: int
+    collected_before: int
+    raised_in_hall: int
+    answered_on_the_spot: int
+    promised: int
+    answered_on_time: int
+    answered_late: int
+    overdue: int
+    pending: int
+    satisfaction: Counts
+    rows: list[tuple[str, str, Report]]
+
+
+def year_figures(reports: list[tuple[str, Report]], year: int) -> YearFigures:
+    """What yearly reports quote: meetings, opinions, answered on the spot, promises kept."""
+    chosen = [(mid, r) for mid, r in reports if r.info.date.startswith(f"{year:04d}-")]
+    on_time = late = overdue = pending = 0
+    satisfaction = Counts()
+    for _, report in chosen:
+        for q in report.questions:
+            if q.follow_up == "answered":
+                if q.deadline and q.answered_on > q.deadline:
+                    late += 1
+                else:
+                    on_time += 1
+            elif q.follow_up == "overdue":
+                overdue += 1
+            elif q.follow_up == "pending":
+                pending += 1
+        meeting = report.statistics.satisfaction_meeting
+        satisfaction = satisfaction + (meeting or report.statistics.satisfaction_questions)
+    return YearFigures(
+        year=year,
+        meetings=len(chosen),
+        opinions=sum(len(r.questions) for _, r in chosen),
+        collected_before=sum(r.statistics.collected_before for _, r in chosen),
+        raised_in_hall=sum(r.statistics.raised_in_hall for _, r in chosen),
+        answered_on_the_spot=sum(
+            dict(r.statistics.by_decision).get("on_the_spot", 0) for _, r in chosen
+        ),
+        promised=sum(r.statistics.promised for _, r in chosen),
+        answered_on_time=on_time,
+        answered_late=late,
+        overdue=overdue,
+        pending=pending,
+        satisfaction=satisfaction,
+        rows=sorted(((r.info.date, mid, r) for mid, r in chosen), reverse=True),
+    )
+
+
+@get("/organiser/dashboard", name="organiser_dashboard", guards=[organiser_guard])
+async def organiser_dashboard(
+    request: Request[Any, Any, Any], year: int | None = None
+) -> Response[str]:
+    services = services_of(request)
+    today = local_today()
+    chosen = year or date.fromisoformat(today).year
+    reports = [
+        (r.meeting_id, meeting_report(r.state, today))
+        for r in services.meetings.loaded()
+        if r.state.info
+    ]
+    return html(request, "organiser/dashboard.html", figures=year_figures(reports, chosen))

@@ -1,0 +1,164 @@
+"""After the meeting, over HTTP: the report's figures, the follow-up, the public answers, the year."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from tests.support.client import LiveClient
+from tests.support.server import ServerProcess, organiser_headers
+
+HTML = {"accept": "text/html"}
+
+
+async def scenario(server: ServerProcess, meeting: dict[str, Any]) -> dict[str, str]:
+    """Two intake questions, a turn with two opinions, decisions of every kind; returns ids."""
+    sites = meeting["links"]["sites"]
+    host = await LiveClient.open(server, meeting["links"]["host"])
+    secretary = await LiveClient.open(server, sites[1]["secretary"])
+    imported = await host.command(
+        {
+            "type": "import_questions",
+            "questions": [
+                {
+                    "text": "Đường ngập khi mưa lớn",
+                    "body": "committee",
+                    "level": "ward",
+                    "site_id": sites[1]["site_id"],
+                },
+                {"text": "Công tác phát triển đảng viên trẻ", "body": "party", "level": "ward"},
+            ],
+        }
+    )
+    assert imported["type"] == "ack"
+    await secretary.command(
+        {"type": "register_speaker", "site_id": sites[1]["site_id"], "name": "Trần Văn An"}
+    )
+    await host.command({"type": "call_speaker", "request_id": None, "expected_current": None})
+    view = await secretary.wait_for_view("đang phát biểu")
+    request_id = re.search(r'id="turn-([0-9a-f]+)"', view["html"])
+    assert request_id is not None
+    for text in ("Đèn đường hỏng", "Rác thải chưa thu gom"):
+        ack = await secretary.command(
+            {
+                "type": "record_opinion",
+                "request_id": request_id.group(1),
+                "text": text,
+                "body": "committee",
+            }
+        )
+        assert ack["type"] == "ack"
+    desk = await LiveClient.open(server, meeting["links"]["host"], view="questions")
+    question_ids = re.findall(
+        r'data-command="show_question" data-args=\'\{"question_id": "([0-9a-f]+)"',
+        desk.views[-1]["html"],
+    )
+    await desk.close()
+    assert len(question_ids) == 4
+    decisions = [
+        {"decision": "on_the_spot"},
+        {"decision": "written", "agency": "UBND phường", "deadline": "2026-01-10"},
+        {"decision": "forwarded", "forwarded_to": "city", "agency": "UBND thành phố"},
+        {"decision": "not_taken_up", "reason": "Không thuộc thẩm quyền"},
+    ]
+    for question_id, decision in zip(question_ids, decisions, strict=True):
+        ack = await host.command(
+            {"type": "decide_question", "question_id": question_id, **decision}
+        )
+        assert ack["type"] == "ack", ack
+    await host.close()
+    await secretary.close()
+    return {"written": question_ids[1], "forwarded": question_ids[2]}
+
+
+async def get(url: str) -> httpx.Response:
+    async with httpx.AsyncClient(headers=HTML, timeout=20) as http:
+        return await http.get(url)
+
+
+async def test_the_report_shows_the_figures_of_the_meeting(
+    server: ServerProcess, meeting: dict[str, Any]
+) -> None:
+    await scenario(server, meeting)
+    page = await get(meeting["links"]["host"] + "/report")
+    assert page.status_code == 200
+    figures = {name: int(n) for name, n in re.findall(r'id="stat-([\w-]+)">(\d+)<', page.text)}
+    assert figures == {
+        "before": 2,
+        "in-hall": 2,
+        "turns": 1,
+        "opinions": 2,
+        "on_the_spot": 1,
+        "written": 1,
+        "forwarded": 1,
+        "not_taken_up": 1,
+        "undecided": 0,
+    }
+    assert "Trần Văn An" in page.text
+    assert "Đèn đường hỏng" in page.text
+    assert (await get(meeting["links"]["host"][:-2] + "xx/report")).status_code == 403
+
+
+async def test_a_promised_answer_is_followed_up_until_it_is_given(
+    server: ServerProcess, meeting: dict[str, Any]
+) -> None:
+    ids = await scenario(server, meeting)
+    followup = meeting["links"]["host"] + "/followup"
+    page = await get(followup)
+    states = dict(
+        re.findall(
+            r'id="q-([0-9a-f]+)" class="promise promise-\w+" data-follow-up="(\w+)"', page.text
+        )
+    )
+    assert states == {
+        ids["written"]: "overdue",
+        ids["forwarded"]: "pending",
+    }  # deadline 10/01/2026 is past
+    async with httpx.AsyncClient(headers=HTML, timeout=20) as http:
+        bad = await http.post(
+            followup, data={"question_id": ids["written"], "text": " ", "answered_on": "2026-11-20"}
+        )
+        assert bad.status_code == 400
+        assert "không được để trống" in bad.text
+        done = await http.post(
+            followup,
+            data={
+                "question_id": ids["written"],
+                "text": "Đã khơi thông cống thoát nước tổ 5.",
+                "answered_on": "2026-11-20",
+            },
+        )
+        assert done.status_code == 303
+    page = await get(followup)
+    assert f'id="q-{ids["written"]}" class="promise promise-answered"' in page.text
+    public = await get(f"{server.url}/m/{meeting['meeting_id']}/answers")
+    assert public.status_code == 200
+    assert "Đã khơi thông cống thoát nước tổ 5." in public.text
+    assert (
+        meeting["links"]["host"].rsplit("/", 1)[1] not in public.text
+    )  # no secret on a public page
+
+
+async def test_the_year_dashboard_counts_meetings_and_promises(
+    server: ServerProcess, meeting: dict[str, Any]
+) -> None:
+    await scenario(server, meeting)
+    async with httpx.AsyncClient(headers={**HTML, **organiser_headers()}, timeout=20) as http:
+        page = await http.get(f"{server.url}/organiser/dashboard?year=2026")
+        empty = await http.get(f"{server.url}/organiser/dashboard?year=2019")
+    async with httpx.AsyncClient(headers=HTML, timeout=20) as stranger:
+        refused = await stranger.get(f"{server.url}/organiser/dashboard")
+    figures = {name: int(n) for name, n in re.findall(r'id="y-([\w-]+)">(\d+)<', page.text)}
+    assert figures == {
+        "meetings": 1,
+        "opinions": 4,
+        "on-the-spot": 1,
+        "promised": 2,
+        "on-time": 0,
+        "late": 0,
+        "overdue": 1,
+    }
+    assert re.search(r'id="y-meetings">0<', empty.text)
+    assert refused.status_code == 403
