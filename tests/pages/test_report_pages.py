@@ -1,0 +1,54 @@
+"""The report, follow-up, public answers and year pages in Chromium, after a small meeting."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.pages.conftest import PageErrors, screenshot
+from tests.support.server import ORGANISER_SECRET, ServerProcess
+from tests.web.test_reports_pages import scenario
+
+pytestmark = pytest.mark.browser
+
+
+def test_report_followup_answers_and_year_pages(
+    browser: Browser, server: ServerProcess, meeting: dict[str, Any], page_errors: PageErrors
+) -> None:
+    ids: dict[str, str] = {}
+    # Playwright's sync API holds this thread's event loop: the socket client runs in its own.
+    worker = threading.Thread(target=lambda: ids.update(asyncio.run(scenario(server, meeting))))
+    worker.start()
+    worker.join(timeout=60)
+    assert ids, "the scenario did not finish"
+
+    page = page_errors.watch(browser.new_page(viewport={"width": 1366, "height": 900}))
+    page.goto(meeting["links"]["host"] + "/report")
+    expect(page.locator("#stat-before")).to_have_text("2")
+    expect(page.locator("#stat-opinions")).to_have_text("2")
+    screenshot(page, "report")
+
+    page.goto(meeting["links"]["host"] + "/followup")
+    overdue = page.locator(f"#q-{ids['written']}")
+    expect(overdue).to_have_attribute("data-follow-up", "overdue")
+    overdue.locator("textarea").fill("Đã khơi thông cống thoát nước tổ 5, hoàn thành ngày 20/11.")
+    overdue.get_by_role("button", name="Ghi nhận văn bản trả lời").click()
+    expect(page.locator(f"#q-{ids['written']}")).to_have_attribute("data-follow-up", "answered")
+    screenshot(page, "followup")
+
+    phone = page_errors.watch(browser.new_page(viewport={"width": 360, "height": 740}))
+    phone.goto(f"{server.url}/m/{meeting['meeting_id']}/answers")
+    expect(phone.locator("#public-answers")).to_contain_text("Đã khơi thông cống thoát nước tổ 5")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(phone, "public-answers")
+
+    page.goto(f"{server.url}/organiser/login?key={ORGANISER_SECRET}")
+    page.goto(f"{server.url}/organiser/dashboard?year=2026")
+    expect(page.locator("#y-meetings")).to_have_text("1")
+    expect(page.locator("#y-late")).to_have_text("1")  # answered on 20/11, after its 10/01 deadline
+    screenshot(page, "year-dashboard")
+    assert page_errors.messages == []
