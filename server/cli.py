@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -28,16 +29,32 @@ DEMO_SITES = [
 ]
 
 
-def run_server(settings: Settings) -> None:
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        ws_max_size=settings.max_message_bytes,
-        ws_per_message_deflate=False,  # ~2x CPU and ~4x memory per socket for small frames
-        log_level="info",
-        proxy_headers=True,
-    )
+def run_server(settings: Settings, workers: int = 1) -> None:
+    options: dict[str, object] = {
+        "host": settings.host,
+        "port": settings.port,
+        "ws_max_size": settings.max_message_bytes,
+        "ws_per_message_deflate": False,  # ~2x CPU and ~4x memory per socket for small frames
+        "log_level": "info",
+        "proxy_headers": True,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return
+    if settings.store != "redis":
+        raise SystemExit("Several workers share a meeting through Redis: use --store redis.")
+    # Each worker process builds its own app from the environment; the secrets already exist.
+    for name, value in (
+        ("DIEMCAU_DATA_DIR", str(settings.data_dir)),
+        ("DIEMCAU_PUBLIC_URL", settings.public_url),
+        ("DIEMCAU_STORE", settings.store),
+        ("DIEMCAU_REDIS_URL", settings.redis_url),
+        ("DIEMCAU_ORGANISER_SECRET", settings.organiser_secret),
+        ("DIEMCAU_SERVER_KEY", settings.server_key),
+        ("DIEMCAU_PORT", str(settings.port)),
+    ):
+        os.environ[name] = value
+    uvicorn.run("server.web.app:app_from_env", factory=True, workers=workers, **options)  # type: ignore[arg-type]
 
 
 async def _with_services(settings: Settings) -> tuple[Services, EventLog]:
@@ -119,7 +136,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--store", choices=["sqlite", "redis"])
     parser.add_argument("--redis-url")
     sub = parser.add_subparsers(dest="action", required=True)
-    sub.add_parser("serve", help="serve every meeting in the store")
+    serve = sub.add_parser("serve", help="serve every meeting in the store")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (needs --store redis)"
+    )
     sub.add_parser("demo", help="create (once) and serve a demo meeting; print every link")
     create = sub.add_parser("create", help="create a meeting and print its links")
     create.add_argument("--title", required=True)
@@ -149,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings(**overrides)
     if args.action == "serve":
         print(f"Organiser: {settings.base_url}/organiser/login?key={settings.organiser_secret}")
-        run_server(settings)
+        run_server(settings, args.workers)
     elif args.action == "demo":
         demo(settings)
     elif args.action == "create":

@@ -53,10 +53,16 @@ class MeetingRuntime:
 
     async def catch_up(self) -> bool:
         """Applies whatever the log has beyond `seq`; True if anything changed."""
+        async with self._lock:  # never while a command of this worker is between decide and apply
+            entries = await self._log.read(self.meeting_id, after_seq=self.seq)
+            for seq, data in entries:
+                self._apply(seq, decode_event(data))
+        return bool(entries)
+
+    async def _catch_up_locked(self) -> None:
         entries = await self._log.read(self.meeting_id, after_seq=self.seq)
         for seq, data in entries:
             self._apply(seq, decode_event(data))
-        return bool(entries)
 
     def _apply(self, seq: int, event: Event) -> None:
         if seq != self.seq + 1:
@@ -93,10 +99,10 @@ class MeetingRuntime:
                 # Another worker wrote first: wait a moment so we do not lose every race, then
                 # decide again on the fresh state.
                 await asyncio.sleep(CONFLICT_BACKOFF * attempt * random.random())  # noqa: S311
-                await self.catch_up()
+                await self._catch_up_locked()
                 continue
             if appended.duplicate:
-                await self.catch_up()
+                await self._catch_up_locked()
                 return Accepted(seq=appended.last_seq, duplicate=True)
             for offset, event in enumerate(decision):
                 self._apply(appended.first_seq + offset, event)

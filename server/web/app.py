@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,8 +20,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
 
-from server.config import ROOT, Settings
-from server.log.base import EventLog
+from server.config import ROOT, Settings, load_settings
+from server.fanout import CATCH_UP_EVERY
+from server.log.base import EventLog, LogUnavailable
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
 from server.web import intake, organiser, pages, reports
@@ -87,6 +90,15 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+async def _keep_catching_up(services: Services) -> None:
+    while True:
+        await asyncio.sleep(CATCH_UP_EVERY)
+        try:
+            await services.catch_up_all()
+        except LogUnavailable as error:
+            logging.getLogger(__name__).warning("catch-up failed: %s", error)
+
+
 def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
     services = Services(settings, log or make_log(settings))
 
@@ -95,9 +107,17 @@ def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
         await services.log.open()
         await services.meetings.load_all()
         tune_garbage_collector()
+        background = []
+        if services.nudges is not None:
+            await services.nudges.start()
+            background.append(asyncio.create_task(_keep_catching_up(services)))
         try:
             yield
         finally:
+            for task in background:
+                task.cancel()
+            if services.nudges is not None:
+                await services.nudges.stop()
             await services.log.close()
 
     session_secret = hashlib.sha256(f"session:{settings.server_key}".encode()).digest()
@@ -156,3 +176,8 @@ def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="Diemcau", version="0.1.0", path="/schema"),
         request_max_body_size=1024 * 1024,
     )
+
+
+def app_from_env() -> Litestar:
+    """For `uvicorn --factory` with several workers: each process builds its app from DIEMCAU_*."""
+    return create_app(load_settings())

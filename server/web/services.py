@@ -17,6 +17,7 @@ from server.core.views import (
     questions_view,
     secretary_view,
 )
+from server.fanout import RedisNudges
 from server.hub import Hub, ViewKey
 from server.i18n import translate
 from server.log.base import EventLog
@@ -50,8 +51,28 @@ class Services:
         self._last_publish: dict[str, float] = {}
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self.meetings.on_change = self._changed
+        self.nudges: RedisNudges | None = None
+        if settings.store == "redis":
+            self.nudges = RedisNudges(settings.redis_url, self.remote_change)
 
     def _changed(self, runtime: MeetingRuntime) -> None:
+        if self.nudges is not None:
+            self.nudges.announce(runtime.meeting_id, runtime.seq)
+        self._show(runtime)
+
+    async def remote_change(self, meeting_id: str, seq: int) -> None:
+        """Another worker appended: read what it wrote from the log, then show it here."""
+        runtime = await self.meetings.get(meeting_id)
+        if runtime is not None and runtime.seq < seq and await runtime.catch_up():
+            self._show(runtime)
+
+    async def catch_up_all(self) -> None:
+        """The safety net under the nudges: every loaded meeting reads the log's tail."""
+        for runtime in self.meetings.loaded():
+            if await runtime.catch_up():
+                self._show(runtime)
+
+    def _show(self, runtime: MeetingRuntime) -> None:
         """Publishes at once, unless the meeting published less than PUBLISH_EVERY ago: then once
         more when that time is up. So a burst of 15,000 votes makes a few renders a second, and a
         single command is still shown without delay."""

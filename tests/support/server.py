@@ -22,13 +22,16 @@ START_TIMEOUT = 20.0
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, port: int, extra_args: list[str]) -> None:
+    def __init__(
+        self, data_dir: Path, port: int, extra_args: list[str], serve_args: tuple[str, ...] = ()
+    ) -> None:
         self.data_dir = data_dir
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.ws_url = f"ws://127.0.0.1:{port}"
-        self.log_path = data_dir / "server.log"
+        self.log_path = data_dir / f"server-{port}.log"  # workers may share a data directory
         self._extra = extra_args
+        self._serve_args = serve_args
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -48,6 +51,7 @@ class ServerProcess:
             self.url,
             *self._extra,
             "serve",
+            *self._serve_args,
         ]
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)

@@ -1,0 +1,1045 @@
+"""The meeting's papers, made from its Report: the minutes (DOCX, PDF), a draft conclusion notice
+(DOCX), the questions as XLSX and CSV. Each function returns a file's bytes and changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+from docx.text.paragraph import Paragraph
+from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+
+from server.core.report import BODIES, DECISIONS, Counts, Report, ReportQuestion
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = ROOT / "templates" / "export"
+FONTS = ROOT / "static" / "vendor" / "be-vietnam-pro" / "files"
+DOCX_FONT = "Times New Roman"  # the font of Vietnamese administrative papers
+
+# These papers are official Vietnamese documents: Vietnamese only, whatever the UI language.
+LABELS: dict[str, dict[str, str]] = {
+    "body": {"party": "Đảng ủy", "council": "HĐND", "committee": "UBND", "other": "Khác"},
+    "level": {"ward": "Phường/xã", "district": "Quận/huyện", "city": "Thành phố"},
+    "decision": {
+        "on_the_spot": "Trả lời tại hội nghị",
+        "written": "Trả lời bằng văn bản",
+        "forwarded": "Chuyển cấp có thẩm quyền",
+        "not_taken_up": "Không tiếp thu",
+        "undecided": "Chưa quyết định",
+    },
+    "source": {
+        "intake": "Thu thập trước hội nghị",
+        "turn": "Nêu khi phát biểu",
+        "phone": "Từ điện thoại",
+        "manual": "Thư ký nhập",
+    },
+    "follow_up": {"pending": "Đang chờ", "answered": "Đã trả lời", "overdue": "Quá hạn"},
+    "choice": {
+        "satisfied": "Hài lòng",
+        "partly": "Tương đối hài lòng",
+        "not_satisfied": "Chưa hài lòng",
+    },
+}
+NO_FIELD = "Chưa xác định lĩnh vực"
+NO_SITE = "Chưa xác định điểm cầu"
+NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+MOTTO = "Độc lập - Tự do - Hạnh phúc"
+
+EXCEL_CELL_LIMIT = 32_767  # characters (UTF-16 code units) Excel keeps in one cell
+CUT_MARK = "…"
+# XML 1.0 has no place for these: openpyxl raises IllegalCharacterError and lxml refuses them.
+# Tab, newline and carriage return are allowed and kept; lone surrogates cannot even be encoded.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# Spreadsheets evaluate a cell that starts with these; the full-width forms count in some locales.
+_FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+
+
+class ExportUnavailable(Exception):
+    """This export cannot be made on this machine (a system library is missing); says why."""
+
+
+def label(kind: str, code: str) -> str:
+    """The Vietnamese name of a code; an unknown code is shown as it is rather than lost."""
+    return LABELS[kind].get(code, code)
+
+
+def clean(text: str) -> str:
+    """Text every format can hold: no characters XML forbids, composed (NFC) Vietnamese."""
+    return unicodedata.normalize("NFC", _XML_ILLEGAL.sub("", text))
+
+
+def looks_like_formula(text: str) -> bool:
+    # Excel skips leading blanks before deciding, and a leading tab or CR starts an injection too.
+    return text[:1] in ("\t", "\r") or text.lstrip()[:1] in _FORMULA_STARTS
+
+
+def fit_excel(text: str) -> str:
+    """Cut what Excel cannot hold, with a visible mark; counts UTF-16 units as Excel does."""
+    if 2 * len(text) <= EXCEL_CELL_LIMIT:
+        return text
+    units = text.encode("utf-16-le")
+    if len(units) // 2 <= EXCEL_CELL_LIMIT:
+        return text
+    # errors="ignore" drops half a surrogate pair left at the cut
+    return units[: 2 * (EXCEL_CELL_LIMIT - len(CUT_MARK))].decode("utf-16-le", "ignore") + CUT_MARK
+
+
+def vn_date(iso: str) -> str:
+    """2025-06-01 -> 01/06/2025; anything else is shown as it is."""
+    try:
+        return dt.date.fromisoformat(iso).strftime("%d/%m/%Y")
+    except ValueError:
+        return iso
+
+
+def _date_cell(iso: str) -> dt.date | str:
+    try:
+        return dt.date.fromisoformat(iso)
+    except ValueError:
+        return iso
+
+
+def _long_date(iso: str) -> str:
+    try:
+        day = dt.date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"Ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+
+
+def _share(part: int, total: int) -> float | None:
+    return part / total if total else None
+
+
+def percent_text(share: float | None) -> str:
+    """62,5% (Vietnamese decimal comma), 50% without a trailing ,0; "—" when there is no whole."""
+    if share is None:
+        return "—"
+    return f"{share * 100:.1f}".removesuffix(".0").replace(".", ",") + "%"
+
+
+def percent(part: int, total: int) -> str:
+    return percent_text(_share(part, total))
+
+
+def _duration(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    if not minutes:
+        return f"{rest} giây"
+    return f"{minutes} phút {rest} giây" if rest else f"{minutes} phút"
+
+
+def _count_share(part: int, total: int) -> str:
+    return f"{part} ({percent(part, total)})" if total else str(part)
+
+
+def _satisfaction_text(counts: Counts) -> str:
+    parts = (
+        f"{label('choice', 'satisfied')} {_count_share(counts.satisfied, counts.total)}",
+        f"{label('choice', 'partly')} {_count_share(counts.partly, counts.total)}",
+        f"{label('choice', 'not_satisfied')} {_count_share(counts.not_satisfied, counts.total)}",
+    )
+    return "; ".join(parts) + f"; tổng số {counts.total} phiếu"
+
+
+def _decision_text(question: ReportQuestion) -> str:
+    text = label("decision", question.decision)
+    if question.decision == "forwarded" and question.forwarded_to:
+        text += f" ({label('level', question.forwarded_to)})"
+    return text
+
+
+# --- what the minutes say, whatever the format -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatRow:
+    label: str
+    count: int
+    whole: int | None  # what the share is of, when a share means something
+
+    @property
+    def share(self) -> float | None:
+        return None if self.whole is None else _share(self.count, self.whole)
+
+    @property
+    def share_text(self) -> str:
+        return "" if self.whole is None else percent(self.count, self.whole)
+
+
+@dataclass(frozen=True)
+class StatSection:
+    title: str
+    rows: tuple[StatRow, ...]
+
+
+@dataclass(frozen=True)
+class SatRow:
+    subject: str
+    counts: Counts
+
+    @property
+    def cells(self) -> tuple[str, str, str, str]:
+        c = self.counts
+        return (
+            _count_share(c.satisfied, c.total),
+            _count_share(c.partly, c.total),
+            _count_share(c.not_satisfied, c.total),
+            str(c.total),
+        )
+
+
+@dataclass(frozen=True)
+class SatSection:
+    title: str
+    rows: tuple[SatRow, ...]
+
+
+@dataclass(frozen=True)
+class TurnBlock:
+    heading: str
+    details: str
+    opinions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QuestionBlock:
+    heading: str
+    text: str
+    fields: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Minutes:
+    title: str
+    date_line: str
+    facts: tuple[tuple[str, str], ...]
+    site_header: tuple[str, ...]
+    sites: tuple[tuple[str, ...], ...]
+    agenda: tuple[str, ...]
+    turns: tuple[TurnBlock, ...]
+    questions: tuple[QuestionBlock, ...]
+    summary: tuple[str, ...]
+    statistics: tuple[StatSection, ...]
+    satisfaction: tuple[SatSection, ...]
+    chair: str
+
+
+SAT_HEADER = (
+    "Đối tượng",
+    LABELS["choice"]["satisfied"],
+    LABELS["choice"]["partly"],
+    LABELS["choice"]["not_satisfied"],
+    "Tổng số phiếu",
+)
+STAT_HEADER = ("Chỉ tiêu", "Số lượng", "Tỷ lệ")
+
+
+def statistics_sections(report: Report) -> tuple[StatSection, ...]:
+    """Every count of the statistics, each with its share of the section's whole."""
+    s = report.statistics
+    total = len(report.questions)
+    forwarded = sum(n for _, n in s.forwarded_by_level)
+
+    def rows(pairs: Iterable[tuple[str, int]], whole: int) -> tuple[StatRow, ...]:
+        return tuple(StatRow(clean(name), n, whole) for name, n in pairs)
+
+    pending = s.promised - s.promised_answered - s.promised_overdue
+    return (
+        StatSection(
+            "Tổng quan",
+            (
+                StatRow("Số điểm cầu", len(report.sites), None),
+                StatRow("Số người dự", s.attendance, None),
+                StatRow("Số lượt phát biểu", s.turns, None),
+                StatRow("Số ý kiến nêu trong các lượt phát biểu", s.opinions_in_turns, None),
+                StatRow("Tổng số ý kiến, kiến nghị", total, None),
+            ),
+        ),
+        StatSection(
+            "Nguồn ý kiến, kiến nghị",
+            rows(
+                [
+                    ("Thu thập trước hội nghị", s.collected_before),
+                    ("Nêu tại hội nghị", s.raised_in_hall),
+                ],
+                total,
+            ),
+        ),
+        StatSection(
+            "Nêu tại hội nghị, theo cơ quan trả lời",
+            rows(((label("body", b), n) for b, n in s.raised_in_hall_by_body), s.raised_in_hall),
+        ),
+        StatSection(
+            "Theo lĩnh vực",
+            rows(((NO_FIELD if f == "—" else f, n) for f, n in s.by_field), total),
+        ),
+        StatSection(
+            "Theo cơ quan trả lời", rows(((label("body", b), n) for b, n in s.by_body), total)
+        ),
+        StatSection(
+            "Theo thẩm quyền", rows(((label("level", v), n) for v, n in s.by_level), total)
+        ),
+        StatSection(
+            "Theo điểm cầu",
+            rows(((NO_SITE if name == "—" else name, n) for name, n in s.by_site), total),
+        ),
+        StatSection(
+            "Kết quả xử lý", rows(((label("decision", d), n) for d, n in s.by_decision), total)
+        ),
+        StatSection(
+            "Chuyển cấp có thẩm quyền, theo cấp nhận",
+            rows(((label("level", v), n) for v, n in s.forwarded_by_level), forwarded),
+        ),
+        StatSection(
+            "Theo dõi nội dung hẹn trả lời sau",
+            (
+                StatRow("Hẹn trả lời sau (bằng văn bản, chuyển cấp)", s.promised, None),
+                *rows(
+                    [
+                        (label("follow_up", "answered"), s.promised_answered),
+                        (label("follow_up", "overdue"), s.promised_overdue),
+                        (label("follow_up", "pending"), pending),
+                    ],
+                    s.promised,
+                ),
+            ),
+        ),
+    )
+
+
+def satisfaction_sections(report: Report) -> tuple[SatSection, ...]:
+    """Satisfaction per question, per answering body, per site and overall (phones and paper)."""
+    s = report.statistics
+    overall = [SatRow("Các câu hỏi", s.satisfaction_questions)]
+    if s.satisfaction_meeting is not None:
+        overall.append(SatRow("Hội nghị (biểu quyết chung)", s.satisfaction_meeting))
+    return (
+        SatSection(
+            "Theo câu hỏi",
+            tuple(
+                SatRow(f"Câu {q.number}", q.satisfaction)
+                for q in report.questions
+                if q.satisfaction is not None
+            ),
+        ),
+        SatSection(
+            "Theo cơ quan trả lời",
+            tuple(SatRow(label("body", b), c) for b, c in s.satisfaction_by_body),
+        ),
+        SatSection(
+            # the report counts every ballot at a site, the meeting's own included
+            "Theo điểm cầu (gồm cả biểu quyết chung về hội nghị)",
+            tuple(SatRow(clean(site.name), site.satisfaction) for site in report.sites),
+        ),
+        SatSection("Tổng hợp", tuple(overall)),
+    )
+
+
+def _joined(pairs: Iterable[tuple[str, int]], unit: str) -> str:
+    return ", ".join(f"{n} {unit}{name}" for name, n in pairs if n)
+
+
+def summary_sentences(report: Report) -> tuple[str, ...]:
+    """The statistics in the words of the minutes."""
+    s = report.statistics
+    total = len(report.questions)
+    by_decision = dict(s.by_decision)
+    bodies = {**LABELS["body"], "other": "cơ quan khác"}  # "1 về Khác" reads badly in a sentence
+    in_hall = _joined(((bodies[b], n) for b, n in s.raised_in_hall_by_body), "về ")
+    forwarded = _joined(((label("level", v), n) for v, n in s.forwarded_by_level), "lên ")
+    sentences = [
+        f"Hội nghị có {s.attendance} người dự tại {len(report.sites)} điểm cầu.",
+        f"Tổng số {total} ý kiến, kiến nghị: {s.collected_before} ý kiến thu thập trước hội nghị"
+        f" và {s.raised_in_hall} ý kiến nêu tại hội nghị" + (f" ({in_hall})." if in_hall else "."),
+        f"Có {s.turns} lượt phát biểu với {s.opinions_in_turns} ý kiến.",
+        f"{by_decision['on_the_spot']} ý kiến được trả lời tại hội nghị,"
+        f" {by_decision['written']} ý kiến hẹn trả lời bằng văn bản,"
+        f" {by_decision['forwarded']} ý kiến chuyển cấp có thẩm quyền"
+        + (f" ({forwarded})" if forwarded else "")
+        + f", {by_decision['not_taken_up']} ý kiến không tiếp thu,"
+        f" {by_decision['undecided']} ý kiến chưa quyết định.",
+    ]
+    q = s.satisfaction_questions
+    if q.total:
+        sentences.append(
+            f"Biểu quyết về các câu trả lời: {q.total} phiếu, {_satisfaction_text(q)}."
+        )
+    if s.satisfaction_meeting is not None and s.satisfaction_meeting.total:
+        m = s.satisfaction_meeting
+        sentences.append(f"Biểu quyết về hội nghị: {m.total} phiếu, {_satisfaction_text(m)}.")
+    return tuple(sentences)
+
+
+def _question_fields(q: ReportQuestion) -> tuple[tuple[str, str], ...]:
+    fields = [
+        ("Người nêu", q.askers),
+        ("Điểm cầu", q.site),
+        ("Lĩnh vực", q.field),
+        ("Cơ quan trả lời", label("body", q.body)),
+        ("Thẩm quyền", label("level", q.level)),
+        ("Nguồn", label("source", q.source)),
+        ("Người trả lời", q.answered_by),
+        ("Nội dung trả lời", q.answer),
+        ("Kết luận của chủ trì", _decision_text(q)),
+        ("Cơ quan thực hiện", q.agency),
+        ("Thời hạn", vn_date(q.deadline)),
+        ("Lý do", q.reason),
+        ("Tình trạng", label("follow_up", q.follow_up) if q.follow_up else ""),
+        ("Văn bản trả lời", q.written_answer),
+        ("Ngày trả lời bằng văn bản", vn_date(q.answered_on)),
+        ("Kết quả biểu quyết", _satisfaction_text(q.satisfaction) if q.satisfaction else ""),
+    ]
+    return tuple((name, clean(value)) for name, value in fields if value)
+
+
+def minutes_content(report: Report) -> Minutes:
+    """What the minutes say; the DOCX and the PDF lay out the same content."""
+    info = report.info
+    site_rows = tuple(
+        (
+            str(i),
+            clean(site.name) + (" (điểm cầu chính)" if site.is_main_hall else ""),
+            "—" if site.attendance is None else str(site.attendance),
+            str(site.turns),
+            str(site.opinions),
+            str(site.questions),
+        )
+        for i, site in enumerate(report.sites, start=1)
+    )
+    turns = tuple(
+        TurnBlock(
+            heading=clean(
+                f"Lượt {t.number}: {t.name}"
+                + (f" ({t.group})" if t.group else "")
+                + (f" — {t.site}" if t.site else "")
+            ),
+            details=clean(
+                "; ".join(
+                    part
+                    for part in (
+                        f"Chủ đề: {t.topic}" if t.topic else "",
+                        f"Thời gian phát biểu: {_duration(t.spoken_seconds)}",
+                    )
+                    if part
+                )
+            ),
+            opinions=tuple(clean(text) for text in t.opinions),
+        )
+        for t in report.turns
+    )
+    return Minutes(
+        title=clean(info.title),
+        date_line=_long_date(info.date),
+        facts=(
+            ("Tên hội nghị", clean(info.title)),
+            ("Ngày", vn_date(info.date)),
+            ("Cấp", label("level", info.level)),
+            ("Chủ trì", clean(info.chair)),
+            ("Số điểm cầu", str(len(report.sites))),
+            ("Tổng số người dự", str(report.statistics.attendance)),
+        ),
+        site_header=("STT", "Điểm cầu", "Số người dự", "Lượt phát biểu", "Ý kiến", "Câu hỏi"),
+        sites=site_rows,
+        agenda=tuple(clean(title) for title in report.agenda),
+        turns=turns,
+        questions=tuple(
+            QuestionBlock(f"Câu {q.number}", clean(q.text), _question_fields(q))
+            for q in report.questions
+        ),
+        summary=summary_sentences(report),
+        statistics=statistics_sections(report),
+        satisfaction=satisfaction_sections(report),
+        chair=clean(info.chair),
+    )
+
+
+# --- DOCX ----------------------------------------------------------------------------------------
+
+
+def _new_docx() -> DocxDocument:
+    document = Document()
+    section = document.sections[0]
+    # A4 and the margins of Decree 30/2020 on administrative documents.
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin, section.right_margin = Cm(3), Cm(2)
+    section.top_margin, section.bottom_margin = Cm(2), Cm(2)
+    styles_element = document.styles.element
+    # Theme fonts (Calibri, Cambria) win over a named font, so they go, on every script.
+    for fonts in styles_element.iter(qn("w:rFonts")):
+        for attribute in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            fonts.attrib.pop(qn(attribute), None)
+        for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+            fonts.set(qn(attribute), DOCX_FONT)
+    for lang in styles_element.iter(qn("w:lang")):
+        lang.set(qn("w:val"), "vi-VN")
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(13)
+    normal.paragraph_format.space_after = Pt(4)
+    normal.paragraph_format.line_spacing = 1.15
+    for name, size in (("Title", 15), ("Heading 1", 13), ("Heading 2", 13)):
+        style = document.styles[name]
+        style.font.size = Pt(size)
+        style.font.bold = True
+        style.font.italic = False
+        style.font.color.rgb = RGBColor(0, 0, 0)
+    return document
+
+
+def _paragraph(
+    document: DocxDocument,
+    text: str = "",
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    center: bool = False,
+    right: bool = False,
+    style: str | None = None,
+) -> Paragraph:
+    paragraph = document.add_paragraph(style=style)
+    if text:
+        run = paragraph.add_run(text)
+        run.bold = bold or None
+        run.italic = italic or None
+    if center:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    elif right:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    return paragraph
+
+
+def _field_line(document: DocxDocument, name: str, value: str) -> None:
+    paragraph = document.add_paragraph()
+    paragraph.add_run(f"{name}: ").bold = True
+    paragraph.add_run(value)
+
+
+def _national_heading(document: DocxDocument, date_line: str) -> None:
+    _paragraph(document, NATION, bold=True, center=True).paragraph_format.space_after = Pt(0)
+    motto = _paragraph(document, center=True)
+    run = motto.add_run(MOTTO)
+    run.bold = True
+    run.underline = True
+    _paragraph(document, date_line, italic=True, right=True)
+
+
+def _table(
+    document: DocxDocument,
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    widths_cm: Sequence[float],
+) -> None:
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = document.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    head = table.rows[0]
+    for cell, text in zip(head.cells, header, strict=True):
+        cell.paragraphs[0].add_run(text).bold = True
+    # the header row repeats on every page a long table runs onto
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    head._tr.get_or_add_trPr().append(repeat)
+    for values in rows:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, values, strict=True):
+            cell.text = text
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths_cm, strict=True):
+            cell.width = Cm(width)
+
+
+def _docx_statistics(document: DocxDocument, minutes: Minutes) -> None:
+    for sentence in minutes.summary:
+        _paragraph(document, sentence)
+    for number, section in enumerate(minutes.statistics, start=1):
+        document.add_heading(f"{number}. {section.title}", level=2)
+        _table(
+            document,
+            STAT_HEADER,
+            ((row.label, str(row.count), row.share_text) for row in section.rows),
+            (10, 3, 3),
+        )
+    document.add_heading("Mức độ hài lòng (điện thoại và phiếu giấy)", level=2)
+    for satisfaction in minutes.satisfaction:
+        _paragraph(document, satisfaction.title, bold=True)
+        if not satisfaction.rows:
+            _paragraph(document, "Không có biểu quyết.", italic=True)
+            continue
+        _table(
+            document,
+            SAT_HEADER,
+            ((row.subject, *row.cells) for row in satisfaction.rows),
+            (4.4, 3.2, 3.2, 3.2, 2),
+        )
+
+
+def _signatures(document: DocxDocument, left: str, right: str, right_name: str) -> None:
+    _paragraph(document)
+    table = document.add_table(rows=1, cols=2)
+    for cell, (title, name) in zip(
+        table.rows[0].cells, ((left, ""), (right, right_name)), strict=True
+    ):
+        title_paragraph = cell.paragraphs[0]
+        title_paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        title_paragraph.add_run(title).bold = True
+        for _ in range(3):
+            cell.add_paragraph()
+        name_paragraph = cell.add_paragraph()
+        name_paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        name_paragraph.add_run(name).bold = True
+
+
+def _docx_bytes(document: DocxDocument) -> bytes:
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def minutes_docx(report: Report) -> bytes:
+    """BIÊN BẢN HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI as a Word document."""
+    minutes = minutes_content(report)
+    document = _new_docx()
+    document.core_properties.title = f"Biên bản — {minutes.title}"[:255]
+    document.core_properties.language = "vi-VN"
+    _national_heading(document, minutes.date_line)
+    document.add_heading("BIÊN BẢN", level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _paragraph(document, "HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI", bold=True, center=True)
+    _paragraph(document, minutes.title, bold=True, center=True)
+
+    document.add_heading("I. THÔNG TIN CHUNG", level=1)
+    for name, value in minutes.facts:
+        _field_line(document, name, value)
+    _paragraph(document, "Các điểm cầu:", bold=True)
+    _table(document, minutes.site_header, minutes.sites, (1.1, 6.3, 2.4, 2.2, 2, 2))
+
+    document.add_heading("II. CHƯƠNG TRÌNH HỘI NGHỊ", level=1)
+    for i, title in enumerate(minutes.agenda, start=1):
+        _paragraph(document, f"{i}. {title}")
+    if not minutes.agenda:
+        _paragraph(document, "Không có chương trình.", italic=True)
+
+    document.add_heading("III. Ý KIẾN PHÁT BIỂU", level=1)
+    for turn in minutes.turns:
+        _paragraph(document, turn.heading, bold=True)
+        _paragraph(document, turn.details, italic=True)
+        for i, opinion in enumerate(turn.opinions, start=1):
+            _paragraph(document, f"{i}. {opinion}").paragraph_format.left_indent = Cm(0.75)
+    if not minutes.turns:
+        _paragraph(document, "Không có lượt phát biểu.", italic=True)
+
+    document.add_heading("IV. Ý KIẾN, KIẾN NGHỊ VÀ TRẢ LỜI", level=1)
+    for question in minutes.questions:
+        paragraph = document.add_paragraph()
+        paragraph.add_run(f"{question.heading}. ").bold = True
+        paragraph.add_run(question.text)
+        for name, value in question.fields:
+            _field_line(document, name, value)
+    if not minutes.questions:
+        _paragraph(document, "Không có ý kiến, kiến nghị.", italic=True)
+
+    document.add_heading("V. THỐNG KÊ", level=1)
+    _docx_statistics(document, minutes)
+    _signatures(document, "THƯ KÝ HỘI NGHỊ", "CHỦ TRÌ HỘI NGHỊ", minutes.chair)
+    return _docx_bytes(document)
+
+
+NOTICE_HEADER = ("Câu", "Nội dung ý kiến, kiến nghị", "Hình thức", "Cơ quan thực hiện", "Thời hạn")
+
+
+def notice_figures(report: Report) -> tuple[StatRow, ...]:
+    """The key figures a conclusion notice repeats."""
+    s = report.statistics
+    total = len(report.questions)
+    decided = dict(s.by_decision)
+    figures = [
+        StatRow("Số điểm cầu", len(report.sites), None),
+        StatRow("Số người dự", s.attendance, None),
+        StatRow("Số lượt phát biểu", s.turns, None),
+        StatRow("Tổng số ý kiến, kiến nghị", total, None),
+        StatRow("Thu thập trước hội nghị", s.collected_before, total),
+        StatRow("Nêu tại hội nghị", s.raised_in_hall, total),
+        *(StatRow(label("decision", d), decided[d], total) for d in DECISIONS),
+    ]
+    q, m = s.satisfaction_questions, s.satisfaction_meeting
+    if q.total:
+        figures.append(StatRow("Phiếu hài lòng về các câu trả lời", q.satisfied, q.total))
+    if m is not None and m.total:
+        figures.append(StatRow("Phiếu hài lòng về hội nghị", m.satisfied, m.total))
+    return tuple(figures)
+
+
+def conclusion_notice_docx(report: Report) -> bytes:
+    """A draft THÔNG BÁO KẾT LUẬN: every promised answer by answering body, and the key figures."""
+    info = report.info
+    title = clean(info.title)
+    document = _new_docx()
+    document.core_properties.title = f"Thông báo kết luận — {title}"[:255]
+    document.core_properties.language = "vi-VN"
+    _national_heading(document, _long_date(report.today))
+    document.add_heading("THÔNG BÁO", level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _paragraph(
+        document,
+        "KẾT LUẬN CỦA CHỦ TRÌ HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI",
+        bold=True,
+        center=True,
+    )
+    _paragraph(document, title, bold=True, center=True)
+    _paragraph(document, "(Dự thảo)", italic=True, center=True)
+    _paragraph(
+        document,
+        f"Ngày {vn_date(info.date)}, {clean(info.chair)} chủ trì hội nghị {title}"
+        f" ({label('level', info.level).lower()}) tại {len(report.sites)} điểm cầu."
+        " Chủ trì hội nghị kết luận như sau:",
+    )
+
+    document.add_heading("I. KẾT QUẢ HỘI NGHỊ", level=1)
+    _table(
+        document,
+        STAT_HEADER,
+        ((row.label, str(row.count), row.share_text) for row in notice_figures(report)),
+        (10, 3, 3),
+    )
+
+    document.add_heading("II. CÁC NỘI DUNG HẸN TRẢ LỜI SAU HỘI NGHỊ", level=1)
+    promised = [q for q in report.questions if q.decision in ("written", "forwarded")]
+    if not promised:
+        _paragraph(document, "Không có nội dung hẹn trả lời sau hội nghị.", italic=True)
+    for number, body in enumerate((b for b in BODIES if any(q.body == b for q in promised)), 1):
+        document.add_heading(f"{number}. {label('body', body)}", level=2)
+        _table(
+            document,
+            NOTICE_HEADER,
+            (
+                (
+                    str(q.number),
+                    clean(q.text),
+                    _decision_text(q),
+                    clean(q.agency),
+                    vn_date(q.deadline),
+                )
+                for q in promised
+                if q.body == body
+            ),
+            (1.2, 6.3, 3, 3, 2.5),
+        )
+
+    document.add_heading("III. TỔ CHỨC THỰC HIỆN", level=1)
+    _paragraph(
+        document,
+        "Các cơ quan, đơn vị được giao trả lời bằng văn bản hoặc được chuyển ý kiến có trách"
+        " nhiệm trả lời người nêu ý kiến đúng thời hạn nêu trên.",
+    )
+    _signatures(document, "NƠI NHẬN", "CHỦ TRÌ HỘI NGHỊ", clean(info.chair))
+    return _docx_bytes(document)
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=True,  # every text in the minutes comes from people: never markup
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def minutes_html(report: Report) -> str:
+    """The minutes as the HTML WeasyPrint lays out; font URLs are relative to FONTS."""
+    return _templates.get_template("minutes.html").render(
+        m=minutes_content(report), nation=NATION, motto=MOTTO, sat_header=SAT_HEADER
+    )
+
+
+def minutes_pdf(report: Report) -> bytes:
+    """The minutes as PDF, in the vendored Be Vietnam Pro so no system font is needed."""
+    try:
+        import weasyprint  # type: ignore[import-untyped]  # noqa: PLC0415 - needs Pango: only here
+    except (ImportError, OSError) as error:  # OSError: WeasyPrint found no Pango to load
+        raise ExportUnavailable(
+            f"Không tạo được PDF: thiếu thư viện WeasyPrint/Pango trên máy chủ ({error})."
+        ) from error
+    document = weasyprint.HTML(string=minutes_html(report), base_url=FONTS.as_uri() + "/")
+    pdf: bytes = document.write_pdf()
+    return pdf
+
+
+# --- XLSX and CSV --------------------------------------------------------------------------------
+
+# The columns of the "Câu hỏi" sheet and the CSV, with their widths in the sheet.
+QUESTION_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("STT", 6),
+    ("Mã câu hỏi", 14),
+    ("Nội dung ý kiến", 60),
+    ("Người nêu", 24),
+    ("Điểm cầu", 20),
+    ("Lĩnh vực", 20),
+    ("Cơ quan trả lời", 12),
+    ("Thẩm quyền", 12),
+    ("Nguồn", 18),
+    ("Người trả lời", 22),
+    ("Nội dung trả lời", 60),
+    ("Kết luận của chủ trì", 22),
+    ("Cơ quan thực hiện", 22),
+    ("Thời hạn", 12),
+    ("Chuyển đến cấp", 12),
+    ("Lý do", 24),
+    ("Tình trạng", 12),
+    ("Văn bản trả lời", 40),
+    ("Ngày trả lời bằng văn bản", 14),
+    (LABELS["choice"]["satisfied"], 10),
+    (LABELS["choice"]["partly"], 10),
+    (LABELS["choice"]["not_satisfied"], 10),
+    ("Tổng số phiếu", 10),
+    ("Tỷ lệ hài lòng", 10),
+)
+Cell = str | int | float | dt.date | None
+
+
+def _question_row(q: ReportQuestion) -> tuple[Cell, ...]:
+    c = q.satisfaction
+    return (
+        q.number,
+        q.question_id,
+        q.text,
+        q.askers,
+        q.site,
+        q.field,
+        label("body", q.body),
+        label("level", q.level),
+        label("source", q.source),
+        q.answered_by,
+        q.answer,
+        label("decision", q.decision),
+        q.agency,
+        _date_cell(q.deadline) if q.deadline else "",
+        label("level", q.forwarded_to) if q.forwarded_to else "",
+        q.reason,
+        label("follow_up", q.follow_up) if q.follow_up else "",
+        q.written_answer,
+        _date_cell(q.answered_on) if q.answered_on else "",
+        c.satisfied if c else None,
+        c.partly if c else None,
+        c.not_satisfied if c else None,
+        c.total if c else None,
+        c.satisfied_share if c else None,
+    )
+
+
+TURN_COLUMNS = (
+    "Lượt",
+    "Người phát biểu",
+    "Tổ dân phố",
+    "Điểm cầu",
+    "Chủ đề",
+    "Thời gian phát biểu (giây)",
+    "Số ý kiến",
+    "Nội dung ý kiến",
+)
+SITE_COLUMNS = (
+    "Điểm cầu",
+    "Điểm cầu chính",
+    "Số người dự",
+    "Lượt phát biểu",
+    "Ý kiến trong phát biểu",
+    "Câu hỏi",
+    LABELS["choice"]["satisfied"],
+    LABELS["choice"]["partly"],
+    LABELS["choice"]["not_satisfied"],
+    "Tổng số phiếu",
+    "Tỷ lệ hài lòng",
+)
+STAT_COLUMNS = ("Nhóm", "Chỉ tiêu", "Số lượng", "Tỷ lệ")
+SAT_COLUMNS = (
+    "Mức độ hài lòng",
+    "Đối tượng",
+    LABELS["choice"]["satisfied"],
+    "Tỷ lệ",
+    LABELS["choice"]["partly"],
+    "Tỷ lệ",
+    LABELS["choice"]["not_satisfied"],
+    "Tỷ lệ",
+    "Tổng số phiếu",
+)
+_BOLD = Font(bold=True)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _excel_text(text: str) -> str:
+    return fit_excel(clean(text))
+
+
+def _sheet(
+    workbook: Workbook,
+    title: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    widths: Sequence[float],
+) -> Any:
+    sheet = workbook.create_sheet(title)
+    sheet.append(list(header))
+    for cell in sheet[1]:
+        cell.font = _BOLD
+        cell.alignment = _WRAP
+    sheet.freeze_panes = "A2"
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for values in rows:
+        sheet.append([_excel_text(v) if isinstance(v, str) else v for v in values])
+        for cell in sheet[sheet.max_row]:
+            value = cell.value
+            if isinstance(value, str):
+                # Stored as a string even if it looks like a formula; quotePrefix keeps it text
+                # when someone edits the cell in Excel.
+                cell.data_type = "s"
+                if looks_like_formula(value):
+                    cell.quotePrefix = True
+                cell.alignment = _WRAP
+            elif isinstance(value, float):
+                cell.number_format = "0.0%"
+            elif isinstance(value, dt.date):
+                cell.number_format = "dd/mm/yyyy"
+    return sheet
+
+
+def questions_xlsx(report: Report) -> bytes:
+    """Four sheets: the questions, the turns, every statistic, and the sites."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    _sheet(
+        workbook,
+        "Câu hỏi",
+        [name for name, _ in QUESTION_COLUMNS],
+        (_question_row(q) for q in report.questions),
+        [width for _, width in QUESTION_COLUMNS],
+    )
+    _sheet(
+        workbook,
+        "Lượt phát biểu",
+        TURN_COLUMNS,
+        (
+            (
+                t.number,
+                t.name,
+                t.group,
+                t.site,
+                t.topic,
+                t.spoken_seconds,
+                len(t.opinions),
+                "\n".join(f"{i}. {text}" for i, text in enumerate(t.opinions, start=1)),
+            )
+            for t in report.turns
+        ),
+        (6, 24, 20, 24, 30, 14, 10, 80),
+    )
+    stats = _sheet(
+        workbook,
+        "Thống kê",
+        STAT_COLUMNS,
+        (
+            (section.title, row.label, row.count, row.share)
+            for section in statistics_sections(report)
+            for row in section.rows
+        ),
+        (34, 40, 14, 14, 14, 10, 14, 10, 14),
+    )
+    _satisfaction_block(stats, satisfaction_sections(report))
+    _sheet(
+        workbook,
+        "Điểm cầu",
+        SITE_COLUMNS,
+        (
+            (
+                site.name,
+                "Có" if site.is_main_hall else "",
+                site.attendance,
+                site.turns,
+                site.opinions,
+                site.questions,
+                site.satisfaction.satisfied,
+                site.satisfaction.partly,
+                site.satisfaction.not_satisfied,
+                site.satisfaction.total,
+                site.satisfaction.satisfied_share,
+            )
+            for site in report.sites
+        ),
+        (30, 12, 12, 12, 14, 10, 10, 10, 10, 10, 12),
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _satisfaction_block(sheet: Any, sections: Sequence[SatSection]) -> None:
+    """Below the counts, a table of its own: satisfaction has three counts and shares per line."""
+    append = sheet.append
+    append([])
+    append(list(SAT_COLUMNS))
+    header_row = sheet.max_row
+    for cell in sheet[header_row]:
+        cell.font = _BOLD
+    for section in sections:
+        for row in section.rows:
+            c = row.counts
+            append(
+                [
+                    section.title,
+                    _excel_text(row.subject),
+                    c.satisfied,
+                    _share(c.satisfied, c.total),
+                    c.partly,
+                    _share(c.partly, c.total),
+                    c.not_satisfied,
+                    _share(c.not_satisfied, c.total),
+                    c.total,
+                ]
+            )
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+                elif isinstance(cell.value, float):
+                    cell.number_format = "0.0%"
+
+
+def _csv_value(value: Cell) -> str | int:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return percent_text(value)
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, int):
+        return value
+    text = clean(value)
+    # A CSV has no cell types: the apostrophe is the only way to keep Excel from evaluating it.
+    return fit_excel("'" + text if looks_like_formula(text) else text)
+
+
+def questions_csv(report: Report) -> bytes:
+    """The "Câu hỏi" sheet as CSV: UTF-8 with a BOM so Excel reads Vietnamese, CRLF lines."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([name for name, _ in QUESTION_COLUMNS])
+    for q in report.questions:
+        writer.writerow([_csv_value(v) for v in _question_row(q)])
+    return buffer.getvalue().encode("utf-8-sig")
