@@ -26,7 +26,7 @@ from server.log.base import EventLog, LogUnavailable
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
 from server.web import intake, organiser, pages, reports
-from server.web.live import live_socket
+from server.web.live import RawSendMiddleware, live_socket
 from server.web.services import Services
 
 CSP = "; ".join(
@@ -159,13 +159,14 @@ def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
         lifespan=[lifespan],
         state=State({"services": services}),
         middleware=[
+            RawSendMiddleware,
             CookieBackendConfig(
                 secret=session_secret,
                 samesite="strict",
                 httponly=True,
                 max_age=12 * 3600,
                 exclude=[r"^/m/", r"^/static/"],  # only the organiser's pages have a session
-            ).middleware
+            ).middleware,
         ],
         # Previews of uploaded spreadsheets wait here until confirmed (on disk: survives a restart).
         stores={intake.STORE: FileStore(settings.data_dir / "uploads", create_directories=True)},

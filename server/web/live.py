@@ -6,13 +6,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import msgspec
 from litestar import WebSocket, websocket
+from litestar.enums import ScopeType
 from litestar.exceptions import WebSocketDisconnect
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from server.core.commands import Actor, Command
 from server.core.decide import N_, Rejected
@@ -105,6 +107,34 @@ def authenticate(
     return services.keys.actor_for(meeting_id, role, site_id, params.get("key", ""))
 
 
+RAW_SEND = "diemcau.raw_send"
+
+
+def _fast_send(socket: WebSocket[Any, Any, Any]) -> Callable[[bytes], Awaitable[None]]:
+    """After the accept, frames go straight to the server's send: the fan-out is the hot path, and
+    Litestar's send wrappers (state checks, exception tracking) cost per frame per socket."""
+    raw: Send | None = socket.scope.get(RAW_SEND)  # type: ignore[assignment]
+    if raw is None:
+        return socket.send_bytes
+
+    async def send(data: bytes) -> None:
+        await raw({"type": "websocket.send", "bytes": data, "text": None})
+
+    return send
+
+
+class RawSendMiddleware:
+    """Keeps the server's own `send` in the scope of WebSocket connections (see `_fast_send`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.WEBSOCKET:
+            scope[RAW_SEND] = send  # type: ignore[literal-required]
+        await self.app(scope, receive, send)
+
+
 def _view_kind(actor: Actor, wanted: str | None) -> str:
     """The host has two desks: the console (floor, agenda, sites) and the questions."""
     if actor.role == "organiser":
@@ -132,7 +162,7 @@ async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: str) -> None
     key = ViewKey(_view_kind(actor, socket.query_params.get("view")), actor.site_id, lang)
     if actor.role == "delegate" and actor.site_id and actor.device_id:
         key = services.delegate_key(runtime, actor.site_id, lang, actor.device_id)
-    conn = Connection(key, actor, socket.send_bytes)
+    conn = Connection(key, actor, _fast_send(socket))
     services.hub.join(meeting_id, conn)
     writer = asyncio.create_task(conn.run_writer())
     try:
