@@ -7,14 +7,36 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 
+import msgspec
 import redis.asyncio as redis
 from redis.exceptions import RedisError
+
+from server.core.views import SitePresence
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "dc:changed"
+PRESENCE_TTL = 10
+
+
+class _SharedPresence(msgspec.Struct):
+    at: float
+    sites: dict[str, SitePresence]
+
+
+class _PresenceCodec:
+    def __init__(self) -> None:
+        self._encoder = msgspec.json.Encoder()
+
+    def encode(self, sites: dict[str, SitePresence]) -> bytes:
+        return self._encoder.encode(_SharedPresence(time.time(), sites))
+
+
+_presence_codec = _PresenceCodec()
+_presence_decoder = msgspec.json.Decoder(_SharedPresence)
 CATCH_UP_EVERY = 2.0  # seconds: the safety net for a nudge lost on the way
 
 
@@ -46,6 +68,33 @@ class RedisNudges:
             await self._client.publish(CHANNEL, message)
         except RedisError as error:  # the periodic catch-up covers it
             log.warning("could not announce a change: %s", error)
+
+    async def share_presence(
+        self, meeting_id: str, mine: dict[str, SitePresence]
+    ) -> dict[str, SitePresence]:
+        """Writes this worker's sockets per site and reads the other workers' (each entry lives
+        PRESENCE_TTL seconds, so a killed worker's sockets fade out)."""
+        key = f"dc:presence:{meeting_id}"
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.hset(key, self._worker, _presence_codec.encode(mine))
+                pipe.expire(key, PRESENCE_TTL)
+                pipe.hgetall(key)
+                *_, everyone = await pipe.execute()
+        except RedisError as error:
+            log.warning("could not share presence: %s", error)
+            return {}
+        others: dict[str, SitePresence] = {}
+        now = time.time()
+        for worker, data in everyone.items():
+            if worker.decode() == self._worker:
+                continue
+            shared = _presence_decoder.decode(data)
+            if shared.at < now - PRESENCE_TTL:
+                continue
+            for site_id, p in shared.sites.items():
+                others[site_id] = others.get(site_id, SitePresence()) + p
+        return others
 
     async def _listen(self) -> None:
         while True:

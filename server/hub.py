@@ -142,6 +142,14 @@ class Hub:
     def presence_rev(self, meeting_id: str) -> int:
         return self._presence_rev[meeting_id]
 
+    def presence_changed_elsewhere(self, meeting_id: str) -> None:
+        """Other workers' sockets moved: the host views must be drawn again."""
+        self._presence_rev[meeting_id] += 1
+        self._schedule_presence(meeting_id)
+
+    def meetings_watched(self) -> list[str]:
+        return [mid for mid, watchers in self._watchers.items() if any(watchers.values())]
+
     def _count(self, meeting_id: str, conn: Connection, step: int) -> None:
         site_id = conn.actor.site_id
         if site_id is None:

@@ -35,6 +35,16 @@ class SitePresence(msgspec.Struct, frozen=True):
     delegates: int = 0
     last_seen: float | None = None
 
+    def __add__(self, other: SitePresence) -> SitePresence:
+        """Two workers' sockets at one site: counts add up, the latest sighting wins."""
+        seen = [t for t in (self.last_seen, other.last_seen) if t is not None]
+        return SitePresence(
+            self.displays + other.displays,
+            self.consoles + other.consoles,
+            self.delegates + other.delegates,
+            max(seen) if seen else None,
+        )
+
 
 class AgendaRow(msgspec.Struct, frozen=True):
     item_id: str

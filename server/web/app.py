@@ -18,7 +18,9 @@ from litestar.logging import LoggingConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
 from litestar.stores.file import FileStore
+from litestar.stores.redis import RedisStore
 
 from server.config import ROOT, Settings, load_settings
 from server.fanout import CATCH_UP_EVERY
@@ -95,8 +97,16 @@ async def _keep_catching_up(services: Services) -> None:
         await asyncio.sleep(CATCH_UP_EVERY)
         try:
             await services.catch_up_all()
+            await services.share_presence()
         except LogUnavailable as error:
             logging.getLogger(__name__).warning("catch-up failed: %s", error)
+
+
+def _upload_store(settings: Settings) -> Store:
+    """Previews wait where every worker can read them: Redis when the log is there, else on disk."""
+    if settings.store == "redis":
+        return RedisStore.with_client(settings.redis_url, namespace="dc-uploads")
+    return FileStore(settings.data_dir / "uploads", create_directories=True)
 
 
 def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
@@ -169,7 +179,7 @@ def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
             ).middleware,
         ],
         # Previews of uploaded spreadsheets wait here until confirmed (on disk: survives a restart).
-        stores={intake.STORE: FileStore(settings.data_dir / "uploads", create_directories=True)},
+        stores={intake.STORE: _upload_store(settings)},
         response_headers=SECURITY_HEADERS,
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         exception_handlers={HTTPException: _error_page},

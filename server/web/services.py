@@ -10,6 +10,7 @@ import msgspec
 from server.access import Keys
 from server.config import Settings
 from server.core.views import (
+    SitePresence,
     delegate_view,
     devices_with_requests,
     display_view,
@@ -48,6 +49,7 @@ class Services:
         self.hub = Hub(self.render_view)
         self._cache: dict[tuple[str, ViewKey], tuple[tuple[int, int], bytes]] = {}
         self._devices: dict[str, frozenset[str]] = {}
+        self._remote_presence: dict[str, dict[str, SitePresence]] = {}
         self._last_publish: dict[str, float] = {}
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self.meetings.on_change = self._changed
@@ -65,6 +67,24 @@ class Services:
         runtime = await self.meetings.get(meeting_id)
         if runtime is not None and runtime.seq < seq and await runtime.catch_up():
             self._show(runtime)
+
+    def presence(self, meeting_id: str) -> dict[str, SitePresence]:
+        """This worker's sockets plus what the other workers said of theirs."""
+        merged = dict(self.hub.presence(meeting_id))
+        for site_id, p in self._remote_presence.get(meeting_id, {}).items():
+            merged[site_id] = merged.get(site_id, SitePresence()) + p
+        return merged
+
+    async def share_presence(self) -> None:
+        """With several workers: trade socket counts through Redis, redraw hosts if others moved."""
+        if self.nudges is None:
+            return
+        for runtime in self.meetings.loaded():
+            mid = runtime.meeting_id
+            others = await self.nudges.share_presence(mid, self.hub.presence(mid))
+            if others != self._remote_presence.get(mid, {}):
+                self._remote_presence[mid] = others
+                self.hub.presence_changed_elsewhere(mid)
 
     async def catch_up_all(self) -> None:
         """The safety net under the nudges: every loaded meeting reads the log's tail."""
@@ -145,7 +165,7 @@ class Services:
         state, render = runtime.state, self.renderer.render
         template = f"live/{key.kind}.html"
         if key.kind == "host":
-            view = host_view(state, self.hub.presence(runtime.meeting_id))
+            view = host_view(state, self.presence(runtime.meeting_id))
             return render(key.lang, template, view=view)
         if key.kind == "display":
             return render(key.lang, template, view=display_view(state))

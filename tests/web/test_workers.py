@@ -129,3 +129,30 @@ async def test_serve_with_two_uvicorn_workers(tmp_path: Path, redis_process: Red
             await client.close()
     finally:
         pool.stop()
+
+
+async def test_the_host_sees_sockets_connected_to_other_workers(
+    tmp_path: Path, redis_process: RedisProcess
+) -> None:
+    one = worker(tmp_path / "data", redis_process)
+    two = worker(tmp_path / "data", redis_process)
+    try:
+        meeting = create_meeting(one)
+        site = meeting["links"]["sites"][1]
+        host = await LiveClient.open(one, meeting["links"]["host"])
+        displays = [await LiveClient.open(two, retarget(site["display"], two)) for _ in range(2)]
+        secretary = await LiveClient.open(one, site["secretary"])
+        # counts travel through Redis every couple of seconds: two displays there, a console here
+        view = await host.wait_for_view(f'<tr id="site-{site["site_id"]}" class="">')
+        while True:
+            row = re.search(rf'<tr id="site-{site["site_id"]}".*?</tr>', view["html"], re.DOTALL)
+            assert row is not None
+            numbers = re.findall(r'<td class="num">(\d+)</td>', row.group(0))
+            if numbers[:2] == ["2", "1"]:
+                break
+            view = await host.next_view()
+        for client in (host, secretary, *displays):
+            await client.close()
+    finally:
+        one.stop()
+        two.stop()
