@@ -144,6 +144,7 @@ def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
             reports.followup_record,
             reports.public_answers,
             reports.organiser_dashboard,
+            reports.export,
             pages.seat_cards_sheet,
             intake.intake_form,
             intake.intake_upload,

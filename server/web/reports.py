@@ -3,6 +3,7 @@ list of written answers, and the organiser's figures for a year."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import date
 from typing import Annotated, Any
@@ -10,10 +11,11 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body
 from litestar.response import Redirect
 
+from server import exports
 from server.config import local_today
 from server.core.commands import RecordWrittenAnswer
 from server.core.report import Counts, Report, meeting_report
@@ -179,3 +181,52 @@ async def organiser_dashboard(
         if r.state.info
     ]
     return html(request, "organiser/dashboard.html", figures=year_figures(reports, chosen))
+
+
+EXPORTS = {
+    "minutes.docx": (
+        "minutes_docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    "conclusion.docx": (
+        "conclusion_notice_docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    "minutes.pdf": ("minutes_pdf", "application/pdf"),
+    "questions.xlsx": (
+        "questions_xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    "questions.csv": ("questions_csv", "text/csv; charset=utf-8"),
+}
+
+
+@get("/m/{meeting_id:str}/host/{key:str}/export/{kind:str}", name="export")
+async def export(
+    request: Request[Any, Any, Any], meeting_id: str, key: str, kind: str
+) -> Response[bytes]:
+    """The minutes, the conclusion notice and the figures as files, made from the log's state."""
+    runtime = await _host_runtime(request, meeting_id, key)
+    if kind not in EXPORTS:
+        raise NotFoundException("No such export")
+    function_name, media_type = EXPORTS[kind]
+    make = getattr(exports, function_name)
+    report = _report(runtime)
+    try:
+        # Building a big document is CPU work: keep the event loop (and every socket) moving.
+        content: bytes = await asyncio.get_running_loop().run_in_executor(None, make, report)
+    except exports.ExportUnavailable as error:
+        return Response(
+            str(error).encode(), status_code=503, media_type="text/plain; charset=utf-8"
+        )
+    stem = (
+        f"bien-ban-{report.info.date}"
+        if kind.startswith("minutes")
+        else f"{kind.split('.', maxsplit=1)[0]}-{report.info.date}"
+    )
+    filename = f"{stem}.{kind.rsplit('.', 1)[1]}"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -162,3 +162,28 @@ async def test_the_year_dashboard_counts_meetings_and_promises(
     }
     assert re.search(r'id="y-meetings">0<', empty.text)
     assert refused.status_code == 403
+
+
+async def test_every_export_downloads_with_its_vietnamese(
+    server: ServerProcess, meeting: dict[str, Any]
+) -> None:
+    await scenario(server, meeting)
+    base = meeting["links"]["host"] + "/export/"
+    async with httpx.AsyncClient(timeout=60) as http:
+        for kind, magic in (
+            ("minutes.docx", b"PK"),
+            ("conclusion.docx", b"PK"),
+            ("questions.xlsx", b"PK"),
+            ("questions.csv", b"\xef\xbb\xbf"),
+            ("minutes.pdf", b"%PDF"),
+        ):
+            answer = await http.get(base + kind)
+            assert answer.status_code == 200, (kind, answer.text[:200])
+            assert answer.content.startswith(magic), kind
+            assert "attachment" in answer.headers["content-disposition"]
+        csv_text = (await http.get(base + "questions.csv")).content.decode("utf-8-sig")
+        assert "Đường ngập khi mưa lớn" in csv_text
+        assert (await http.get(base + "minutes.exe")).status_code == 404
+        assert (
+            await http.get(base.replace("/host/", "/host/x") + "minutes.docx")
+        ).status_code == 403
