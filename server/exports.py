@@ -505,16 +505,20 @@ def _new_docx() -> DocxDocument:
     return document
 
 
+_SECTION_PROPERTIES = qn("w:sectPr")
+
+
 def _new_paragraph(document: DocxDocument) -> Paragraph:
     """An empty paragraph at the end of the body. python-docx's add_paragraph looks for the
     section properties by scanning the whole body each time: quadratic, 11 minutes for the
     minutes of 10,000 questions. The section properties close the body, so insert before them."""
     element = cast(CT_P, OxmlElement("w:p"))
     body = document.element.body
-    if body.sectPr is None:
-        body.append(element)
+    last = next(body.iterchildren(reversed=True), None)  # body.sectPr would scan the body too
+    if last is not None and last.tag == _SECTION_PROPERTIES:
+        last.addprevious(element)
     else:
-        body.sectPr.addprevious(element)
+        body.append(element)
     return Paragraph(element, document)
 
 

@@ -139,6 +139,10 @@ class Meetings:
     async def get(self, meeting_id: str) -> MeetingRuntime | None:
         runtime = self._runtimes.get(meeting_id)
         if runtime is not None:
+            if runtime.state.info is None:
+                # Another task is still reading this meeting from the log (a nudge from another
+                # worker, say): wait for it rather than answer with an empty meeting.
+                await runtime.catch_up()
             return runtime
         try:
             epoch = await self._log.epoch(meeting_id)

@@ -248,7 +248,7 @@ async def _handle(
     if isinstance(message, Ping):
         conn.offer_personal(_encode(Pong(time.time())))
     elif isinstance(message, Hello):
-        _welcome(services, runtime, conn, message.version)
+        await _welcome(services, runtime, conn, message.version)
     else:
         outcome = await runtime.execute(message.command, conn.actor, message.command_id)
         if isinstance(outcome, Accepted):
@@ -257,10 +257,17 @@ async def _handle(
             _error(conn, services, outcome, message.command_id)
 
 
-def _welcome(
+async def _welcome(
     services: Services, runtime: MeetingRuntime, conn: Connection, shown: str | None
 ) -> None:
-    """A (re)connecting page says what it shows; it gets the current view unless that is it."""
+    """A (re)connecting page says what it shows; it gets the current view unless that is it.
+
+    A page that saw more than this worker knows (it was on another worker) makes this worker read
+    the log first, so the view it gets is not older than the one it showed."""
+    epoch, _, rest = (shown or "").partition(":")
+    shown_seq = rest.partition(":")[0]
+    if epoch == runtime.epoch and shown_seq.isdigit() and int(shown_seq) > runtime.seq:
+        await runtime.catch_up()
     seq, rev = services.version(runtime, conn.key)
     version = f"{runtime.epoch}:{seq}:{rev}"
     if shown == version:

@@ -36,12 +36,15 @@ class LiveClient:
         self.views: list[dict[str, Any]] = []
 
     @classmethod
-    async def open(cls, server: ServerProcess, link: str, *, view: str | None = None) -> LiveClient:
-        """Connects with a role link; `view="questions"` opens the host's question desk."""
+    async def open(
+        cls, server: ServerProcess, link: str, *, view: str | None = None, shown: str | None = None
+    ) -> LiveClient:
+        """Connects with a role link; `view="questions"` opens the host's question desk; `shown`
+        is the version a reconnecting page says it shows."""
         url = ws_url(server, link, view=view) if view else ws_url(server, link)
         connection = await connect(url, origin=None, compression=None)
         client = cls(connection)
-        await client.send({"type": "hello"})
+        await client.send({"type": "hello", "version": shown} if shown else {"type": "hello"})
         await client.next_view()
         return client
 

@@ -95,9 +95,12 @@ async def test_a_worker_killed_mid_meeting_loses_nothing(
             for i in range(5)
         ]
         assert all(a["type"] == "ack" for a in acked)
+        epoch = host.views[-1]["epoch"]
         one.stop(kill=True)
-        # the host's page reconnects, to the other worker, and finds everything acknowledged
-        again = await LiveClient.open(two, retarget(meeting["links"]["host"], two))
+        # the host's page reconnects, to the other worker, saying what it saw: it finds everything
+        # acknowledged (the other worker reads the log before it answers)
+        shown = f"{epoch}:{acked[-1]['seq']}:0"
+        again = await LiveClient.open(two, retarget(meeting["links"]["host"], two), shown=shown)
         html = again.views[-1]["html"]
         assert all(f"Trước sự cố {i}" in html for i in range(5))
         assert again.views[-1]["seq"] == acked[-1]["seq"]
