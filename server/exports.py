@@ -906,37 +906,54 @@ def _excel_text(text: str) -> str:
     return fit_excel(clean(text))
 
 
+def _put(sheet: Any, row: int, column: int, value: Cell, *, wrap: bool = True) -> None:
+    """One cell: text always stored as text, shares as percentages, dates as dates."""
+    cell = sheet.cell(row=row, column=column)
+    if isinstance(value, str):
+        text = _excel_text(value)
+        cell.value = text
+        # A string cell even when it looks like a formula (openpyxl would make it one), and
+        # quotePrefix so Excel keeps it text when someone edits the cell.
+        cell.data_type = "s"
+        if looks_like_formula(text):
+            cell.quotePrefix = True
+        if wrap:
+            cell.alignment = _WRAP
+        return
+    cell.value = value
+    if isinstance(value, float):
+        cell.number_format = "0.0%"
+    elif isinstance(value, dt.date):
+        cell.number_format = "dd/mm/yyyy"
+
+
+def _put_rows(sheet: Any, first_row: int, rows: Iterable[Sequence[Cell]]) -> int:
+    """Writes rows from `first_row`; returns the row after the last. (Counted here: openpyxl's
+    max_row looks at every cell, which made 10,000 rows quadratic.)"""
+    row = first_row
+    for values in rows:
+        for column, value in enumerate(values, start=1):
+            _put(sheet, row, column, value)
+        row += 1
+    return row
+
+
 def _sheet(
     workbook: Workbook,
     title: str,
     header: Sequence[str],
     rows: Iterable[Sequence[Cell]],
     widths: Sequence[float],
-) -> Any:
+) -> tuple[Any, int]:
+    """A sheet with a bold, frozen header row; returns it and the first row after the data."""
     sheet = workbook.create_sheet(title)
-    sheet.append(list(header))
-    for cell in sheet[1]:
-        cell.font = _BOLD
-        cell.alignment = _WRAP
+    for column, name in enumerate(header, start=1):
+        _put(sheet, 1, column, name)
+        sheet.cell(row=1, column=column).font = _BOLD
     sheet.freeze_panes = "A2"
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    for values in rows:
-        sheet.append([_excel_text(v) if isinstance(v, str) else v for v in values])
-        for cell in sheet[sheet.max_row]:
-            value = cell.value
-            if isinstance(value, str):
-                # Stored as a string even if it looks like a formula; quotePrefix keeps it text
-                # when someone edits the cell in Excel.
-                cell.data_type = "s"
-                if looks_like_formula(value):
-                    cell.quotePrefix = True
-                cell.alignment = _WRAP
-            elif isinstance(value, float):
-                cell.number_format = "0.0%"
-            elif isinstance(value, dt.date):
-                cell.number_format = "dd/mm/yyyy"
-    return sheet
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    return sheet, _put_rows(sheet, 2, rows)
 
 
 def questions_xlsx(report: Report) -> bytes:
@@ -969,7 +986,7 @@ def questions_xlsx(report: Report) -> bytes:
         ),
         (6, 24, 20, 24, 30, 14, 10, 80),
     )
-    stats = _sheet(
+    stats, end = _sheet(
         workbook,
         "Thống kê",
         STAT_COLUMNS,
@@ -980,7 +997,7 @@ def questions_xlsx(report: Report) -> bytes:
         ),
         (34, 40, 14, 14, 14, 10, 14, 10, 14),
     )
-    _satisfaction_block(stats, satisfaction_sections(report))
+    _satisfaction_block(stats, end + 1, satisfaction_sections(report))  # after a blank row
     _sheet(
         workbook,
         "Điểm cầu",
@@ -1008,35 +1025,30 @@ def questions_xlsx(report: Report) -> bytes:
     return buffer.getvalue()
 
 
-def _satisfaction_block(sheet: Any, sections: Sequence[SatSection]) -> None:
+def _satisfaction_block(sheet: Any, first_row: int, sections: Sequence[SatSection]) -> None:
     """Below the counts, a table of its own: satisfaction has three counts and shares per line."""
-    append = sheet.append
-    append([])
-    append(list(SAT_COLUMNS))
-    header_row = sheet.max_row
-    for cell in sheet[header_row]:
-        cell.font = _BOLD
-    for section in sections:
-        for row in section.rows:
-            c = row.counts
-            append(
-                [
-                    section.title,
-                    _excel_text(row.subject),
-                    c.satisfied,
-                    _share(c.satisfied, c.total),
-                    c.partly,
-                    _share(c.partly, c.total),
-                    c.not_satisfied,
-                    _share(c.not_satisfied, c.total),
-                    c.total,
-                ]
+    for column, name in enumerate(SAT_COLUMNS, start=1):
+        _put(sheet, first_row, column, name)
+        sheet.cell(row=first_row, column=column).font = _BOLD
+    _put_rows(
+        sheet,
+        first_row + 1,
+        (
+            (
+                section.title,
+                row.subject,
+                row.counts.satisfied,
+                _share(row.counts.satisfied, row.counts.total),
+                row.counts.partly,
+                _share(row.counts.partly, row.counts.total),
+                row.counts.not_satisfied,
+                _share(row.counts.not_satisfied, row.counts.total),
+                row.counts.total,
             )
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
-                elif isinstance(cell.value, float):
-                    cell.number_format = "0.0%"
+            for section in sections
+            for row in section.rows
+        ),
+    )
 
 
 def _csv_value(value: Cell) -> str | int:

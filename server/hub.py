@@ -79,8 +79,14 @@ class _SiteCount:
 class Hub:
     """Fan-out for one process. `render(meeting_id, key)` must return the bytes for that view."""
 
-    def __init__(self, render: Callable[[str, ViewKey], bytes]) -> None:
+    def __init__(
+        self,
+        render: Callable[[str, ViewKey], bytes],
+        changed: Callable[[str, ViewKey], bytes | None] | None = None,
+    ) -> None:
         self._render = render
+        # What to send on publish: None when that kind of screen would look the same as before.
+        self._changed = changed or render
         self._watchers: dict[str, dict[ViewKey, set[Connection]]] = defaultdict(
             lambda: defaultdict(set)
         )
@@ -129,7 +135,9 @@ class Hub:
         for key, conns in list(self._watchers.get(meeting_id, {}).items()):
             if not conns or (kinds is not None and key.kind not in kinds):
                 continue
-            data = self._render(meeting_id, key)
+            data = self._changed(meeting_id, key)
+            if data is None:
+                continue  # e.g. a vote: the phones' view does not change, so nothing is sent
             for conn in conns:
                 conn.offer_view(data)
 

@@ -46,9 +46,11 @@ class Services:
         self.keys = Keys(settings.server_key)
         self.meetings = Meetings(log)
         self.renderer = Renderer()
-        self.hub = Hub(self.render_view)
+        self.hub = Hub(self.render_view, self.changed_view)
         self._cache: dict[tuple[str, ViewKey], tuple[tuple[int, int], bytes]] = {}
         self._devices: dict[str, frozenset[str]] = {}
+        self._html_of: dict[tuple[str, ViewKey], str] = {}  # the HTML of the cached view
+        self._last_html: dict[tuple[str, ViewKey], str] = {}  # the HTML last pushed
         self._remote_presence: dict[str, dict[str, SitePresence]] = {}
         self._last_publish: dict[str, float] = {}
         self._pending: dict[str, asyncio.TimerHandle] = {}
@@ -138,6 +140,19 @@ class Services:
         rev = self.hub.presence_rev(runtime.meeting_id) if key.kind == "host" else 0
         return runtime.seq, rev
 
+    def changed_view(self, meeting_id: str, key: ViewKey) -> bytes | None:
+        """The view to push after a change, or None if its HTML is what was pushed last time.
+
+        Pages keep the older seq then; that is harmless (they ignore older views, and a page that
+        reconnects gets the current one), and it keeps a burst of votes off 15,000 phones."""
+        data = self.render_view(meeting_id, key)
+        html = self._last_html.get((meeting_id, key))
+        now = self._html_of.get((meeting_id, key))
+        if html is not None and now == html:
+            return None
+        self._last_html[(meeting_id, key)] = now or ""
+        return data
+
     def render_view(self, meeting_id: str, key: ViewKey) -> bytes:
         """The view message for one kind of screen; cached until the meeting or presence moves."""
         runtime = self.meetings.peek(meeting_id)
@@ -148,6 +163,7 @@ class Services:
         if cached is not None and cached[0] == version:
             return cached[1]
         html = self._render_html(runtime, key)
+        self._html_of[(meeting_id, key)] = html
         data = _encode(
             ViewMessage(
                 view=key.kind, epoch=runtime.epoch, seq=version[0], rev=version[1], html=html
