@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -108,7 +109,7 @@ def vn_date(iso: str) -> str:
     try:
         return dt.date.fromisoformat(iso).strftime("%d/%m/%Y")
     except ValueError:
-        return iso
+        return clean(iso)
 
 
 def _date_cell(iso: str) -> dt.date | str:
@@ -122,7 +123,7 @@ def _long_date(iso: str) -> str:
     try:
         day = dt.date.fromisoformat(iso)
     except ValueError:
-        return iso
+        return clean(iso)
     return f"Ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
 
 
@@ -381,12 +382,10 @@ def summary_sentences(report: Report) -> tuple[str, ...]:
     ]
     q = s.satisfaction_questions
     if q.total:
-        sentences.append(
-            f"Biểu quyết về các câu trả lời: {q.total} phiếu, {_satisfaction_text(q)}."
-        )
+        sentences.append(f"Biểu quyết về các câu trả lời: {_satisfaction_text(q)}.")
     if s.satisfaction_meeting is not None and s.satisfaction_meeting.total:
         m = s.satisfaction_meeting
-        sentences.append(f"Biểu quyết về hội nghị: {m.total} phiếu, {_satisfaction_text(m)}.")
+        sentences.append(f"Biểu quyết về hội nghị: {_satisfaction_text(m)}.")
     return tuple(sentences)
 
 
@@ -610,20 +609,31 @@ def _docx_statistics(document: DocxDocument, minutes: Minutes) -> None:
         )
 
 
-def _signatures(document: DocxDocument, left: str, right: str, right_name: str) -> None:
+def _signatures(document: DocxDocument, left: Sequence[str], right: str, right_name: str) -> None:
+    """The closing block: on the left `left` (a title, or "Nơi nhận:" and its lines), on the
+    right the signer's title, room to sign, and the name."""
     _paragraph(document)
     table = document.add_table(rows=1, cols=2)
-    for cell, (title, name) in zip(
-        table.rows[0].cells, ((left, ""), (right, right_name)), strict=True
-    ):
-        title_paragraph = cell.paragraphs[0]
-        title_paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        title_paragraph.add_run(title).bold = True
-        for _ in range(3):
-            cell.add_paragraph()
-        name_paragraph = cell.add_paragraph()
-        name_paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        name_paragraph.add_run(name).bold = True
+    left_cell, right_cell = table.rows[0].cells
+    for i, line in enumerate(left):
+        paragraph = left_cell.paragraphs[0] if i == 0 else left_cell.add_paragraph()
+        run = paragraph.add_run(line)
+        if i == 0:
+            run.bold = True
+            if len(left) > 1:  # "Nơi nhận:" is set small and italic, its lines small
+                run.italic = True
+        if len(left) > 1:
+            run.font.size = Pt(11 if i == 0 else 10)
+        else:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title = right_cell.paragraphs[0]
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.add_run(right).bold = True
+    for _ in range(3):
+        right_cell.add_paragraph()
+    name = right_cell.add_paragraph()
+    name.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    name.add_run(right_name).bold = True
 
 
 def _docx_bytes(document: DocxDocument) -> bytes:
@@ -657,7 +667,8 @@ def minutes_docx(report: Report) -> bytes:
 
     document.add_heading("III. Ý KIẾN PHÁT BIỂU", level=1)
     for turn in minutes.turns:
-        _paragraph(document, turn.heading, bold=True)
+        # a heading line never stays alone at the foot of a page
+        _paragraph(document, turn.heading, bold=True).paragraph_format.keep_with_next = True
         _paragraph(document, turn.details, italic=True)
         for i, opinion in enumerate(turn.opinions, start=1):
             _paragraph(document, f"{i}. {opinion}").paragraph_format.left_indent = Cm(0.75)
@@ -667,6 +678,7 @@ def minutes_docx(report: Report) -> bytes:
     document.add_heading("IV. Ý KIẾN, KIẾN NGHỊ VÀ TRẢ LỜI", level=1)
     for question in minutes.questions:
         paragraph = _new_paragraph(document)
+        paragraph.paragraph_format.keep_with_next = True
         paragraph.add_run(f"{question.heading}. ").bold = True
         paragraph.add_run(question.text)
         for name, value in question.fields:
@@ -676,7 +688,7 @@ def minutes_docx(report: Report) -> bytes:
 
     document.add_heading("V. THỐNG KÊ", level=1)
     _docx_statistics(document, minutes)
-    _signatures(document, "THƯ KÝ HỘI NGHỊ", "CHỦ TRÌ HỘI NGHỊ", minutes.chair)
+    _signatures(document, ["THƯ KÝ HỘI NGHỊ"], "CHỦ TRÌ HỘI NGHỊ", minutes.chair)
     return _docx_bytes(document)
 
 
@@ -724,9 +736,8 @@ def conclusion_notice_docx(report: Report) -> bytes:
     _paragraph(document, "(Dự thảo)", italic=True, center=True)
     _paragraph(
         document,
-        f"Ngày {vn_date(info.date)}, {clean(info.chair)} chủ trì hội nghị {title}"
-        f" ({label('level', info.level).lower()}) tại {len(report.sites)} điểm cầu."
-        " Chủ trì hội nghị kết luận như sau:",
+        f"Ngày {vn_date(info.date)}, tại {len(report.sites)} điểm cầu, {clean(info.chair)} chủ trì"
+        f" {title} (cấp {label('level', info.level).lower()}). Chủ trì hội nghị kết luận như sau:",
     )
 
     document.add_heading("I. KẾT QUẢ HỘI NGHỊ", level=1)
@@ -766,7 +777,12 @@ def conclusion_notice_docx(report: Report) -> bytes:
         "Các cơ quan, đơn vị được giao trả lời bằng văn bản hoặc được chuyển ý kiến có trách"
         " nhiệm trả lời người nêu ý kiến đúng thời hạn nêu trên.",
     )
-    _signatures(document, "NƠI NHẬN", "CHỦ TRÌ HỘI NGHỊ", clean(info.chair))
+    _signatures(
+        document,
+        ["Nơi nhận:", "- Các cơ quan, đơn vị nêu tại mục II;", "- Lưu."],
+        "CHỦ TRÌ HỘI NGHỊ",
+        clean(info.chair),
+    )
     return _docx_bytes(document)
 
 
@@ -788,6 +804,11 @@ def minutes_html(report: Report) -> str:
     )
 
 
+# The web layer builds exports in a thread pool; Pango and fontconfig are not promised to be
+# thread-safe, and a crash there would take the whole server down, so PDFs take turns.
+_PDF_TURN = threading.Lock()
+
+
 def minutes_pdf(report: Report) -> bytes:
     """The minutes as PDF, in the vendored Be Vietnam Pro so no system font is needed."""
     try:
@@ -797,7 +818,8 @@ def minutes_pdf(report: Report) -> bytes:
             f"Không tạo được PDF: thiếu thư viện WeasyPrint/Pango trên máy chủ ({error})."
         ) from error
     document = weasyprint.HTML(string=minutes_html(report), base_url=FONTS.as_uri() + "/")
-    pdf: bytes = document.write_pdf()
+    with _PDF_TURN:
+        pdf: bytes = document.write_pdf()
     return pdf
 
 

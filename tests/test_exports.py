@@ -635,8 +635,12 @@ def test_minutes_docx_has_every_statistic(report: Report) -> None:
     for sentence in SUMMARY:
         assert sentence in paragraphs
     assert (
-        "Biểu quyết về các câu trả lời: 42 phiếu, Hài lòng 27 (64,3%); Tương đối hài lòng 6 (14,3%);"
+        "Biểu quyết về các câu trả lời: Hài lòng 27 (64,3%); Tương đối hài lòng 6 (14,3%);"
         " Chưa hài lòng 9 (21,4%); tổng số 42 phiếu." in paragraphs
+    )
+    assert (
+        "Biểu quyết về hội nghị: Hài lòng 87 (77%); Tương đối hài lòng 19 (16,8%);"
+        " Chưa hài lòng 7 (6,2%); tổng số 113 phiếu." in paragraphs
     )
     tables = docx_tables(data)
     statistics = [
@@ -682,6 +686,11 @@ def test_conclusion_notice_lists_every_promised_answer_by_answering_body(report:
     assert "THÔNG BÁO" in paragraphs
     assert "KẾT LUẬN CỦA CHỦ TRÌ HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI" in paragraphs
     assert "(Dự thảo)" in paragraphs
+    assert paragraphs[2] == "Ngày 01 tháng 07 năm 2025"  # drafted today
+    assert (
+        f"Ngày 01/06/2025, tại 3 điểm cầu, {CHAIR} chủ trì {TITLE} (cấp phường/xã)."
+        " Chủ trì hội nghị kết luận như sau:" in paragraphs
+    )
     # grouped by answering body, in the fixed order; the party has no promised answer here
     headings = [p for p in paragraphs if re.fullmatch(r"\d\. (Đảng ủy|HĐND|UBND|Khác)", p)]
     assert headings == ["1. HĐND", "2. UBND", "3. Khác"]
