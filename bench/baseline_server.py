@@ -1,6 +1,9 @@
 """The floor to compare against: a bare `websockets` server fanning out with broadcast().
 
-Each client gets one frame on connect; a text frame "go" broadcasts a binary frame of --size bytes.
+Each client gets one frame on connect; a text frame "go" broadcasts a binary frame of --size bytes,
+or with --sizes (e.g. `display=391,secretary=3800,delegate=1200`) a frame of that size to the
+sockets whose path is `/display`, `/secretary`, ... (one broadcast() per group, as one
+render per view kind goes to all its sockets). A socket on `/control` only sends "go".
 """
 
 from __future__ import annotations
@@ -11,16 +14,36 @@ import contextlib
 import signal
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.exceptions import ConnectionClosed
 
 
-async def run(host: str, port: int, size: int) -> None:
+async def run(host: str, port: int, size: int, sizes: dict[str, int]) -> None:
     payload = b"x" * size
+    payloads = {f"/{kind}": b"x" * n for kind, n in sizes.items()}
+    groups: dict[str, set[ServerConnection]] = {path: set() for path in payloads}
+
+    def go() -> None:
+        if not groups:
+            broadcast(server.connections, payload)
+        for path, members in groups.items():
+            broadcast(members, payloads[path])
 
     async def handler(connection: ServerConnection) -> None:
-        await connection.send(payload)
-        async for message in connection:
-            if message == "go":
-                broadcast(server.connections, payload)
+        path = connection.request.path if connection.request else "/"
+        group = groups.get(path)
+        if path != "/control":
+            await connection.send(payloads.get(path, payload))
+        if group is not None:
+            group.add(connection)
+        try:
+            async for message in connection:
+                if message == "go":
+                    go()
+        except ConnectionClosed:
+            pass  # a dropped client (the reconnect storm aborts them all): nothing to report
+        finally:
+            if group is not None:
+                group.discard(connection)
 
     # The default backlog (100) would drop SYNs while hundreds of handshakes are in flight.
     async with serve(handler, host, port, compression=None, backlog=2048) as server:
@@ -36,6 +59,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--size", type=int, required=True, help="payload bytes per frame")
+    parser.add_argument("--sizes", default="", help="kind=bytes,... by path (see above)")
     parser.add_argument(
         "--loop", choices=["uvloop", "asyncio"], default="uvloop", help="uvicorn runs on uvloop"
     )
@@ -46,7 +70,8 @@ def main() -> None:
 
         factory = uvloop.new_event_loop
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=factory) as runner:
-        runner.run(run(args.host, args.port, args.size))
+        sizes = dict(pair.split("=") for pair in args.sizes.split(",") if pair)
+        runner.run(run(args.host, args.port, args.size, {k: int(v) for k, v in sizes.items()}))
 
 
 if __name__ == "__main__":

@@ -77,22 +77,34 @@ class Client(asyncio.Protocol):
         "_request",
         "_upgraded",
         "arrived",
+        "cookie",
         "frames",
         "handshake",
         "last_length",
+        "path",
         "payloads",
         "pool",
         "target",
         "transport",
     )
 
-    def __init__(self, pool: Pool, host: str, path: str, keep_payloads: bool = False) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        host: str,
+        path: str,
+        keep_payloads: bool = False,
+        cookie: str | None = None,
+    ) -> None:
         self.pool = pool
+        self.path = path
+        self.cookie = cookie
         self._key = base64.b64encode(os.urandom(16)).decode()
+        cookie_line = f"Cookie: {cookie}\r\n" if cookie else ""
         self._request = (
             f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {self._key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n"
+            f"Sec-WebSocket-Version: 13\r\n{cookie_line}\r\n"
         ).encode()
         self.handshake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
@@ -278,22 +290,23 @@ class Pool:
         self._pending = 0
         self._done: asyncio.Event | None = None
 
-    async def open(
+    async def open(  # noqa: PLR0917 - callers name what they pass beyond the paths
         self,
         paths: list[str],
         concurrency: int = 200,
         within: float = 30.0,
         on_open: Callable[[Client], None] | None = None,
         keep_payloads: bool = False,
+        cookies: list[str | None] | None = None,
     ) -> list[Client]:
-        """Opens one socket per path, at most `concurrency` handshakes in flight."""
+        """Opens one socket per path (and cookie), at most `concurrency` handshakes in flight."""
         loop = asyncio.get_running_loop()
         gate = asyncio.Semaphore(concurrency)
         opened: list[Client] = []
 
-        async def one(path: str) -> None:
+        async def one(path: str, cookie: str | None) -> None:
             async with gate:
-                client = Client(self, self.host, path, keep_payloads)
+                client = Client(self, self.host, path, keep_payloads, cookie)
                 try:
                     async with asyncio.timeout(within):
                         await loop.create_connection(lambda: client, self.host, self.port)
@@ -308,7 +321,12 @@ class Pool:
                 if on_open is not None:
                     on_open(client)
 
-        await asyncio.gather(*(one(path) for path in paths))
+        await asyncio.gather(
+            *(
+                one(path, cookie)
+                for path, cookie in zip(paths, cookies or [None] * len(paths), strict=True)
+            )
+        )
         self.clients.extend(opened)
         return opened
 

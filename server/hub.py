@@ -1,8 +1,10 @@
 """Who watches which view of which meeting. A view is rendered once and the same bytes go to all.
 
-Each socket has one writer task with a one-slot mailbox for views (a newer view replaces an unsent
-older one, so a slow socket skips states instead of piling them up) and a short queue for its own
-answers (acks, errors). Publishing never awaits a send.
+Publishing sends each frame at once, inside the publish call, to every socket that can take it:
+the fan-out is the hot path, and a task or a wake-up per socket per frame costs more than the send.
+Only a socket whose transport pushes back gets a task; it finishes that send and then drains a
+one-slot mailbox for views (a newer view replaces an unsent older one, so a slow socket skips
+states instead of piling them up) and a short queue for its own answers (acks, errors).
 """
 
 from __future__ import annotations
@@ -11,59 +13,112 @@ import asyncio
 import contextlib
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from collections.abc import Callable, Coroutine
+from typing import Any, NamedTuple
 
 from server.core.commands import Actor
 from server.core.views import SitePresence
 
 MAX_PERSONAL_BACKLOG = 64
 
+Send = Callable[[bytes], Coroutine[Any, Any, None]]
+
 
 class ViewKey(NamedTuple):
-    kind: str  # "host" | "secretary" | "display" | "delegate"
-    site_id: str | None
+    kind: str  # "host" | "questions" | "secretary" | "display" | "delegate"
+    site_id: str | None  # only for views that differ by site (a secretary's console)
     lang: str
     device_id: str | None = None  # only for a phone that has asked to speak: its own view
 
 
+def _start(step: Coroutine[Any, Any, None]) -> object | None:
+    """Runs a send coroutine up to its first wait. Most sends never wait (the socket's buffer has
+    room), so they finish here without a task; answers what it waits on, or None when done."""
+    try:
+        waiting: object = step.send(None)
+    except StopIteration:
+        return None
+    return waiting
+
+
+async def _resume(step: Coroutine[Any, Any, None], waiting: object) -> None:
+    """Drives a coroutine that `_start` began to its end, as a task would have."""
+    while True:
+        try:
+            if isinstance(waiting, asyncio.Future):
+                # What a task does with a future its coroutine yields, or awaiting it fails.
+                waiting._asyncio_future_blocking = False
+                await waiting
+            else:
+                await asyncio.sleep(0)  # a bare yield: let the loop run once
+        except asyncio.CancelledError:
+            step.close()
+            raise
+        except Exception:  # noqa: BLE001, S110 - the coroutine reads the failure itself below
+            pass
+        try:
+            waiting = step.send(None)
+        except StopIteration:
+            return
+
+
 class Connection:
-    def __init__(
-        self, key: ViewKey, actor: Actor, send: Callable[[bytes], Awaitable[None]]
-    ) -> None:
+    def __init__(self, key: ViewKey, actor: Actor, send: Send) -> None:
         self.key = key
         self.actor = actor
         self._send = send
         self._view: bytes | None = None
         self._personal: deque[bytes] = deque()
-        self._wake = asyncio.Event()
+        self._draining: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
         self.shown_version: str | None = None
 
     def offer_view(self, data: bytes) -> None:
-        self._view = data
-        self._wake.set()
+        if self._draining is None:
+            self._push(data)
+        else:
+            self._view = data
 
     def offer_personal(self, data: bytes) -> None:
-        if len(self._personal) >= MAX_PERSONAL_BACKLOG:
-            self.closed.set()  # a client that reads nothing: drop it, it resyncs on reconnect
-            self._wake.set()
-            return
-        self._personal.append(data)
-        self._wake.set()
+        if self._draining is None:
+            self._push(data)
+        elif len(self._personal) >= MAX_PERSONAL_BACKLOG:
+            self.close()  # a client that reads nothing: drop it, it resyncs on reconnect
+        else:
+            self._personal.append(data)
 
-    async def run_writer(self) -> None:
-        """Sends until closed; the view goes first so an ack never arrives before its effect."""
-        while not self.closed.is_set():
-            await self._wake.wait()
-            self._wake.clear()
-            if self.closed.is_set():
-                return
-            if self._view is not None:
-                view, self._view = self._view, None
-                await self._send(view)
-            while self._personal:
-                await self._send(self._personal.popleft())
+    def close(self) -> None:
+        self.closed.set()
+        if self._draining is not None:
+            self._draining.cancel()
+
+    def _push(self, data: bytes) -> None:
+        if self.closed.is_set():
+            return
+        step = self._send(data)
+        try:
+            waiting = _start(step)
+        except Exception:  # noqa: BLE001 - the peer is gone; the read loop ends the socket
+            self.close()
+            return
+        if waiting is not None:
+            self._draining = asyncio.ensure_future(self._drain(step, waiting))
+
+    async def _drain(self, step: Coroutine[Any, Any, None], waiting: object) -> None:
+        """Finishes a send that had to wait, then sends what came meanwhile: the view first, so
+        an ack never arrives before its effect."""
+        try:
+            await _resume(step, waiting)
+            while self._view is not None or self._personal:
+                if self._view is not None:
+                    data, self._view = self._view, None
+                else:
+                    data = self._personal.popleft()
+                await self._send(data)
+        except Exception:  # noqa: BLE001 - the peer is gone
+            self.closed.set()
+        finally:
+            self._draining = None
 
 
 class _SiteCount:

@@ -61,23 +61,77 @@ async def test_same_bytes_reach_every_socket_and_a_slow_one_gets_only_the_latest
     b = Connection(key, Actor("display", "s2"), slow_send)
     hub.join("m", a)
     hub.join("m", b)
-    writers = [asyncio.create_task(c.run_writer()) for c in (a, b)]
     for _ in range(3):
         hub.publish("m")
+        # A socket that can take the frame has it before publish returns: no task, no wake-up.
+        assert fast.sent[-1] == f"m:display:None:{len(fast.sent)}".encode()
         await asyncio.sleep(0.01)
+    b.offer_personal(b"ack")
     gate.set()
     await asyncio.sleep(0.01)
     assert fast.sent == [b"m:display:None:1", b"m:display:None:2", b"m:display:None:3"]
-    # The slow socket was stuck in its first send; of the two views behind it only the newest went.
-    assert slow.sent == [b"m:display:None:1", b"m:display:None:3"]
-    for conn in (a, b):
-        conn.closed.set()
-    for writer in writers:
-        writer.cancel()
+    # The slow socket was stuck in its first send; of the two views behind it only the newest
+    # went, and before the ack that came after them.
+    assert slow.sent == [b"m:display:None:1", b"m:display:None:3", b"ack"]
+    hub.publish("m")
+    assert slow.sent[-1] == b"m:display:None:4"  # drained: sends go straight out again
+
+
+async def test_a_send_that_fails_closes_the_socket_and_later_frames_go_nowhere() -> None:
+    calls: list[bytes] = []
+
+    async def broken(data: bytes) -> None:
+        calls.append(data)
+        raise ConnectionResetError
+
+    conn = Connection(ViewKey("display", None, "vi"), Actor("display", "s1"), broken)
+    conn.offer_view(b"view")
+    assert conn.closed.is_set()
+    conn.offer_view(b"later")
+    assert calls == [b"view"]
+
+
+async def test_a_failure_after_a_wait_closes_the_socket() -> None:
+    gate = asyncio.Event()
+
+    async def fails_later(data: bytes) -> None:
+        await gate.wait()
+        raise ConnectionResetError
+
+    conn = Connection(ViewKey("display", None, "vi"), Actor("display", "s1"), fails_later)
+    conn.offer_view(b"view")
+    assert not conn.closed.is_set()
+    gate.set()
+    await asyncio.sleep(0.01)
+    assert conn.closed.is_set()
+
+
+async def test_closing_a_socket_mid_send_stops_its_drain() -> None:
+    gate = asyncio.Event()
+    sent: list[bytes] = []
+
+    async def stuck(data: bytes) -> None:
+        await gate.wait()
+        sent.append(data)
+
+    conn = Connection(ViewKey("display", None, "vi"), Actor("display", "s1"), stuck)
+    conn.offer_view(b"one")
+    conn.offer_view(b"two")
+    conn.close()
+    gate.set()
+    await asyncio.sleep(0.01)
+    assert sent == []
+    assert conn.closed.is_set()
 
 
 async def test_a_socket_that_reads_nothing_is_dropped_not_buffered_forever() -> None:
-    conn = Connection(ViewKey("host", None, "vi"), Actor("host"), Recorder().send)
+    never = asyncio.Event()
+
+    async def stuck(data: bytes) -> None:
+        await never.wait()
+
+    conn = Connection(ViewKey("host", None, "vi"), Actor("host"), stuck)
+    conn.offer_personal(b"first")  # waits for ever: the rest queue behind it
     for _ in range(MAX_PERSONAL_BACKLOG):
         conn.offer_personal(b"ack")
     assert not conn.closed.is_set()

@@ -176,6 +176,16 @@ class QuestionsView(msgspec.Struct, frozen=True):
     written_deadline: str
 
 
+class PaperBallot(msgspec.Struct, frozen=True):
+    """A ballot as a site's paper-count form shows it: no live tally, so votes don't redraw it."""
+
+    ballot_id: str
+    question_text: str | None
+    scale: str
+    open: bool
+    counts: tuple[int, int, int]  # this site's paper ballots: satisfied, partly, not satisfied
+
+
 class SecretaryView(msgspec.Struct, frozen=True):
     info: MeetingInfo
     site: Site
@@ -187,13 +197,14 @@ class SecretaryView(msgspec.Struct, frozen=True):
     turns: tuple[Turn, ...] = ()
     fields: tuple[str, ...] = ()
     questions: tuple[QuestionRow, ...] = ()
-    ballots: tuple[BallotResult, ...] = ()
-    site_paper: dict[str, tuple[int, int, int]] = {}
+    paper: tuple[PaperBallot, ...] = ()  # the latest ballots first
 
 
 class DelegateView(msgspec.Struct, frozen=True):
+    """The same for every phone of the meeting, whatever its site, unless it asked to speak: the
+    page around it names the site, so 15,000 phones cost one render."""
+
     info: MeetingInfo
-    site: Site
     current: AgendaRow | None
     speaker: SpeakerOnFloor | None = None
     mine: SpeakerRequest | None = None
@@ -452,13 +463,23 @@ def secretary_view(state: MeetingState, site_id: str) -> SecretaryView:
         questions=tuple(
             question_row(state, q) for q in state.questions if q.site_id == site_id and q.open
         ),
-        ballots=tuple(ballot_result(state, b, by_site=False) for b in reversed(state.ballots)),
-        site_paper={b.ballot_id: dict(b.paper).get(site_id, (0, 0, 0)) for b in state.ballots},
+        paper=tuple(_paper_ballot(state, b, site_id) for b in reversed(state.ballots)),
     )
 
 
-def delegate_view(state: MeetingState, site_id: str, device_id: str | None = None) -> DelegateView:
-    """The site's shared phone view, or (with a device) one phone's own: its request and place."""
+def _paper_ballot(state: MeetingState, ballot: Ballot, site_id: str) -> PaperBallot:
+    question = state.question(ballot.question_id) if ballot.question_id else None
+    return PaperBallot(
+        ballot_id=ballot.ballot_id,
+        question_text=question.text if question else None,
+        scale=ballot.scale,
+        open=ballot.open,
+        counts=dict(ballot.paper).get(site_id, (0, 0, 0)),
+    )
+
+
+def delegate_view(state: MeetingState, device_id: str | None = None) -> DelegateView:
+    """The phones' shared view, or (with a device) one phone's own: its request and place."""
     mine = None
     if device_id is not None:
         mine = next((r for r in reversed(state.floor.requests) if r.device_id == device_id), None)
@@ -467,7 +488,6 @@ def delegate_view(state: MeetingState, site_id: str, device_id: str | None = Non
         position = state.floor.queue.index(mine.request_id) + 1
     return DelegateView(
         info=_require_info(state),
-        site=_require_site(state, site_id),
         current=_current_row(state),
         speaker=_speaker(state),
         mine=mine,

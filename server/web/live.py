@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -18,7 +18,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from server.core.commands import Actor, Command
 from server.core.decide import N_, Rejected
-from server.hub import Connection, ViewKey
+from server.hub import Connection
+from server.hub import Send as SendBytes
 from server.i18n import pick_language
 from server.service import Accepted, MeetingRuntime
 from server.web.services import Services
@@ -110,7 +111,7 @@ def authenticate(
 RAW_SEND = "diemcau.raw_send"
 
 
-def _fast_send(socket: WebSocket[Any, Any, Any]) -> Callable[[bytes], Awaitable[None]]:
+def _fast_send(socket: WebSocket[Any, Any, Any]) -> SendBytes:
     """After the accept, frames go straight to the server's send: the fan-out is the hot path, and
     Litestar's send wrappers (state checks, exception tracking) cost per frame per socket."""
     raw: Send | None = socket.scope.get(RAW_SEND)  # type: ignore[assignment]
@@ -159,20 +160,16 @@ async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: str) -> None
         return
     lang = pick_language(socket.query_params.get("lang"), socket.cookies.get(LANG_COOKIE))
     await socket.accept()
-    key = ViewKey(_view_kind(actor, socket.query_params.get("view")), actor.site_id, lang)
-    if actor.role == "delegate" and actor.site_id and actor.device_id:
-        key = services.delegate_key(runtime, actor.site_id, lang, actor.device_id)
+    key = services.view_key(
+        runtime, _view_kind(actor, socket.query_params.get("view")), actor, lang
+    )
     conn = Connection(key, actor, _fast_send(socket))
     services.hub.join(meeting_id, conn)
-    writer = asyncio.create_task(conn.run_writer())
     try:
         await _read_loop(socket, services, runtime, conn)
     finally:
         services.hub.leave(meeting_id, conn)
-        conn.closed.set()
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer
+        conn.close()
         with contextlib.suppress(Exception):
             await socket.close()
 

@@ -16,7 +16,6 @@ from markupsafe import Markup
 
 from server.core.commands import Actor
 from server.core.state import MeetingState, Site
-from server.hub import ViewKey
 from server.i18n import pick_language
 from server.service import MeetingRuntime
 from server.web.live import CARD_COOKIE, DEVICE_COOKIE, LANG_COOKIE, delegate_actor
@@ -74,10 +73,9 @@ def _live_page(
     kind = desk or actor.role
     query = {"role": actor.role, "site": actor.site_id, "key": key, "lang": lang, "view": desk}
     ws_path = f"/m/{runtime.meeting_id}/ws?" + urlencode({k: v for k, v in query.items() if v})
-    view_key = ViewKey(kind, actor.site_id, lang)
-    if kind == "delegate" and actor.site_id and actor.device_id:
-        view_key = services.delegate_key(runtime, actor.site_id, lang, actor.device_id)
-    version, initial_html = services.page_view(runtime, view_key)
+    version, initial_html = services.page_view(
+        runtime, services.view_key(runtime, kind, actor, lang)
+    )
     state = runtime.state
     site = state.site(actor.site_id) if actor.site_id else None
     template = {

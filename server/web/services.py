@@ -9,6 +9,7 @@ import msgspec
 
 from server.access import Keys
 from server.config import Settings
+from server.core.commands import Actor
 from server.core.views import (
     SitePresence,
     delegate_view,
@@ -23,9 +24,18 @@ from server.hub import Hub, ViewKey
 from server.i18n import translate
 from server.log.base import EventLog
 from server.service import MeetingRuntime, Meetings
-from server.web.render import Renderer
+from server.web.render import Renderer, Sections
 
 PUBLISH_EVERY = 0.25  # seconds: at most four renders a second per meeting
+SECRETARY_SECTIONS: Sections = (
+    ("live/secretary/now.html", ("current", "speaker")),
+    ("live/secretary/register.html", ("site", "fields")),
+    ("live/secretary/requests.html", ("pending", "site_queue", "queue_length")),
+    ("live/secretary/turns.html", ("turns", "fields")),
+    ("live/secretary/questions.html", ("questions", "fields")),
+    ("live/secretary/paper.html", ("site", "paper")),
+    ("live/secretary/checkin.html", ("site",)),
+)
 
 
 class ViewMessage(msgspec.Struct, frozen=True, tag_field="type", tag="view"):
@@ -48,7 +58,8 @@ class Services:
         self.renderer = Renderer()
         self.hub = Hub(self.render_view, self.changed_view)
         self._cache: dict[tuple[str, ViewKey], tuple[tuple[int, int], bytes]] = {}
-        self._devices: dict[str, frozenset[str]] = {}
+        self._devices: dict[str, frozenset[str]] = {}  # phones with their own view, per meeting
+        self._devices_at: dict[str, tuple[int, frozenset[str]]] = {}
         self._html_of: dict[tuple[str, ViewKey], str] = {}  # the HTML of the cached view
         self._last_html: dict[tuple[str, ViewKey], str] = {}  # the HTML last pushed
         self._remote_presence: dict[str, dict[str, SitePresence]] = {}
@@ -118,15 +129,26 @@ class Services:
         self._rekey_phones(runtime)
         self.hub.publish(runtime.meeting_id)
 
-    def delegate_key(
-        self, runtime: MeetingRuntime, site_id: str, lang: str, device_id: str
-    ) -> ViewKey:
-        """Phones share their site's view until they ask to speak; then each has its own."""
-        personal = device_id in devices_with_requests(runtime.state)
-        return ViewKey("delegate", site_id, lang, device_id if personal else None)
+    def view_key(self, runtime: MeetingRuntime, kind: str, actor: Actor, lang: str) -> ViewKey:
+        """Screens that look the same at every site share one key, so one render serves them all:
+        only a secretary's console shows its own site, and a phone that asked to speak its own
+        request."""
+        if kind == "secretary":
+            return ViewKey(kind, actor.site_id, lang)
+        if kind == "delegate" and actor.device_id in self._phones_with_requests(runtime):
+            return ViewKey(kind, None, lang, actor.device_id)
+        return ViewKey(kind, None, lang)
+
+    def _phones_with_requests(self, runtime: MeetingRuntime) -> frozenset[str]:
+        """Known at the last publish; worked out again only if the meeting moved since."""
+        seq, devices = self._devices_at.get(runtime.meeting_id, (-1, frozenset()))
+        if seq != runtime.seq:
+            devices = devices_with_requests(runtime.state)
+            self._devices_at[runtime.meeting_id] = (runtime.seq, devices)
+        return devices
 
     def _rekey_phones(self, runtime: MeetingRuntime) -> None:
-        devices = devices_with_requests(runtime.state)
+        devices = self._phones_with_requests(runtime)
         if self._devices.get(runtime.meeting_id) == devices:
             return  # the common case: no phone started or ended a request
         self._devices[runtime.meeting_id] = devices
@@ -181,16 +203,16 @@ class Services:
         state, render = runtime.state, self.renderer.render
         template = f"live/{key.kind}.html"
         if key.kind == "host":
-            view = host_view(state, self.presence(runtime.meeting_id))
-            return render(key.lang, template, view=view)
+            presence = self.presence(runtime.meeting_id)
+            return render(key.lang, template, view=host_view(state, presence))
         if key.kind == "display":
             return render(key.lang, template, view=display_view(state))
         if key.kind == "questions":
             return render(key.lang, template, view=questions_view(state))
-        site_id = key.site_id or ""
         if key.kind == "secretary":
-            return render(key.lang, template, view=secretary_view(state, site_id))
-        return render(key.lang, template, view=delegate_view(state, site_id, key.device_id))
+            console = secretary_view(state, key.site_id or "")
+            return self.renderer.render_sections(key.lang, SECRETARY_SECTIONS, console)
+        return render(key.lang, template, view=delegate_view(state, key.device_id))
 
     def message(self, lang: str, text: str, params: dict[str, str | int] | None = None) -> str:
         return translate(lang, text, params)

@@ -1075,8 +1075,8 @@ def test_no_view_names_a_voter() -> None:
         host_view(state, {}),
         secretary_view(state, SITE_A),
         secretary_view(state, SITE_B),
-        delegate_view(state, SITE_A),
-        delegate_view(state, SITE_B, "secret-phone"),
+        delegate_view(state),
+        delegate_view(state, "secret-phone"),
         display_view(fold(state, BallotClosed("b1", NOW), BallotShown("b0"))),
     ]
     for view in shown:

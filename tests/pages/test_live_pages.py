@@ -86,7 +86,7 @@ def test_a_delegate_joins_by_the_site_link_and_follows_the_meeting(
 ) -> None:
     site = meeting["links"]["sites"][1]
     phone = open_page(browser, page_errors, site["join"], PHONE)
-    expect(phone.locator(".phone-view")).to_contain_text("Tổ dân phố 1")
+    expect(phone.locator(".phone-site")).to_contain_text("Tổ dân phố 1")
     host = open_page(browser, page_errors, meeting["links"]["host"], LAPTOP)
     host.locator("#next-item").click()
     expect(phone.locator("#current-item")).to_have_text("Tuyên bố lý do, giới thiệu đại biểu")
