@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.redis import RedisStore
+from litestar.types import ASGIApp
 
 from server.config import ROOT, Settings, load_settings
 from server.fanout import CATCH_UP_EVERY
@@ -109,7 +110,13 @@ def _upload_store(settings: Settings) -> Store:
     return FileStore(settings.data_dir / "uploads", create_directories=True)
 
 
-def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
+def create_app(settings: Settings, log: EventLog | None = None) -> ASGIApp:
+    """The Litestar app, inside the one wrapper that keeps the server's own `send` for the
+    live sockets (see `RawSendMiddleware`)."""
+    return RawSendMiddleware(_litestar_app(settings, log))
+
+
+def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
     services = Services(settings, log or make_log(settings))
 
     @asynccontextmanager
@@ -170,7 +177,6 @@ def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
         lifespan=[lifespan],
         state=State({"services": services}),
         middleware=[
-            RawSendMiddleware,
             CookieBackendConfig(
                 secret=session_secret,
                 samesite="strict",
@@ -190,6 +196,6 @@ def create_app(settings: Settings, log: EventLog | None = None) -> Litestar:
     )
 
 
-def app_from_env() -> Litestar:
+def app_from_env() -> ASGIApp:
     """For `uvicorn --factory` with several workers: each process builds its app from DIEMCAU_*."""
     return create_app(load_settings())

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Coroutine, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -118,14 +118,21 @@ def _fast_send(socket: WebSocket[Any, Any, Any]) -> SendBytes:
     if raw is None:
         return socket.send_bytes
 
-    async def send(data: bytes) -> None:
-        await raw({"type": "websocket.send", "bytes": data, "text": None})
+    def send(data: bytes) -> Coroutine[Any, Any, None]:
+        sending = raw({"type": "websocket.send", "bytes": data, "text": None})
+        # uvicorn's send is a coroutine; any other awaitable still works, one step slower.
+        return sending if isinstance(sending, Coroutine) else _awaiting(sending)
 
     return send
 
 
+async def _awaiting(awaitable: Awaitable[None]) -> None:
+    await awaitable
+
+
 class RawSendMiddleware:
-    """Keeps the server's own `send` in the scope of WebSocket connections (see `_fast_send`)."""
+    """Keeps the server's own `send` in the scope of WebSocket connections (see `_fast_send`).
+    It wraps the whole Litestar app, so that `send` is uvicorn's, outside Litestar's wrappers."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
