@@ -63,14 +63,20 @@ async def _resume(step: Coroutine[Any, Any, None], waiting: object) -> None:
 
 
 class Connection:
-    def __init__(self, key: ViewKey, actor: Actor, send: Send) -> None:
+    """`on_drop` is told when the hub gives up on the socket (it reads nothing, or a send failed),
+    so the socket can be closed: the page reconnects and resyncs."""
+
+    def __init__(
+        self, key: ViewKey, actor: Actor, send: Send, on_drop: Callable[[], None] | None = None
+    ) -> None:
         self.key = key
         self.actor = actor
         self._send = send
+        self._on_drop = on_drop
         self._view: bytes | None = None
         self._personal: deque[bytes] = deque()
         self._draining: asyncio.Task[None] | None = None
-        self.closed = asyncio.Event()
+        self.closed = False
         self.shown_version: str | None = None
 
     def offer_view(self, data: bytes) -> None:
@@ -83,23 +89,30 @@ class Connection:
         if self._draining is None:
             self._push(data)
         elif len(self._personal) >= MAX_PERSONAL_BACKLOG:
-            self.close()  # a client that reads nothing: drop it, it resyncs on reconnect
+            self.drop()  # a client that reads nothing: drop it, it resyncs on reconnect
         else:
             self._personal.append(data)
 
     def close(self) -> None:
-        self.closed.set()
+        """The socket ended: nothing more is sent."""
+        self.closed = True
         if self._draining is not None:
             self._draining.cancel()
 
+    def drop(self) -> None:
+        if not self.closed:
+            self.close()
+            if self._on_drop is not None:
+                self._on_drop()
+
     def _push(self, data: bytes) -> None:
-        if self.closed.is_set():
+        if self.closed:
             return
         step = self._send(data)
         try:
             waiting = _start(step)
-        except Exception:  # noqa: BLE001 - the peer is gone; the read loop ends the socket
-            self.close()
+        except Exception:  # noqa: BLE001 - the peer is gone
+            self.drop()
             return
         if waiting is not None:
             self._draining = asyncio.ensure_future(self._drain(step, waiting))
@@ -116,7 +129,8 @@ class Connection:
                     data = self._personal.popleft()
                 await self._send(data)
         except Exception:  # noqa: BLE001 - the peer is gone
-            self.closed.set()
+            self._draining = None
+            self.drop()
         finally:
             self._draining = None
 

@@ -84,9 +84,13 @@ async def test_a_send_that_fails_closes_the_socket_and_later_frames_go_nowhere()
         calls.append(data)
         raise ConnectionResetError
 
-    conn = Connection(ViewKey("display", None, "vi"), Actor("display", "s1"), broken)
+    drops: list[str] = []
+    conn = Connection(
+        ViewKey("display", None, "vi"), Actor("display", "s1"), broken, lambda: drops.append("x")
+    )
     conn.offer_view(b"view")
-    assert conn.closed.is_set()
+    assert conn.closed
+    assert drops == ["x"]
     conn.offer_view(b"later")
     assert calls == [b"view"]
 
@@ -100,10 +104,10 @@ async def test_a_failure_after_a_wait_closes_the_socket() -> None:
 
     conn = Connection(ViewKey("display", None, "vi"), Actor("display", "s1"), fails_later)
     conn.offer_view(b"view")
-    assert not conn.closed.is_set()
+    assert not conn.closed
     gate.set()
     await asyncio.sleep(0.01)
-    assert conn.closed.is_set()
+    assert conn.closed
 
 
 async def test_closing_a_socket_mid_send_stops_its_drain() -> None:
@@ -121,7 +125,7 @@ async def test_closing_a_socket_mid_send_stops_its_drain() -> None:
     gate.set()
     await asyncio.sleep(0.01)
     assert sent == []
-    assert conn.closed.is_set()
+    assert conn.closed
 
 
 async def test_a_socket_that_reads_nothing_is_dropped_not_buffered_forever() -> None:
@@ -130,13 +134,19 @@ async def test_a_socket_that_reads_nothing_is_dropped_not_buffered_forever() -> 
     async def stuck(data: bytes) -> None:
         await never.wait()
 
-    conn = Connection(ViewKey("host", None, "vi"), Actor("host"), stuck)
+    drops: list[str] = []
+    conn = Connection(ViewKey("host", None, "vi"), Actor("host"), stuck, lambda: drops.append("x"))
     conn.offer_personal(b"first")  # waits for ever: the rest queue behind it
     for _ in range(MAX_PERSONAL_BACKLOG):
         conn.offer_personal(b"ack")
-    assert not conn.closed.is_set()
+    assert not conn.closed
+    assert drops == []
     conn.offer_personal(b"one too many")
-    assert conn.closed.is_set()
+    assert conn.closed
+    assert drops == ["x"]  # the socket's handler is told, once
+    conn.offer_personal(b"more")
+    conn.drop()
+    assert drops == ["x"]
 
 
 async def test_presence_counts_roles_per_site_and_tells_the_host() -> None:

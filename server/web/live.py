@@ -170,38 +170,43 @@ async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: str) -> None
     key = services.view_key(
         runtime, _view_kind(actor, socket.query_params.get("view")), actor, lang
     )
-    conn = Connection(key, actor, _fast_send(socket))
+    reader = asyncio.current_task()
+
+    def stop_reading() -> None:
+        """The hub gave up on this socket (it reads nothing): end its handler. Closing it
+        politely would wait for ever on a peer that does not read."""
+        if reader is not None:
+            reader.cancel()
+
+    conn = Connection(key, actor, _fast_send(socket), on_drop=stop_reading)
     services.hub.join(meeting_id, conn)
     try:
         await _read_loop(socket, services, runtime, conn)
+    except asyncio.CancelledError:
+        if not conn.closed or reader is None:
+            raise  # not ours: the server is stopping
+        reader.uncancel()  # dropped by the hub: end here, uvicorn closes the transport
     finally:
         services.hub.leave(meeting_id, conn)
+        dropped = conn.closed
         conn.close()
-        with contextlib.suppress(Exception):
-            await socket.close()
+        if not dropped:
+            with contextlib.suppress(Exception):
+                await socket.close()
 
 
 async def _read_loop(
     socket: WebSocket[Any, Any, Any], services: Services, runtime: MeetingRuntime, conn: Connection
 ) -> None:
-    receive = asyncio.ensure_future(socket.receive())
-    closed = asyncio.ensure_future(conn.closed.wait())
     try:
         while True:
-            await asyncio.wait({receive, closed}, return_when=asyncio.FIRST_COMPLETED)
-            if closed.done():
-                return
-            message = receive.result()
+            message = await socket.receive()
             if message["type"] == "websocket.disconnect":
                 return
-            receive = asyncio.ensure_future(socket.receive())
             services.hub.touch(runtime.meeting_id, conn)
             await _handle(_frame_bytes(message), services, runtime, conn)
     except WebSocketDisconnect:
         return
-    finally:
-        receive.cancel()
-        closed.cancel()
 
 
 def _frame_bytes(message: Any) -> bytes:

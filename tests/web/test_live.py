@@ -273,3 +273,20 @@ async def test_reconnect_with_current_version_gets_no_resend(
     await again.send(json.dumps({"type": "hello", "version": "old-epoch:0:0"}))
     assert json.loads(await again.recv())["type"] == "view"
     await again.close()
+
+
+async def test_the_log_keeps_refusals_but_not_every_socket_that_comes_and_goes(
+    server: ServerProcess, meeting: dict[str, Any]
+) -> None:
+    before = len(server.log_text())
+    display = await LiveClient.open(server, site_link(meeting, 0, "display"))
+    await display.close()
+    with pytest.raises(InvalidStatus):
+        await connect(ws_url(server, meeting["links"]["host"]) + "x", origin=None)
+    await asyncio.sleep(0.3)  # the server writes its log lines after the sockets end
+    written = server.log_text()[before:]
+    assert '"WebSocket /m/' in written  # the refusal: 403
+    assert " 403" in written
+    assert "[accepted]" not in written
+    assert "connection open" not in written
+    assert "connection closed" not in written
