@@ -20,7 +20,7 @@ FORMATS = (
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--questions", type=int, default=10_000)
-    parser.add_argument("--pdf-questions", type=int, default=1_000, help="the PDF is the slow one")
+    parser.add_argument("--pdf-questions", type=int, default=10_000)
     args = parser.parse_args()
     for name in FORMATS:
         count = args.pdf_questions if name == "minutes_pdf" else args.questions

@@ -11,7 +11,6 @@ import io
 import re
 import shutil
 import subprocess
-import sys
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -58,7 +57,6 @@ from server.core.events import (
 )
 from server.core.report import Report, meeting_report
 from server.exports import (
-    ExportUnavailable,
     conclusion_notice_docx,
     minutes_docx,
     minutes_pdf,
@@ -801,12 +799,12 @@ def test_minutes_pdf_embeds_only_the_vendored_font_and_renders_the_first_page(
 ) -> None:
     data = minutes_pdf(report)
     fonts = pdf_fonts(data, tmp_path)
-    # subset prefix + our family names: no system font stood in for any Vietnamese letter
-    assert fonts
-    assert all(
-        re.fullmatch(r"[A-Z]{6}\+BVP-(latin|vietnamese|latin-ext)(-Bold|-Oblique|-BoldOblique)?", f)
-        for f in fonts
-    ), fonts
+    # subset prefix + the vendored font: no system font stood in for any Vietnamese letter
+    assert {re.sub(r"^[A-Z]{6}\+", "", f) for f in fonts} == {
+        "BeVietnamPro-Regular",
+        "BeVietnamPro-Bold",
+        "BeVietnamPro-Italic",
+    }, fonts
     ARTIFACTS.mkdir(exist_ok=True)
     source = tmp_path / "minutes.pdf"
     source.write_bytes(data)
@@ -828,14 +826,6 @@ def test_minutes_pdf_embeds_only_the_vendored_font_and_renders_the_first_page(
         check=True,
     )
     assert (ARTIFACTS / "export-minutes-page1.png").stat().st_size > 10_000
-
-
-def test_without_weasyprint_the_pdf_says_why(
-    report: Report, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import weasyprint now raises ImportError
-    with pytest.raises(ExportUnavailable, match="WeasyPrint"):
-        minutes_pdf(report)
 
 
 # --- the questions as XLSX and CSV ---------------------------------------------------------------
@@ -1153,7 +1143,8 @@ def test_formula_like_texts_stay_text(tmp_path: Path) -> None:
     pdf_all = pdf_text(minutes_pdf(report), tmp_path, layout=False)
     for text in FORMULAS:
         assert text in docx_all
-        assert text.strip() in pdf_all
+        # the PDF font has no full-width forms: U+FF1D shows as "=" (server/exports.py)
+        assert text.strip().replace("\uff1d", "=") in pdf_all
 
 
 CONTROL = "Đèn\x00 hỏng\x07\x1b ở ngõ\x0b 5\x0c\ufffe\ud800 tổ\x7f 3"
@@ -1180,6 +1171,33 @@ def test_control_characters_xml_forbids_are_removed(tmp_path: Path) -> None:
     assert f"Câu 1. {CONTROL_CLEAN}" in paragraphs
     assert "1. Khai mạc" in paragraphs
     assert "Đèn hỏng ở ngõ 5 tổ" in pdf_text(files["minutes.pdf"], tmp_path, layout=False)
+
+
+TYPST_MARKUP = (
+    '#set page(width: 1cm) #panic("x") $x^2$ *đậm* _nghiêng_ `mã` [liên kết](http://x) <nhãn>'
+    ' @tham_chiếu \\ // chú thích /* khối */ ~ -- --- ... "ngoặc" #{1 + 1}'
+)
+
+
+def test_text_that_looks_like_typst_markup_is_printed_as_it_is(tmp_path: Path) -> None:
+    lines = ("= Tiêu đề giả", "- gạch đầu dòng", "+ đánh số", "/ Thuật ngữ: giả")
+    events: list[Event] = [
+        created(sites=(SiteInfo(HALL, "#set text(size: 1pt)", is_main_hall=True),)),
+        QuestionsImported(
+            (rec("t1", TYPST_MARKUP, asker="#pagebreak()", site=HALL, field="$ $"),), T0 + 1
+        ),
+        AnswererSet("t1", "*Ông* _Ba_", ""),
+        AnswerEdited("t1", 0, "\n".join(lines)),
+    ]
+    pdf = pdf_text(minutes_pdf(report_of(events)), tmp_path, layout=False)
+    bare = re.sub(r"\s+", "", pdf)  # lines wrap anywhere in a long text
+    for text in (TYPST_MARKUP, "#pagebreak()", "$ $", "*Ông* _Ba_", "#set text(size: 1pt)"):
+        assert re.sub(r"\s+", "", text) in bare, text
+    # the answer's lines stay lines, each one printed as typed
+    pdf_lines = [line.strip() for line in pdf.splitlines()]
+    assert f"Nội dung trả lời: {lines[0]}" in pdf_lines
+    for line in lines[1:]:
+        assert line in pdf_lines, line
 
 
 def test_a_3000_letter_word_breaks_nothing(tmp_path: Path) -> None:
@@ -1273,15 +1291,18 @@ def many_questions_events(count: int) -> list[Event]:
     return events
 
 
-def test_ten_thousand_questions_in_the_tables() -> None:
-    """10,000 questions in XLSX and CSV here; the documents are timed outside the suite (the
-    minutes of 10,000 questions are a 2,000-page document: minutes, not a unit test)."""
+def test_ten_thousand_questions_in_the_tables_and_the_pdf(tmp_path: Path) -> None:
+    """10,000 questions in XLSX, CSV and the PDF minutes (1,800 pages); they are timed outside
+    the suite (bench/exports.py), the DOCX at 1,000 below."""
     report = report_of(many_questions_events(10_000))
     assert len(report.questions) == 10_000
     rows = sheet_rows(exports.questions_xlsx(report), "Câu hỏi")
     assert len(rows) == 10_001
     assert rows[-1][:3] == (10_000, "q10000", report.questions[-1].text)
     assert len(csv_rows(exports.questions_csv(report))) == 10_001
+    pdf = flat(pdf_text(minutes_pdf(report), tmp_path))
+    assert f"Câu 10000. {report.questions[-1].text}" in pdf
+    assert re.search(r"Tổng số ý kiến, kiến nghị +10000\b", pdf)
 
 
 def test_a_thousand_questions_in_the_documents(tmp_path: Path) -> None:

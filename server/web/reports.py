@@ -212,13 +212,8 @@ async def export(
     function_name, media_type = EXPORTS[kind]
     make = getattr(exports, function_name)
     report = _report(runtime)
-    try:
-        # Building a big document is CPU work: keep the event loop (and every socket) moving.
-        content: bytes = await asyncio.get_running_loop().run_in_executor(None, make, report)
-    except exports.ExportUnavailable as error:
-        return Response(
-            str(error).encode(), status_code=503, media_type="text/plain; charset=utf-8"
-        )
+    # Building a big document is CPU work: keep the event loop (and every socket) moving.
+    content: bytes = await asyncio.get_running_loop().run_in_executor(None, make, report)
     stem = (
         f"bien-ban-{report.info.date}"
         if kind.startswith("minutes")

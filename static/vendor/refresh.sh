@@ -15,3 +15,15 @@ for weight in 400 600 700 800; do
 done > "$dest/be-vietnam-pro.css"
 cp "$work/package/LICENSE" "$dest/"
 echo "integrity: $(npm view "@fontsource/be-vietnam-pro@$version" dist.integrity)"
+
+# The whole font as TTF, for the PDF minutes (Typst takes TTF/OTF, not woff2).
+ttf_version=0.4.1
+(cd "$work" && rm -rf package ./*.tgz &&
+  npm pack "@expo-google-fonts/be-vietnam-pro@$ttf_version" --silent >/dev/null && tar xzf ./*.tgz)
+dest=static/vendor/be-vietnam-pro-ttf
+rm -rf "$dest" && mkdir -p "$dest"
+for style in 400Regular 400Regular_Italic 700Bold 700Bold_Italic; do
+  cp "$work/package/$style/BeVietnamPro_$style.ttf" "$dest/"
+done
+cp "$work/package/LICENSE_FONT" "$dest/OFL.txt"
+echo "integrity: $(npm view "@expo-google-fonts/be-vietnam-pro@$ttf_version" dist.integrity)"
