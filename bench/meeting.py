@@ -81,6 +81,8 @@ class Run:
     storm_s: float = float("nan")
     storm_back: int = 0
     storm_failed: int = 0
+    open_cpu_s: float = float("nan")  # the server's CPU while all the sockets opened
+    storm_cpu_s: float = float("nan")  # and while they all came back after the storm
     lost: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     log_problems: list[str] = field(default_factory=list)
@@ -215,15 +217,16 @@ async def open_all(pool: Pool, sockets: Sockets, opts: Options, concurrency: int
     return time.monotonic() - began
 
 
-async def storm(pool: Pool, sockets: Sockets, run: Run, opts: Options) -> None:
+async def storm(pool: Pool, sockets: Sockets, run: Run, opts: Options, pid: int) -> None:
     """Every socket dropped at once (as when the hall's Wi-Fi blinks), then all back at once."""
     for client in sockets.all():
         client.abort()
     pool.clients.clear()
     await asyncio.sleep(0.5)  # the server notices the drops
     opened_before = pool.stats.opened
-    began = time.monotonic()
+    began, cpu_before = time.monotonic(), tree_cpu(pid)
     await open_all(pool, sockets, opts, opts.storm_concurrency)
+    run.storm_cpu_s = tree_cpu(pid) - cpu_before
     everyone = sockets.all()
     back = sum(1 for c in everyone if c.frames >= 1)
     run.storm_s = time.monotonic() - began
@@ -362,7 +365,9 @@ async def run_diemcau(workers: int, opts: Options) -> Run:
         items = list(dict.fromkeys(ITEM_ID.findall(json.loads(host.payloads[0])["html"])))
         await asyncio.sleep(1)
         rss_before = tree_rss_kib(server.pid)
+        cpu_before = tree_cpu(server.pid)
         run.open_s = await open_all(pool, sockets, opts, opts.concurrency)
+        run.open_cpu_s = tree_cpu(server.pid) - cpu_before
         run.opened, run.failed = pool.stats.opened, pool.stats.failed
         ready = sum(1 for c in sockets.all() if c.frames >= 1)
         print(f"    {ready}/{run.sockets} open with their view in {run.open_s:.1f} s")
@@ -387,7 +392,7 @@ async def run_diemcau(workers: int, opts: Options) -> Run:
         await asyncio.sleep(opts.pause)
         pids = [server.pid] + ([redis.pid] if redis else [])
         await measure(run, pool, sockets, command, pids, opts)
-        await storm(pool, sockets, run, opts)
+        await storm(pool, sockets, run, opts, server.pid)
         server.check()
     finally:
         run.lost = pool.stats.lost
@@ -434,7 +439,9 @@ async def run_baseline(sizes: dict[str, int], sockets: Sockets, opts: Options) -
         await wait_ready(server, listening)
         await asyncio.sleep(0.5)
         rss_before = tree_rss_kib(server.pid)
+        cpu_before = tree_cpu(server.pid)
         run.open_s = await open_all(pool, bare, opts, opts.concurrency)
+        run.open_cpu_s = tree_cpu(server.pid) - cpu_before
         run.opened, run.failed = pool.stats.opened, pool.stats.failed
         ready = sum(1 for c in bare.all() if c.frames >= 1)
         print(f"    {ready}/{run.sockets} open with their first frame in {run.open_s:.1f} s")
@@ -445,7 +452,7 @@ async def run_baseline(sizes: dict[str, int], sockets: Sockets, opts: Options) -
             raise RuntimeError(f"control socket refused: {dict(control.stats.errors)}")
         await asyncio.sleep(0.5)
         await measure(run, pool, bare, lambda _: controllers[0].send_text("go"), [server.pid], opts)
-        await storm(pool, bare, run, opts)
+        await storm(pool, bare, run, opts, server.pid)
         server.check()
     finally:
         run.lost = pool.stats.lost
@@ -469,14 +476,16 @@ def table(runs: list[Run]) -> str:
     header = (
         f"{'implementation':<20}{'sockets':>8}{'p50 ms':>9}{'p99 ms':>9}{'first p50':>11}"
         f"{'CPU ms/ev':>11}{'redis ms/ev':>12}{'loadgen':>9}{'others %':>10}{'KiB/sock':>10}"
-        f"{'open s':>8}{'storm s':>9}{'events':>8}{'missed':>8}{'lost':>6}"
+        f"{'open s':>8}{'CPU s':>7}{'storm s':>9}{'CPU s':>7}{'events':>8}{'missed':>8}"
+        f"{'lost':>6}"
     )
     lines = [header, "-" * len(header)]
     lines.extend(
         f"{r.name:<20}{r.sockets:>8}{fmt(r.p50):>9}{fmt(r.p99):>9}"
         f"{fmt(percentile(r.first_ms, 50)):>11}{fmt(r.server_cpu_ms):>11}"
         f"{fmt(r.redis_cpu_ms):>12}{fmt(r.loadgen_cpu_ms):>9}{fmt(r.others_pct, 0):>10}"
-        f"{fmt(r.kib_per_socket):>10}{fmt(r.open_s):>8}{fmt(r.storm_s):>9}"
+        f"{fmt(r.kib_per_socket):>10}{fmt(r.open_s):>8}{fmt(r.open_cpu_s):>7}"
+        f"{fmt(r.storm_s):>9}{fmt(r.storm_cpu_s):>7}"
         f"{len(r.latencies_ms):>8}{r.missed_events:>8}{r.lost:>6}"
         for r in runs
     )
@@ -634,7 +643,8 @@ def main() -> None:
         "\nlatency: host command written -> the last of all sockets has its next frame;"
         " CPU: utime+stime of the server's processes (all workers) per event; redis: the"
         " redis-server's; KiB/sock: resident memory grown while the sockets opened / sockets;"
-        " storm: every socket dropped at once, then all reconnecting until each has its view"
+        " storm: every socket dropped at once, then all reconnecting until each has its view;"
+        " CPU s: the server's CPU seconds while the sockets opened / came back"
     )
     if args.json:
         payload = [{**asdict(r), "p50_ms": r.p50, "p99_ms": r.p99} for r in runs]

@@ -575,9 +575,16 @@ def _table(
     repeat.set(qn("w:val"), "true")
     head._tr.get_or_add_trPr().append(repeat)
     for values in rows:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, values, strict=True):
+        row = table.add_row()
+        _keep_whole(row._tr)
+        for cell, text in zip(row.cells, values, strict=True):
             cell.text = text
+
+
+def _keep_whole(row: Any) -> None:
+    """A table row never splits across two pages (a question cut after its first line, a
+    signature away from its name)."""
+    row.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
 
 def _docx_statistics(document: DocxDocument, minutes: Minutes) -> None:
@@ -610,6 +617,7 @@ def _signatures(document: DocxDocument, left: Sequence[str], right: str, right_n
     right the signer's title, room to sign, and the name."""
     _paragraph(document)
     table = document.add_table(rows=1, cols=2)
+    _keep_whole(table.rows[0]._tr)
     left_cell, right_cell = table.rows[0].cells
     for i, line in enumerate(left):
         paragraph = left_cell.paragraphs[0] if i == 0 else left_cell.add_paragraph()
@@ -653,7 +661,7 @@ def minutes_docx(report: Report) -> bytes:
     for name, value in minutes.facts:
         _field_line(document, name, value)
     _paragraph(document, "Các điểm cầu:", bold=True)
-    _table(document, minutes.site_header, minutes.sites, (1.1, 6.3, 2.4, 2.2, 2, 2))
+    _table(document, minutes.site_header, minutes.sites, (1.4, 6.0, 2.4, 2.2, 2, 2))
 
     document.add_heading("II. CHƯƠNG TRÌNH HỘI NGHỊ", level=1)
     for i, title in enumerate(minutes.agenda, start=1):
@@ -764,7 +772,7 @@ def conclusion_notice_docx(report: Report) -> bytes:
                 for q in promised
                 if q.body == body
             ),
-            (1.2, 6.3, 3, 3, 2.5),
+            (1.2, 6.0, 3.3, 3, 2.5),
         )
 
     document.add_heading("III. TỔ CHỨC THỰC HIỆN", level=1)

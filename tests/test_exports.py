@@ -674,6 +674,19 @@ def test_docx_styles_name_times_new_roman_for_every_script(report: Report) -> No
         assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)  # type: ignore[union-attr]
 
 
+def test_no_table_row_of_the_docx_splits_across_pages(report: Report) -> None:
+    """A question cut after its first line, or the chair's title on one page and the name on
+    the next (seen when the notice was opened in LibreOffice), must not happen."""
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    for data in (minutes_docx(report), conclusion_notice_docx(report)):
+        body = docx.Document(io.BytesIO(data)).element.body
+        rows = [row for table in body.iter(f"{w}tbl") for row in table.iter(f"{w}tr")]
+        headers = [row for row in rows if row.find(f"{w}trPr/{w}tblHeader") is not None]
+        kept = [row for row in rows if row.find(f"{w}trPr/{w}cantSplit") is not None]
+        assert len(rows) > 10
+        assert len(kept) == len(rows) - len(headers)  # every row but the repeated headers
+
+
 # --- the conclusion notice -----------------------------------------------------------------------
 
 
