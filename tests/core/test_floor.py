@@ -5,14 +5,11 @@ the permission matrix, the folds of the floor events, the timer, the fair order,
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 import typing
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-import msgspec
 import pytest
 
 from server.core import floor
@@ -41,7 +38,7 @@ from server.core.commands import (
     SkipSpeaker,
     WithdrawRequest,
 )
-from server.core.decide import Context, Decision, Rejected, decide
+from server.core.decide import Context, Rejected, decide
 from server.core.events import (
     DEFAULT_FIELDS,
     DEFAULT_SPEAKING_SECONDS,
@@ -68,52 +65,25 @@ from server.core.events import (
     encode_event,
 )
 from server.core.state import MeetingState, SpeakerRequest
+from tests.core.support import (
+    NOW,
+    T0,
+    check_accepted,
+    check_rejected,
+    check_round_trip,
+    code_of,
+    do,
+    events_of,
+    fold,
+    id_source,
+    nfd,
+    run,
+)
 
-T0 = 1_700_000_000.0
-NOW = T0 + 5_000.5
 T_CALL = T0 + 100.0  # when s1, the speaker of FLOOR, was called
 HALL, SITE_A, SITE_B = "hall", "site-a", "site-b"
 UNKNOWN_SITE = "no-such-site"
 UNKNOWN = "no-such-request"
-
-
-def nfd(text: str) -> str:
-    return unicodedata.normalize("NFD", text)
-
-
-def id_source(prefix: str) -> Callable[[], str]:
-    counter = itertools.count(1)
-    return lambda: f"{prefix}-{next(counter)}"
-
-
-def ctx(actor: Actor, *, now: float = NOW) -> Context:
-    """A fresh context: ids new-1, new-2, ... for every decision."""
-    return Context(actor=actor, now=now, new_id=id_source("new"), meeting_id="m-1")
-
-
-def run(state: MeetingState, command: Command, actor: Actor) -> Decision:
-    return decide(state, command, ctx(actor))
-
-
-def events_of(decision: Decision) -> list[Event]:
-    assert not isinstance(decision, Rejected), decision
-    return list(decision)
-
-
-def code_of(decision: Decision) -> str:
-    assert isinstance(decision, Rejected), decision
-    return decision.code
-
-
-def fold(state: MeetingState, *events: Event) -> MeetingState:
-    for event in events:
-        state = apply(state, event)
-    return state
-
-
-def do(state: MeetingState, command: Command, actor: Actor, *, now: float = NOW) -> MeetingState:
-    """Decide and apply: the command must be accepted."""
-    return fold(state, *events_of(decide(state, command, ctx(actor, now=now))))
 
 
 def requested(
@@ -548,11 +518,7 @@ ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[Event]]] = [
 def test_accepted_command_gives_exactly_these_events(
     state: MeetingState, command: Command, actor: Actor, expected: list[Event]
 ) -> None:
-    before = msgspec.json.encode(state)
-    assert events_of(run(state, command, actor)) == expected
-    assert msgspec.json.encode(state) == before, "decide changed its input"
-    after = replay(expected, state)
-    assert (after == state) == (not expected)
+    check_accepted(state, command, actor, expected)
 
 
 def test_every_floor_command_has_an_accepted_case() -> None:
@@ -902,15 +868,7 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
 def test_rejected_command_gives_this_code_and_leaves_the_state_equal(
     state: MeetingState, command: Command, actor: Actor, code: str
 ) -> None:
-    before_bytes = msgspec.json.encode(state)
-    before = msgspec.json.decode(before_bytes, type=MeetingState)
-    decision = run(state, command, actor)
-    assert code_of(decision) == code
-    assert isinstance(decision, Rejected)
-    assert decision.message
-    assert not decision.retryable
-    assert state == before
-    assert msgspec.json.encode(state) == before_bytes
+    check_rejected(state, command, actor, code)
 
 
 def _codes_in_floor_source() -> set[str]:
@@ -1113,12 +1071,7 @@ def test_round_trip_covers_exactly_the_floor_events() -> None:
     [pytest.param(e, id=f"{type(e).__name__}-{i}") for i, e in enumerate(EVERY_FLOOR_EVENT)],
 )
 def test_floor_event_encodes_and_decodes_to_an_equal_value(event: Event) -> None:
-    data = encode_event(event)
-    decoded = decode_event(data)
-    assert decoded == event
-    assert type(decoded) is type(event)
-    assert encode_event(decoded) == data
-    assert msgspec.json.decode(data)["type"] == type(event).__name__
+    check_round_trip(event)
 
 
 # --- apply: statuses ----------------------------------------------------------------------------

@@ -6,7 +6,6 @@ the views that show questions, and a property of the live answer.
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 import typing
 import unicodedata
@@ -41,7 +40,7 @@ from server.core.commands import (
     SubmitQuestion,
     SupportQuestion,
 )
-from server.core.decide import Context, Decision, Rejected, decide
+from server.core.decide import Rejected
 from server.core.events import (
     DEFAULT_FIELDS,
     AgendaEntry,
@@ -73,54 +72,26 @@ from server.core.events import (
 )
 from server.core.state import Asker, MeetingState, Question
 from server.core.views import delegate_view, display_view, questions_view
+from tests.core.support import (
+    NOW,
+    T0,
+    check_accepted,
+    check_rejected,
+    check_round_trip,
+    code_of,
+    do,
+    events_of,
+    fold,
+    nfd,
+    run,
+)
 
-T0 = 1_700_000_000.0
-NOW = T0 + 5_000.5
 HALL, SITE_A, SITE_B = "hall", "site-a", "site-b"
 UNKNOWN_SITE = "no-such-site"
 UNKNOWN = "no-such-question"
 FIELD = DEFAULT_FIELDS[1]
 MEETING_DATE = "2025-06-01"
 DEFAULT_DEADLINE = "2025-06-16"  # the meeting date + 15 days
-
-
-def nfd(text: str) -> str:
-    return unicodedata.normalize("NFD", text)
-
-
-def id_source(prefix: str) -> Callable[[], str]:
-    counter = itertools.count(1)
-    return lambda: f"{prefix}-{next(counter)}"
-
-
-def ctx(actor: Actor, *, now: float = NOW) -> Context:
-    """A fresh context: ids new-1, new-2, ... for every decision."""
-    return Context(actor=actor, now=now, new_id=id_source("new"), meeting_id="m-1")
-
-
-def run(state: MeetingState, command: Command, actor: Actor, *, now: float = NOW) -> Decision:
-    return decide(state, command, ctx(actor, now=now))
-
-
-def events_of(decision: Decision) -> list[Event]:
-    assert not isinstance(decision, Rejected), decision
-    return list(decision)
-
-
-def code_of(decision: Decision) -> str:
-    assert isinstance(decision, Rejected), decision
-    return decision.code
-
-
-def fold(state: MeetingState, *events: Event) -> MeetingState:
-    for event in events:
-        state = apply(state, event)
-    return state
-
-
-def do(state: MeetingState, command: Command, actor: Actor, *, now: float = NOW) -> MeetingState:
-    """Decide and apply: the command must be accepted."""
-    return fold(state, *events_of(run(state, command, actor, now=now)))
 
 
 def rec(
@@ -706,11 +677,7 @@ ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[Event]]] = [
 def test_accepted_command_gives_exactly_these_events(
     state: MeetingState, command: Command, actor: Actor, expected: list[Event]
 ) -> None:
-    before = msgspec.json.encode(state)
-    assert events_of(run(state, command, actor)) == expected
-    assert msgspec.json.encode(state) == before, "decide changed its input"
-    after = replay(expected, state)
-    assert (after == state) == (not expected)
+    check_accepted(state, command, actor, expected)
 
 
 def question_kinds() -> set[type]:
@@ -1073,15 +1040,7 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
 def test_rejected_command_gives_this_code_and_leaves_the_state_equal(
     state: MeetingState, command: Command, actor: Actor, code: str
 ) -> None:
-    before_bytes = msgspec.json.encode(state)
-    before = msgspec.json.decode(before_bytes, type=MeetingState)
-    decision = run(state, command, actor)
-    assert code_of(decision) == code
-    assert isinstance(decision, Rejected)
-    assert decision.message
-    assert not decision.retryable
-    assert state == before
-    assert msgspec.json.encode(state) == before_bytes
+    check_rejected(state, command, actor, code)
 
 
 def _codes_in_questions_source() -> set[str]:
@@ -1397,12 +1356,7 @@ def test_round_trip_covers_exactly_the_question_events() -> None:
     [pytest.param(e, id=f"{type(e).__name__}-{i}") for i, e in enumerate(EVERY_QUESTION_EVENT)],
 )
 def test_question_event_encodes_and_decodes_to_an_equal_value(event: Event) -> None:
-    data = encode_event(event)
-    decoded = decode_event(data)
-    assert decoded == event
-    assert type(decoded) is type(event)
-    assert encode_event(decoded) == data
-    assert msgspec.json.decode(data)["type"] == type(event).__name__
+    check_round_trip(event)
 
 
 def test_replay_of_the_decoded_log_equals_the_live_state() -> None:

@@ -68,43 +68,22 @@ from server.core.events import (
 )
 from server.core.state import CHOICES, VOTE_SHARDS, Ballot, MeetingState, VoteBook, VotingRules
 from server.core.views import delegate_view, display_view, host_view, secretary_view
+from tests.core.support import (
+    NOW,
+    T0,
+    check_accepted,
+    check_round_trip,
+    code_of,
+    events_of,
+    fold,
+    id_source,
+    run,
+)
 
-T0 = 1_700_000_000.0
-NOW = T0 + 5_000.5
 HALL, SITE_A, SITE_B = "hall", "site-a", "site-b"
 UNKNOWN_SITE = "no-such-site"
 UNKNOWN = "no-such-ballot"
 REPO = Path(__file__).resolve().parents[2]
-
-
-def id_source(prefix: str) -> Callable[[], str]:
-    counter = itertools.count(1)
-    return lambda: f"{prefix}-{next(counter)}"
-
-
-def ctx(actor: Actor, *, now: float = NOW) -> Context:
-    """A fresh context: ids new-1, new-2, ... for every decision."""
-    return Context(actor=actor, now=now, new_id=id_source("new"), meeting_id="m-1")
-
-
-def run(state: MeetingState, command: Command, actor: Actor, *, now: float = NOW) -> Decision:
-    return decide(state, command, ctx(actor, now=now))
-
-
-def events_of(decision: Decision) -> list[Event]:
-    assert not isinstance(decision, Rejected), decision
-    return list(decision)
-
-
-def code_of(decision: Decision) -> str:
-    assert isinstance(decision, Rejected), decision
-    return decision.code
-
-
-def fold(state: MeetingState, *events: Event) -> MeetingState:
-    for event in events:
-        state = apply(state, event)
-    return state
 
 
 def rec(question_id: str, text: str, *, site: str | None = None) -> QuestionRecord:
@@ -420,11 +399,7 @@ ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[Event]]] = [
 def test_accepted_command_gives_exactly_these_events(
     state: MeetingState, command: Command, actor: Actor, expected: list[Event]
 ) -> None:
-    before = msgspec.json.encode(state)
-    assert events_of(run(state, command, actor)) == expected
-    assert msgspec.json.encode(state) == before, "decide changed its input"
-    after = replay(expected, state)
-    assert (after == state) == (not expected)
+    check_accepted(state, command, actor, expected)
 
 
 def vote_kinds() -> set[type]:
@@ -808,12 +783,7 @@ def test_round_trip_covers_exactly_the_ballot_events() -> None:
     [pytest.param(e, id=f"{type(e).__name__}-{i}") for i, e in enumerate(EVERY_BALLOT_EVENT)],
 )
 def test_ballot_event_encodes_and_decodes_to_an_equal_value(event: Event) -> None:
-    data = encode_event(event)
-    decoded = decode_event(data)
-    assert decoded == event
-    assert type(decoded) is type(event)
-    assert encode_event(decoded) == data
-    assert msgspec.json.decode(data)["type"] == type(event).__name__
+    check_round_trip(event)
 
 
 def test_replay_of_the_decoded_log_equals_the_live_state() -> None:
