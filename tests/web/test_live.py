@@ -290,3 +290,51 @@ async def test_the_log_keeps_refusals_but_not_every_socket_that_comes_and_goes(
     assert "[accepted]" not in written
     assert "connection open" not in written
     assert "connection closed" not in written
+
+
+async def test_a_screen_that_stops_reading_skips_views_and_holds_nobody_up(
+    server: ServerProcess, meeting: dict[str, Any]
+) -> None:
+    """A desk on bad Wi-Fi: its connection backs up, the others keep getting every change, and
+    when it reads again it gets the newest view, not the backlog of the ones it missed."""
+    host = await LiveClient.open(server, meeting["links"]["host"])
+    desk = await LiveClient.open(server, meeting["links"]["host"], view="questions")
+    # A second question desk that reads nothing: its client stops reading from its socket.
+    stuck = await connect(
+        ws_url(server, meeting["links"]["host"], view="questions"),
+        origin=None,
+        compression=None,
+        max_size=None,
+    )
+    await stuck.send(json.dumps({"type": "hello"}))
+    await asyncio.sleep(0.2)  # its first view arrives
+    stuck.transport.pause_reading()
+    # Long questions make the desk's view big (over half a MB): a few views fill every buffer
+    # between the server and the stuck desk.
+    text = "Đề nghị xem xét việc cấp giấy chứng nhận quyền sử dụng đất. " * 50
+    last_seq = 0
+    for i in range(60):
+        ack = await host.command(
+            {"type": "add_question", "question": {"text": f"{i}. {text}"[:5000]}}
+        )
+        assert ack["type"] == "ack"
+        last_seq = ack["seq"]
+        if i >= 35:
+            await asyncio.sleep(0.3)  # each of these is published on its own
+    # the desk that reads kept up: it saw many views and has the last change
+    while desk.views[-1]["seq"] < last_seq:
+        await desk.next_view()
+    published = len(desk.views)
+    assert published > 20
+    # the stuck desk now reads: it ends on the newest view, having skipped most of the others
+    stuck.transport.resume_reading()
+    received = []
+    async with asyncio.timeout(30):
+        while not received or received[-1].get("seq") != last_seq:
+            received.append(json.loads(await stuck.recv()))
+    assert all(message["type"] == "view" for message in received)
+    # (it got what its buffers held before it stopped, then only the newest)
+    assert len(received) <= published - 10, (len(received), published)
+    await stuck.close()
+    for client in (host, desk):
+        await client.close()
