@@ -328,7 +328,7 @@ async def test_a_screen_that_stops_reading_skips_views_and_holds_nobody_up(
     assert published > 20
     # the stuck desk now reads: it ends on the newest view, having skipped most of the others
     stuck.transport.resume_reading()
-    received = []
+    received: list[dict[str, Any]] = []
     async with asyncio.timeout(30):
         while not received or received[-1].get("seq") != last_seq:
             received.append(json.loads(await stuck.recv()))
