@@ -129,7 +129,7 @@ class Connection:
                     data = self._personal.popleft()
                 await self._send(data)
         except Exception:  # noqa: BLE001 - the peer is gone
-            self._draining = None
+            self._draining = None  # so that dropping does not cancel this very task
             self.drop()
         finally:
             self._draining = None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
-from collections.abc import Awaitable, Coroutine, Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -115,19 +116,14 @@ def _fast_send(socket: WebSocket[Any, Any, Any]) -> SendBytes:
     """After the accept, frames go straight to the server's send: the fan-out is the hot path, and
     Litestar's send wrappers (state checks, exception tracking) cost per frame per socket."""
     raw: Send | None = socket.scope.get(RAW_SEND)  # type: ignore[assignment]
-    if raw is None:
+    if raw is None or not inspect.iscoroutinefunction(raw):
+        # uvicorn's send is a coroutine function; with any other server, the usual way
         return socket.send_bytes
 
     def send(data: bytes) -> Coroutine[Any, Any, None]:
-        sending = raw({"type": "websocket.send", "bytes": data, "text": None})
-        # uvicorn's send is a coroutine; any other awaitable still works, one step slower.
-        return sending if isinstance(sending, Coroutine) else _awaiting(sending)
+        return raw({"type": "websocket.send", "bytes": data, "text": None})
 
     return send
-
-
-async def _awaiting(awaitable: Awaitable[None]) -> None:
-    await awaitable
 
 
 class RawSendMiddleware:
