@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 
 from server import exports
+from server.core.report import Report
 from tests.test_exports import many_questions_events, report_of
 
 FORMATS = (
@@ -21,6 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--questions", type=int, default=10_000)
     parser.add_argument("--pdf-questions", type=int, default=10_000)
+    parser.add_argument("--gil-questions", type=int, default=1_000)
     args = parser.parse_args()
     for name in FORMATS:
         count = args.pdf_questions if name == "minutes_pdf" else args.questions
@@ -29,6 +32,32 @@ def main() -> None:
         data = getattr(exports, name)(report)
         seconds = time.perf_counter() - started
         print(f"{name:24} {count:6} questions  {seconds:7.2f} s  {len(data) / 1e6:7.2f} MB")
+    longest, seconds = event_loop_gap(report_of(many_questions_events(args.gil_questions)))
+    print(
+        f"minutes_pdf of {args.gil_questions} questions on a thread ({seconds:.2f} s): the main"
+        f" thread's longest wait for the GIL, ticking every 1 ms, was {longest:.1f} ms"
+    )
+
+
+def event_loop_gap(report: Report) -> tuple[float, float]:
+    """Builds the PDF on a thread, as the server does, while this thread ticks every millisecond:
+    answers the longest gap between ticks (ms) and the build's seconds."""
+    done = threading.Event()
+
+    def build() -> None:
+        exports.minutes_pdf(report)
+        done.set()
+
+    worker = threading.Thread(target=build)
+    began = last = time.perf_counter()
+    worker.start()
+    longest = 0.0
+    while not done.is_set():
+        time.sleep(0.001)
+        now = time.perf_counter()
+        longest, last = max(longest, now - last), now
+    worker.join()
+    return longest * 1000, time.perf_counter() - began
 
 
 if __name__ == "__main__":
