@@ -94,3 +94,15 @@ def check_round_trip(event: Event) -> None:
     assert type(decoded) is type(event)
     assert encode_event(decoded) == data
     assert msgspec.json.decode(data)["type"] == type(event).__name__
+
+
+def check_permission(state: MeetingState, command: Command, actor: Actor, expected: str) -> None:
+    """One cell of a feature's permission matrix: `accepted` (events that change the state) or
+    the code it is refused with."""
+    decision = run(state, command, actor)
+    if expected == "accepted":
+        events = events_of(decision)
+        assert events
+        assert replay(events, state) != state
+    else:
+        assert code_of(decision) == expected
