@@ -109,6 +109,10 @@ class Options:
     pin: bool
     workdir: Path
 
+    def count(self, kind: str) -> int:
+        """Sockets of one kind: a display and a console per site, the phones of every site."""
+        return self.sites * self.phones_per_site if kind == "delegate" else self.sites
+
 
 @dataclass
 class Sockets:
@@ -411,7 +415,7 @@ async def run_diemcau(workers: int, opts: Options) -> Run:
 # --- the bare baseline ----------------------------------------------------------------------------
 
 
-async def run_baseline(sizes: dict[str, int], sockets: Sockets, opts: Options) -> Run:
+async def run_baseline(sizes: dict[str, int], opts: Options) -> Run:
     run = Run("websockets")
     port = free_port()
     spec = ",".join(f"{kind}={size}" for kind, size in sizes.items())
@@ -423,8 +427,8 @@ async def run_baseline(sizes: dict[str, int], sockets: Sockets, opts: Options) -
     server = Process("baseline", argv, log, {**os.environ, "PYTHONUNBUFFERED": "1"})
     pool, control = Pool(HOST, port), Pool(HOST, port)
     bare = Sockets(
-        paths={kind: [f"/{kind}"] * len(sockets.paths[kind]) for kind in KINDS},
-        cookies={kind: [None] * len(sockets.paths[kind]) for kind in KINDS},
+        paths={kind: [f"/{kind}"] * opts.count(kind) for kind in KINDS},
+        cookies={kind: [None] * opts.count(kind) for kind in KINDS},
     )
     run.sockets = bare.count()
     try:
@@ -533,24 +537,15 @@ def verdicts(runs: list[Run]) -> list[str]:
 async def run_all(args: argparse.Namespace, opts: Options) -> list[Run]:
     runs: list[Run] = []
     sizes: dict[str, int] = {}
-    shape: Sockets | None = None
     for workers in args.workers:
         print(f"Diemcau, {workers} worker(s)")
         run = await run_diemcau(workers, opts)
         runs.append(run)
         sizes = sizes or run.frame_bytes
-    shape = Sockets(
-        paths={
-            "display": [""] * opts.sites,
-            "secretary": [""] * opts.sites,
-            "delegate": [""] * (opts.sites * opts.phones_per_site),
-        },
-        cookies={},
-    )
     if args.baseline:
         sizes = sizes or {"display": 400, "secretary": 5000, "delegate": 1500}
         print(f"websockets broadcast(), frames of {sizes}")
-        runs.append(await run_baseline(sizes, shape, opts))
+        runs.append(await run_baseline(sizes, opts))
     for run in runs:
         for line in run.log_problems:
             print(f"    {run.name} log: {line}")

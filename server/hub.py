@@ -77,7 +77,6 @@ class Connection:
         self._personal: deque[bytes] = deque()
         self._draining: asyncio.Task[None] | None = None
         self.closed = False
-        self.shown_version: str | None = None
 
     def offer_view(self, data: bytes) -> None:
         if self._draining is None:
