@@ -157,6 +157,7 @@ class HostView(msgspec.Struct, frozen=True):
     ballots: tuple[BallotResult, ...] = ()
     ballot_on_screen: str | None = None
     question_on_screen: str | None = None
+    question: QuestionRow | None = None  # the one on screen, with the chair's decision
     question_balloted: bool = False
     meeting_balloted: bool = False
     voting: VotingRules = VotingRules()
@@ -411,6 +412,7 @@ def host_view(state: MeetingState, presence: Mapping[str, SitePresence]) -> Host
         ballots=tuple(ballot_result(state, b) for b in reversed(state.ballots) if not b.open),
         ballot_on_screen=state.ballot_on_screen,
         question_on_screen=state.on_screen,
+        question=_on_screen(state),
         question_balloted=any(b.question_id == state.on_screen for b in state.ballots)
         if state.on_screen
         else False,

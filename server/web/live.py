@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import re
 import time
 from collections.abc import Coroutine, Mapping
 from typing import Annotated, Any
@@ -220,17 +221,14 @@ def _error(
     conn.offer_personal(_encode(ErrorMessage(rejected.code, text, rejected.retryable, command_id)))
 
 
-class _AnyEnvelope(msgspec.Struct):
-    command_id: object = None
+_COMMAND_ID = re.compile(rb'"command_id"\s*:\s*"([^"\\]{1,64})')
 
 
 def _loose_command_id(data: bytes) -> str | None:
-    """The command_id of a malformed command, if it has a readable one, so the sender can match."""
-    try:
-        found = msgspec.json.decode(data, type=_AnyEnvelope).command_id
-    except msgspec.MsgspecError:
-        return None
-    return found[:64] if isinstance(found, str) else None
+    """The command_id of a frame that cannot be read as a command (even one that is not JSON,
+    such as a split surrogate pair), so the sender can match the refusal and stop resending."""
+    found = _COMMAND_ID.search(data)
+    return found.group(1).decode(errors="replace") if found else None
 
 
 async def _handle(
@@ -248,7 +246,12 @@ async def _handle(
         )
         return
     except msgspec.DecodeError:
-        _error(conn, services, Rejected("bad_json", N_("Message is not valid JSON.")), None)
+        _error(
+            conn,
+            services,
+            Rejected("bad_json", N_("Message is not valid JSON.")),
+            _loose_command_id(data),
+        )
         return
     if isinstance(message, Ping):
         conn.offer_personal(_encode(Pong(time.time())))

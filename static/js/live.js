@@ -1,7 +1,12 @@
 // One WebSocket per page: shows the server's view, sends commands, survives bad Wi-Fi.
 // Commands wait in an outbox (kept across reloads) until the server acknowledges them; a resend
 // carries the same command_id, so the server applies it once (P2). Views are whole snapshots with
-// (epoch, seq, rev): an older one than what is shown is never put on screen (P3).
+// (epoch, seq, rev): an older one than what is shown is never put on screen (P3). A view is
+// morphed into the page so that nothing a person is entering changes (keep.js).
+
+import { Outbox, outboxKey } from "/static/js/outbox.js";
+import { firstField, keepOpenState, morph, release, touch } from "/static/js/keep.js";
+import { editRefused, editSettled, startLiveAnswer } from "/static/js/answer.js";
 
 const body = document.body;
 const wsPath = body.dataset.ws;
@@ -9,7 +14,6 @@ const live = document.getElementById("live");
 const banner = document.getElementById("conn");
 const toastBox = document.getElementById("toast");
 const lang = document.documentElement.lang || "vi";
-const outboxKey = "dc-outbox:" + wsPath;
 const PING_EVERY_MS = 15000;
 const SILENCE_LIMIT_MS = 40000;
 
@@ -18,9 +22,11 @@ let socket = null;
 let attempt = 0;
 let wasOffline = false;
 let lastHeard = Date.now();
-let outbox = loadOutbox();
 let clockOffset = 0; // server clock minus this clock, in seconds (from pong)
 let pingSentAt = 0;
+const outbox = new Outbox(outboxKey(wsPath), send, showStatus);
+const formOf = new Map(); // command id -> the form it was sent from (kept until the server has it)
+const releaseAt = new Map(); // form -> the seq whose view shows what it sent
 
 function parseVersion(text) {
   const [epoch, seq, rev] = text.split(":");
@@ -31,23 +37,6 @@ function versionText(v) {
   return `${v.epoch}:${v.seq}:${v.rev}`;
 }
 
-function loadOutbox() {
-  try {
-    return JSON.parse(localStorage.getItem(outboxKey) || "[]");
-  } catch {
-    return [];
-  }
-}
-
-function saveOutbox() {
-  try {
-    localStorage.setItem(outboxKey, JSON.stringify(outbox));
-  } catch {
-    // Private mode or full storage: the outbox still lives for this page.
-  }
-  showStatus();
-}
-
 function newCommandId() {
   // crypto.randomUUID needs a secure context; a hall's LAN is plain http.
   const bytes = new Uint8Array(16);
@@ -55,18 +44,21 @@ function newCommandId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+function waitingText(count) {
+  return (count === 1 ? banner.dataset.pendingOne : banner.dataset.pendingMany).replace("{n}", String(count));
+}
+
 function showStatus() {
   const online = socket && socket.readyState === WebSocket.OPEN;
+  const waiting = outbox.size;
+  body.dataset.online = String(Boolean(online));
+  body.dataset.waiting = String(waiting);
   banner.classList.remove("back", "pending");
   if (!online) {
-    banner.textContent = banner.dataset.offline;
+    banner.textContent = banner.dataset.offline + (waiting ? " · " + waitingText(waiting) : "");
     banner.hidden = false;
-    body.dataset.online = "false";
-    return;
-  }
-  body.dataset.online = "true";
-  if (outbox.length) {
-    banner.textContent = `${banner.dataset.pending} ${outbox.length}`;
+  } else if (waiting) {
+    banner.textContent = waitingText(waiting);
     banner.classList.add("pending");
     banner.hidden = false;
   } else if (wasOffline) {
@@ -80,6 +72,25 @@ function showStatus() {
   } else if (!banner.classList.contains("back")) {
     banner.hidden = true;
   }
+  drawWaiting();
+}
+
+// What waits in the outbox shows where it will land, greyed, so nobody enters it twice.
+function drawWaiting() {
+  for (const old of live.querySelectorAll(".waiting-item")) old.remove();
+  for (const { into, text } of outbox.shownItems()) {
+    const list = live.querySelector(into);
+    if (!list) continue;
+    const item = document.createElement("li");
+    item.className = "waiting-item";
+    const what = document.createElement("span");
+    what.textContent = text;
+    const tag = document.createElement("span");
+    tag.className = "tag waiting-tag";
+    tag.textContent = banner.dataset.waitingTag;
+    item.append(what, " ", tag);
+    list.append(item);
+  }
 }
 
 function toast(text, isError) {
@@ -90,44 +101,24 @@ function toast(text, isError) {
   toast.timer = setTimeout(() => (toastBox.hidden = true), isError ? 6000 : 2500);
 }
 
-// Swapping the view must not throw away what somebody is typing or which panel is open.
-function swap(html) {
-  const active = document.activeElement;
-  const activeId = active && live.contains(active) ? active.id : null;
-  const selection = activeId && "selectionStart" in active ? [active.selectionStart, active.selectionEnd] : null;
-  const kept = new Map();
-  for (const field of live.querySelectorAll("input[id], textarea[id]")) {
-    if (field.value !== field.defaultValue || field.id === activeId) kept.set(field.id, field.value);
-  }
-  const open = new Set(Array.from(live.querySelectorAll("details[open][id]"), (d) => d.id));
-  live.innerHTML = html;
-  for (const [id, value] of kept) {
-    const field = document.getElementById(id);
-    if (field) field.value = value;
-  }
-  for (const id of open) {
-    const details = document.getElementById(id);
-    if (details) details.open = true;
-  }
-  if (activeId) {
-    const field = document.getElementById(activeId);
-    if (field) {
-      field.focus();
-      if (selection && field.setSelectionRange) {
-        try {
-          field.setSelectionRange(selection[0], selection[1]);
-        } catch {
-          // number inputs have no selection
-        }
-      }
-    }
-  }
+function afterMorph() {
   refreshTimes();
   tickCountdowns();
   applyFilters();
   markRemembered();
   markVotes();
+  drawWaiting();
   fitProjector();
+}
+
+function showView(msg) {
+  for (const [form, seq] of releaseAt) {
+    if (msg.seq >= seq) {
+      release(form);
+      releaseAt.delete(form);
+    }
+  }
+  morph(live, msg.html, afterMorph);
 }
 
 // A projector shows everything at once: long text shrinks until the page fits the screen,
@@ -205,21 +196,23 @@ function ping() {
   send({ type: "ping" });
 }
 
+/** One frame to the server; false when there is no open socket to take it. */
 function send(message) {
-  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+  socket.send(JSON.stringify(message));
+  return true;
 }
 
-function submitCommand(command) {
+function submitCommand(command, shownAs) {
   const message = { type: "command", command_id: newCommandId(), command };
-  outbox.push(message);
-  saveOutbox();
-  send(message);
+  if (shownAs) message.shown = shownAs;
+  outbox.add(message);
   return message.command_id;
 }
 
 // "Your vote is counted" only once the server says the vote is in the log (its ack).
 const votesSent = new Map(); // command id -> "ballot:choice"
-const votedKey = "dc-voted:" + wsPath;
+const votedKey = outboxKey(wsPath).replace("dc-outbox:", "dc-voted:");
 
 function markVotes() {
   const ballot = live.querySelector("[data-ballot-id]");
@@ -253,6 +246,37 @@ function voteAcknowledged(commandId) {
   markVotes();
 }
 
+function onAck(msg) {
+  outbox.settled(msg.command_id, { succeeded: true });
+  editSettled(msg.command_id);
+  voteAcknowledged(msg.command_id);
+  const form = formOf.get(msg.command_id);
+  formOf.delete(msg.command_id);
+  if (!form) return;
+  // The form keeps what was sent until a view shows the server has it.
+  if (shown.seq >= msg.seq) release(form);
+  else releaseAt.set(form, msg.seq);
+}
+
+function onError(msg) {
+  if (msg.retryable && msg.command_id) {
+    outbox.refusedForNow(msg.command_id);
+    toast(msg.message, true);
+    return;
+  }
+  if (msg.command_id) {
+    // A resend would be refused the same way: it leaves the outbox; what the person entered
+    // stays in the form so they can put it right.
+    outbox.settled(msg.command_id, { succeeded: false });
+    formOf.delete(msg.command_id);
+    votesSent.delete(msg.command_id);
+    if (msg.code !== "answer_changed") toast(msg.message, true);
+    editRefused(msg.command_id);
+    return;
+  }
+  toast(msg.message, true);
+}
+
 function onMessage(event) {
   lastHeard = Date.now();
   const text = typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data);
@@ -261,26 +285,14 @@ function onMessage(event) {
     const older =
       msg.epoch === shown.epoch && (msg.seq < shown.seq || (msg.seq === shown.seq && msg.rev < shown.rev));
     if (!older) {
-      swap(msg.html);
       shown = { epoch: msg.epoch, seq: msg.seq, rev: msg.rev };
       body.dataset.seq = String(msg.seq);
+      showView(msg);
     }
-  } else if (msg.type === "ack" || msg.type === "error") {
-    const retry = msg.type === "error" && msg.retryable;
-    if (!retry) {
-      outbox = outbox.filter((m) => m.command_id !== msg.command_id);
-      saveOutbox();
-    }
-    if (msg.type === "ack") voteAcknowledged(msg.command_id);
-    if (msg.type === "error" && msg.code === "answer_changed") {
-      // Somebody else typed too: diff again from what the server has; what we typed is kept.
-      answerBase.clear();
-      answerTimer ??= setTimeout(flushAnswers, ANSWER_EVERY_MS);
-    }
-    if (msg.type === "error") {
-      toast(msg.message, true);
-      if (retry) setTimeout(() => outbox.forEach(send), 3000);
-    }
+  } else if (msg.type === "ack") {
+    onAck(msg);
+  } else if (msg.type === "error") {
+    onError(msg);
   } else if (msg.type === "pong" && pingSentAt) {
     const roundTrip = Date.now() - pingSentAt;
     clockOffset = msg.now - (pingSentAt + roundTrip / 2) / 1000;
@@ -298,12 +310,12 @@ function connect() {
     lastHeard = Date.now();
     send({ type: "hello", version: versionText(shown) });
     ping();
-    outbox.forEach(send);
-    showStatus();
+    outbox.connected();
   };
   socket.onmessage = onMessage;
   socket.onclose = () => {
     wasOffline = true;
+    outbox.disconnected();
     showStatus();
     // Exponential backoff with jitter, so 600 sites do not all knock at the same instant.
     const delay = Math.min(15000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
@@ -330,7 +342,13 @@ function fieldValue(field) {
   return field.value;
 }
 
+function isTyping(target) {
+  return Boolean(target.closest && target.closest("input, textarea, select, [contenteditable]"));
+}
+
 document.addEventListener("click", (event) => {
+  const summary = event.target.closest && event.target.closest("#live details > summary");
+  if (summary) keepOpenState(summary.parentElement);
   const button = event.target.closest("button[data-command]");
   if (!button || !live.contains(button)) return;
   if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
@@ -343,6 +361,26 @@ document.addEventListener("click", (event) => {
   const commandId = submitCommand(command);
   if (button.dataset.vote) votesSent.set(commandId, button.dataset.vote);
 });
+
+// The host's keys (shown on the console): they act only when nobody is typing.
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.isComposing || event.ctrlKey || event.altKey || event.metaKey) return;
+  if (isTyping(event.target)) return;
+  const key = event.key === " " ? "space" : event.key.toLowerCase();
+  if (key === "space" && event.target.closest && event.target.closest("button, a, summary")) return;
+  const button = live.querySelector(`button[data-key~="${CSS.escape(key)}"]:not([disabled])`);
+  if (!button) return;
+  event.preventDefault();
+  button.click();
+});
+
+// A person's change to a control is theirs until it is sent and the server has it.
+for (const type of ["input", "change"]) {
+  document.addEventListener(type, (event) => {
+    if (live.contains(event.target)) touch(event.target);
+    if (event.target.closest && event.target.closest("[data-filters]")) applyFilters();
+  }, true);
+}
 
 // A reorder names the order it was made against, so a stale page cannot corrupt the queue.
 function currentOrder(element) {
@@ -373,56 +411,40 @@ document.addEventListener("drop", (event) => {
   dragged = null;
 });
 
+/** How a form's command shows while it waits: "into" a list, by one of its fields. */
+function waitingShape(form, command) {
+  const into = form.dataset.waitingInto;
+  if (!into) return null;
+  const path = (form.dataset.waitingText || "").split(".");
+  let text = command;
+  for (const part of path) text = text == null ? "" : text[part];
+  return { into, text: String(text || "") };
+}
+
 document.addEventListener("submit", (event) => {
   const form = event.target.closest("form[data-command]");
   if (!form || !live.contains(form)) return;
   event.preventDefault();
   const command = { type: form.dataset.command, ...JSON.parse(form.dataset.args || "{}") };
   for (const field of form.elements) {
-    if (!field.name || (field.type === "radio" && !field.checked)) continue;
+    if (!field.name || ((field.type === "radio" || field.type === "checkbox") && field.disabled)) continue;
+    if (field.type === "radio" && !field.checked) continue;
     setPath(command, field.name, fieldValue(field));
   }
   if (form.dataset.newId) command[form.dataset.newId] = newCommandId();
-  submitCommand(command);
+  const commandId = submitCommand(command, waitingShape(form, command));
   if (form.dataset.command.startsWith("add_") || "reset" in form.dataset) {
+    // An entry form is ready for the next entry at once: cleared, its first field focused.
     form.reset();
-    for (const field of form.elements) if (field.defaultValue !== undefined) field.defaultValue = field.value;
+    release(form);
+    const first = firstField(form);
+    if (first) first.focus();
+  } else {
+    formOf.set(commandId, form);
   }
 });
 
-// The live answer: what the secretary types is sent as small edits (keep a prefix, add a tail),
-// at most a couple of times a second; each edit is a command in the log, so nothing typed is lost.
-const ANSWER_EVERY_MS = 600;
-const answerBase = new Map(); // question id -> the text the server has (as far as we know)
-let answerTimer = null;
-
-function commonPrefix(a, b) {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i += 1;
-  return i;
-}
-
-function flushAnswers() {
-  answerTimer = null;
-  for (const area of live.querySelectorAll("textarea[data-live-answer]")) {
-    const id = area.dataset.liveAnswer;
-    const base = answerBase.has(id) ? answerBase.get(id) : area.defaultValue;
-    if (area.value === base) continue;
-    const keep = commonPrefix(base, area.value);
-    submitCommand({ type: "edit_answer", question_id: id, base_length: base.length, keep, tail: area.value.slice(keep) });
-    answerBase.set(id, area.value);
-  }
-}
-
-document.addEventListener("input", (event) => {
-  if (event.target.matches && event.target.matches("textarea[data-live-answer]")) {
-    answerTimer ??= setTimeout(flushAnswers, ANSWER_EVERY_MS);
-  }
-  if (event.target.closest && event.target.closest("[data-filters]")) applyFilters();
-});
-document.addEventListener("change", (event) => {
-  if (event.target.closest && event.target.closest("[data-filters]")) applyFilters();
-});
+startLiveAnswer(live, submitCommand);
 
 // Filters and search run in the page: the list is already here, and each person filters their own.
 function foldText(text) {
@@ -457,7 +479,8 @@ function applyFilters() {
         ? Number(b.dataset.support) - Number(a.dataset.support) || Number(a.dataset.index) - Number(b.dataset.index)
         : Number(a.dataset.index) - Number(b.dataset.index),
     );
-    for (const item of items) list.appendChild(item);
+    const current = Array.from(list.querySelectorAll("li[data-search]"));
+    if (items.some((item, i) => item !== current[i])) for (const item of items) list.appendChild(item);
     const counter = document.getElementById("question-count");
     if (counter) counter.textContent = String(shown);
   }

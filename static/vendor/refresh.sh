@@ -27,3 +27,21 @@ for style in 400Regular 400Regular_Italic 700Bold 700Bold_Italic; do
 done
 cp "$work/package/LICENSE_FONT" "$dest/OFL.txt"
 echo "integrity: $(npm view "@expo-google-fonts/be-vietnam-pro@$ttf_version" dist.integrity)"
+
+# The DOM morph the live pages use (static/js/live.js imports its ES module).
+idiomorph_version=0.8.0
+(cd "$work" && rm -rf package ./*.tgz &&
+  npm pack "idiomorph@$idiomorph_version" --silent >/dev/null && tar xzf ./*.tgz)
+dest=static/vendor/idiomorph
+rm -rf "$dest" && mkdir -p "$dest"
+cp "$work/package/dist/idiomorph.esm.js" "$work/package/LICENSE" "$dest/"
+echo "integrity: $(npm view "idiomorph@$idiomorph_version" dist.integrity)"
+echo "sha384 of idiomorph.esm.js: $(sha384sum "$dest/idiomorph.esm.js" | cut -d' ' -f1)"
+
+# axe-core, for the accessibility checks of the browser tests only (never served).
+axe_version=4.14.1
+(cd "$work" && rm -rf package ./*.tgz &&
+  npm pack "axe-core@$axe_version" --silent >/dev/null && tar xzf ./*.tgz)
+cp "$work/package/axe.min.js" tests/support/vendor/axe.min.js
+cp "$work/package/LICENSE" tests/support/vendor/axe-LICENSE.txt
+echo "integrity: $(npm view "axe-core@$axe_version" dist.integrity)"

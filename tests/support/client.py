@@ -14,6 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from tests.support.server import ServerProcess
 
 RECEIVE_TIMEOUT = 10.0
+MAX_VIEW_BYTES = 8 * 1024 * 1024  # a question desk with many long questions is over 1 MiB
 
 
 def link_parts(link: str) -> dict[str, str]:
@@ -42,7 +43,7 @@ class LiveClient:
         """Connects with a role link; `view="questions"` opens the host's question desk; `shown`
         is the version a reconnecting page says it shows."""
         url = ws_url(server, link, view=view) if view else ws_url(server, link)
-        connection = await connect(url, origin=None, compression=None)
+        connection = await connect(url, origin=None, compression=None, max_size=MAX_VIEW_BYTES)
         client = cls(connection)
         await client.send({"type": "hello", "version": shown} if shown else {"type": "hello"})
         await client.next_view()
@@ -57,7 +58,11 @@ class LiveClient:
         parts = link_parts(join_link)
         url = f"{server.ws_url}/m/{parts['meeting_id']}/ws?role=delegate&site={parts['site']}"
         connection = await connect(
-            url, origin=None, additional_headers={"Cookie": cookie}, compression=None
+            url,
+            origin=None,
+            additional_headers={"Cookie": cookie},
+            compression=None,
+            max_size=MAX_VIEW_BYTES,
         )
         client = cls(connection)
         await client.send({"type": "hello"})
