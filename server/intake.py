@@ -1,6 +1,7 @@
 """Reads the opinions the Fatherland Front hands over (CSV, Excel "Unicode Text" or XLSX) into rows.
 
-Pure: it parses the bytes it is given and never raises on a bad file; problems are data.
+Pure: it parses the bytes it is given and never raises on a bad file; problems are data. The server
+runs it only in a child process with time and memory limits (server/upload_worker.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from itertools import chain, islice
 from typing import Literal, Protocol, TypeVar
 
 import msgspec
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from server.core.commands import MAX_ANSWER, MAX_IMPORT, MAX_NAME, MAX_QUESTION
@@ -29,6 +31,11 @@ MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 HEADER_SCAN = 10
 SNIFF_CHARS = 64 * 1024  # the header is near the top; a file of blank lines must not be read 3x
 MAX_SHOWN_VALUE = 60
+# Checked before reading (a workbook's declared size) and while reading, so that neither a claimed
+# 16,384-column sheet nor a million blank rows costs more than a template with room to spare does.
+MAX_COLUMNS = 200
+MAX_ROWS = 10 * MAX_IMPORT
+MAX_CELLS = 1_000_000
 
 Field = Literal["text", "asker", "group", "site", "field", "body", "level", "prepared_answer"]
 REQUIRED: tuple[Field, ...] = ("text", "body", "level")
@@ -150,6 +157,20 @@ EMPTY_CELL = N_("Column {column} is empty.")
 TOO_LONG = N_("Column {column} is too long: at most {limit} characters.")
 UNKNOWN_BODY = N_('Column {column}: "{value}" is not a known answering body.')
 UNKNOWN_LEVEL = N_('Column {column}: "{value}" is not a known level.')
+TOO_MANY_COLUMNS = N_(
+    "The table has more than {limit} columns; delete the columns to the right of it and try again."
+)
+TOO_MANY_TABLE_ROWS = N_(
+    "The table has more than {limit} rows, empty ones included; delete the rows below it and"
+    " try again."
+)
+TOO_MANY_CELLS = N_(
+    "The sheet has more than {limit} cells; delete the rows and columns it does not need and"
+    " try again."
+)
+XML_ENTITIES = N_(
+    "{filename} declares XML entities, which an Excel workbook never does; it was not read."
+)
 
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls and other pre-2007 Office files
@@ -173,6 +194,15 @@ class _Unreadable(Exception):
         self.line = line
 
 
+class _OverLimit(Exception):
+    """The table is larger than any real list of opinions; reading it stops at once."""
+
+    def __init__(self, message: str, limit: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.limit = limit
+
+
 def parse_intake(data: bytes, filename: str) -> IntakeResult:
     """Every good row and every problem; a bad file yields problems, never an exception."""
     is_workbook = data[:4] in ZIP_SIGNATURES or data.startswith(OLE_SIGNATURE)
@@ -184,6 +214,11 @@ def parse_intake(data: bytes, filename: str) -> IntakeResult:
     if is_workbook:
         return _from_xlsx(data, filename)
     return _from_text(data, filename)
+
+
+def refused(message: str, params: dict[str, str | int], data: bytes) -> IntakeResult:
+    """A whole-file problem found outside the parser (the worker stopped it, for one)."""
+    return _failed(message, params, "xlsx" if data[:4] in ZIP_SIGNATURES else "csv", "")
 
 
 def _failed(
@@ -204,9 +239,11 @@ def _from_text(data: bytes, filename: str) -> IntakeResult:
     delimiter = delimiter or _sniff(text)
     file_format = "tsv" if delimiter == "\t" else "csv"
     try:
-        return _from_rows(_csv_rows(text, delimiter), file_format, encoding)
+        return _from_rows(_capped(_csv_rows(text, delimiter)), file_format, encoding)
     except _Unreadable as exc:
         return _failed(BAD_CSV, {"filename": filename, "row": exc.line}, file_format, encoding)
+    except _OverLimit as exc:
+        return _failed(exc.message, {"limit": exc.limit}, file_format, encoding)
 
 
 def _decode(data: bytes) -> tuple[str, str] | None:
@@ -248,7 +285,8 @@ def _sniff(text: str) -> str:
             head = list(islice(_non_empty(_csv_rows(text, delimiter)), HEADER_SCAN))
         except _Unreadable:
             return (-1, 0)
-        known = max((len(_columns(cells)) for _, cells in head), default=0)
+        # Only the columns that would be read; a line of 200,000 commas must not be looked at 3x.
+        known = max((len(_columns(cells[:MAX_COLUMNS])) for _, cells in head), default=0)
         return (known, first_line.count(delimiter))
 
     return max(DELIMITERS, key=quality)
@@ -260,7 +298,7 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[Row]:
     line = 0
     try:
         for line, cells in enumerate(reader, start=1):
-            yield line, [_clean(cell) for cell in cells]
+            yield line, _trimmed([_clean(cell) for cell in cells])
     except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
         raise _Unreadable(line + 1) from exc
 
@@ -270,6 +308,8 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[Row]:
 
 class _Sheet(Protocol):
     title: str
+    max_row: int | None  # as the sheet declares them; None if it does not
+    max_column: int | None
 
     def reset_dimensions(self) -> None: ...
 
@@ -289,7 +329,6 @@ def _open_workbook(data: bytes) -> _Workbook:
 
 
 def _from_xlsx(data: bytes, filename: str) -> IntakeResult:
-    failed = _failed(BAD_WORKBOOK, {"filename": filename}, "xlsx", "")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
@@ -297,17 +336,32 @@ def _from_xlsx(data: bytes, filename: str) -> IntakeResult:
             limit = MAX_UNPACKED_BYTES // (1024 * 1024)
             return _failed(UNPACKED_TOO_BIG, {"limit": limit}, "xlsx", "")
         workbook = _open_workbook(data)
+    except MemoryError:
+        raise  # the worker's memory limit: it says so itself
     # openpyxl raises whatever its zip and XML layers meet in a damaged file; none may escape.
-    except Exception:  # noqa: BLE001
-        return failed
+    except Exception as exc:  # noqa: BLE001
+        return _unreadable_workbook(exc, filename)
     rows = _sheet_rows(workbook)
     try:
-        return _from_rows(rows, "xlsx", "")
-    except _Unreadable:
-        return failed
+        return _from_rows(_capped(rows), "xlsx", "")
+    except _OverLimit as exc:
+        return _failed(exc.message, {"limit": exc.limit}, "xlsx", "")
+    except _Unreadable as exc:
+        return _unreadable_workbook(exc, filename)
     finally:
         rows.close()  # before the workbook, whose archive a suspended reader still holds
         workbook.close()
+
+
+def _unreadable_workbook(error: BaseException, filename: str) -> IntakeResult:
+    """Entity declarations (billion laughs, expat's deep-chain crash) are named as such; defusedxml
+    refuses them and openpyxl wraps its refusal. Anything else is a damaged file."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            return _failed(XML_ENTITIES, {"filename": filename}, "xlsx", "")
+        cause = cause.__cause__
+    return _failed(BAD_WORKBOOK, {"filename": filename}, "xlsx", "")
 
 
 def _sheet_rows(workbook: _Workbook) -> Generator[Row]:
@@ -315,12 +369,26 @@ def _sheet_rows(workbook: _Workbook) -> Generator[Row]:
     try:
         sheets = workbook.worksheets
         sheet = next((s for s in sheets if _fold(s.title) == "y kien"), sheets[0])
+        _check_declared_size(sheet)
         # Some exporters write a wrong used range; read-only mode would trust it and cut rows.
         sheet.reset_dimensions()
         for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield line, [_clean(_cell_text(value)) for value in values]
+            yield line, _trimmed([_clean(_cell_text(value)) for value in values])
+    except (_OverLimit, MemoryError):
+        raise
     except Exception as exc:  # as in _from_xlsx: a damaged sheet raises anything
         raise _Unreadable(line + 1) from exc
+
+
+def _check_declared_size(sheet: _Sheet) -> None:
+    """A sheet says how large it is before any cell is read; believe it when it says too large."""
+    rows, columns = sheet.max_row or 0, sheet.max_column or 0
+    if columns > MAX_COLUMNS:
+        raise _OverLimit(TOO_MANY_COLUMNS, MAX_COLUMNS)
+    if rows > MAX_ROWS:
+        raise _OverLimit(TOO_MANY_TABLE_ROWS, MAX_ROWS)
+    if rows * columns > MAX_CELLS:
+        raise _OverLimit(TOO_MANY_CELLS, MAX_CELLS)
 
 
 def _cell_text(value: object) -> str:
@@ -333,6 +401,23 @@ def _cell_text(value: object) -> str:
 
 
 # -- rows ---------------------------------------------------------------------------------------
+
+
+def _trimmed(cells: list[str]) -> list[str]:
+    """Without the empty cells at the end: Excel pads every record to the widest one."""
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
+
+
+def _capped(rows: Iterator[Row]) -> Iterator[Row]:
+    """Reading stops at the first row past a limit that no real list of opinions comes near."""
+    for line, cells in rows:
+        if line > MAX_ROWS:
+            raise _OverLimit(TOO_MANY_TABLE_ROWS, MAX_ROWS)
+        if len(cells) > MAX_COLUMNS:
+            raise _OverLimit(TOO_MANY_COLUMNS, MAX_COLUMNS)
+        yield line, cells
 
 
 def _non_empty(rows: Iterator[Row]) -> Iterator[Row]:

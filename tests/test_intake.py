@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import random
+import time
 import unicodedata
 import zipfile
 from collections.abc import Callable, Sequence
@@ -15,8 +16,9 @@ import msgspec
 import pytest
 from openpyxl import Workbook  # type: ignore[import-untyped]
 
-from server import intake
+from server import intake, upload_worker
 from server.intake import IntakeProblem, IntakeResult, IntakeRow, parse_intake
+from server.upload_worker import UploadParser
 
 DATA = Path(__file__).parent / "data"
 SAMPLES = {
@@ -560,3 +562,124 @@ def test_a_cell_beyond_the_csv_field_limit_is_a_file_problem_not_a_crash() -> No
             {"filename": "y-kien.csv", "row": 3},
         )
     ]
+
+
+# -- hostile tables (issue 16) ------------------------------------------------------------------
+
+
+def rewrite_sheet(data: bytes, change: Callable[[str], str]) -> bytes:
+    """The workbook openpyxl wrote, its first sheet's XML changed as no spreadsheet program would."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = change(content.decode()).encode()
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("dimension", "message", "limit"),
+    [
+        ("A1:XFD2000", intake.TOO_MANY_COLUMNS, 200),
+        ("A1:I1048576", intake.TOO_MANY_TABLE_ROWS, 50_000),
+        ("A1:CV20000", intake.TOO_MANY_CELLS, 1_000_000),  # 100 columns x 20,000 rows
+    ],
+)
+def test_a_sheet_declaring_a_huge_size_is_refused_before_a_cell_is_read(
+    tmp_path: Path, dimension: str, message: str, limit: int
+) -> None:
+    data = xlsx_bytes(tmp_path / "a.xlsx", {"Ý kiến": [HEADER, GOOD]})
+    data = rewrite_sheet(
+        data, lambda xml: xml.replace('<dimension ref="A1:I2"/>', f'<dimension ref="{dimension}"/>')
+    )
+    assert f'ref="{dimension}"'.encode() not in data  # compressed: the change is in the XML
+    problem = only_file_problem(parse_intake(data, "y-kien.xlsx"))
+    assert (problem.message, problem.params) == (message, {"limit": limit})
+
+
+def test_a_sheet_hiding_its_size_is_stopped_at_the_first_row_past_a_limit(tmp_path: Path) -> None:
+    data = xlsx_bytes(tmp_path / "a.xlsx", {"Ý kiến": [HEADER, GOOD]})
+    far = '<c r="XFD2" t="inlineStr"><is><t>x</t></is></c></row>'
+    wide = rewrite_sheet(
+        data,
+        lambda xml: xml.replace('<dimension ref="A1:I2"/>', "").replace(
+            "</row></sheetData>", far + "</sheetData>"
+        ),
+    )
+    problem = only_file_problem(parse_intake(wide, "y-kien.xlsx"))
+    assert problem.message == intake.TOO_MANY_COLUMNS
+    low = '<row r="60000"><c r="A60000" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+    deep = rewrite_sheet(
+        data, lambda xml: xml.replace('<dimension ref="A1:I2"/>', "").replace("</sheetData>", low)
+    )
+    problem = only_file_problem(parse_intake(deep, "y-kien.xlsx"))
+    assert problem.message == intake.TOO_MANY_TABLE_ROWS
+
+
+def test_a_workbook_declaring_xml_entities_is_refused_by_name(tmp_path: Path) -> None:
+    data = xlsx_bytes(tmp_path / "a.xlsx", {"Ý kiến": [HEADER, GOOD]})
+    doctype = '<!DOCTYPE worksheet [<!ENTITY a "ha"><!ENTITY b "&a;&a;">]>'
+    hostile = rewrite_sheet(data, lambda xml: xml.replace("<worksheet", doctype + "<worksheet", 1))
+    problem = only_file_problem(parse_intake(hostile, "y-kien.xlsx"))
+    assert problem.message == intake.XML_ENTITIES
+    assert problem.params == {"filename": "y-kien.xlsx"}
+
+
+def test_a_csv_wider_than_any_list_of_opinions_is_refused() -> None:
+    header = ",".join(HEADER) + "," + ",".join(f"c{n}" for n in range(200_000))
+    problem = only_file_problem(parse_intake(header.encode(), "y-kien.csv"))
+    assert (problem.message, problem.params) == (intake.TOO_MANY_COLUMNS, {"limit": 200})
+
+
+def test_empty_cells_excel_pads_a_csv_with_are_not_columns() -> None:
+    padded = table([[*HEADER, *[""] * 300], [*GOOD, *[""] * 300]])
+    result = parse_intake(padded.encode(), "y-kien.csv")
+    assert (len(result.rows), result.problems) == (1, [])
+
+
+def test_commas_in_a_semicolon_csv_are_not_taken_for_columns() -> None:
+    text = "Đề nghị sửa đèn đường" + ", và" * 300
+    result = parse_csv([HEADER, [GOOD[0], text, *GOOD[2:]]], delimiter=";")
+    assert result.problems == []
+    assert result.rows[0].text == text
+
+
+def test_a_csv_of_a_million_blank_records_stops_at_the_row_limit() -> None:
+    data = (",".join(HEADER) + "\r\n" + "\r\n" * 1_000_000).encode()
+    problem = only_file_problem(parse_intake(data, "y-kien.csv"))
+    assert (problem.message, problem.params) == (intake.TOO_MANY_TABLE_ROWS, {"limit": 50_000})
+
+
+# -- the worker process -------------------------------------------------------------------------
+
+
+async def test_the_worker_reads_every_sample_as_the_parser_does() -> None:
+    parser = UploadParser()
+    for name in SAMPLES:
+        assert await parser.parse(sample(name), name) == parse_intake(sample(name), name)
+
+
+async def test_a_reader_over_its_time_is_killed_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(upload_worker, "PARSE_SECONDS", 0.05)  # less than Python takes to start
+    started = time.monotonic()
+    result = await UploadParser().parse(sample("y-kien-truoc-hoi-nghi.xlsx"), "y-kien.xlsx")
+    assert time.monotonic() - started < 2
+    problem = only_file_problem(result)
+    assert (problem.message, problem.params) == (upload_worker.TOO_SLOW, {"seconds": 0.05})
+    assert result.file_format == "xlsx"
+
+
+async def test_a_reader_over_its_memory_is_stopped_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Less than the interpreter holds already: the first block a 4 MB file needs is refused.
+    monkeypatch.setattr(upload_worker, "MEMORY_BYTES", 16 * 1024 * 1024)
+    data = table([HEADER] + [GOOD] * 50_000).encode()
+    assert len(data) > 4_000_000
+    result = await UploadParser().parse(data, "y-kien.csv")
+    problem = only_file_problem(result)
+    assert (problem.message, problem.params) == (upload_worker.TOO_MUCH_MEMORY, {"limit": 16})

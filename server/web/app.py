@@ -28,6 +28,7 @@ from server.fanout import CATCH_UP_EVERY
 from server.log.base import EventLog, LogUnavailable
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
+from server.upload_worker import UploadParser
 from server.web import intake, organiser, pages, reports
 from server.web.live import RawSendMiddleware, live_socket
 from server.web.services import Services
@@ -189,7 +190,7 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
             ),
         ],
         lifespan=[lifespan],
-        state=State({"services": services}),
+        state=State({"services": services, "uploads": UploadParser()}),
         middleware=[
             CookieBackendConfig(
                 secret=session_secret,

@@ -17,8 +17,9 @@ from server.core.commands import Actor, ImportQuestions, QuestionDraft
 from server.core.rules import N_, Rejected
 from server.core.state import MeetingState
 from server.core.textmatch import fold
-from server.intake import IntakeProblem, IntakeResult, IntakeRow, parse_intake
+from server.intake import IntakeProblem, IntakeResult, IntakeRow
 from server.service import Accepted, MeetingRuntime
+from server.upload_worker import UploadParser
 from server.web.pages import html, language, meeting_or_404, services_of
 from server.web.services import Services
 
@@ -155,7 +156,8 @@ async def intake_upload(
             problems=[IntakeProblem(0, N_("Choose a file to upload."))],
         )
     content = await upload.read()
-    result = parse_intake(content, upload.filename or "")
+    parser: UploadParser = request.app.state.uploads
+    result = await parser.parse(content, upload.filename or "")
     drafts, mapping_problems = to_drafts(result.rows, runtime.state)
     preview = Preview(
         filename=upload.filename or "",

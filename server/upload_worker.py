@@ -1,0 +1,122 @@
+"""Parses an uploaded file in a child process under a wall-time and a memory limit: a hostile file
+costs that child, never the event loop that runs every live meeting.
+
+`python -m server.upload_worker SECONDS BYTES` is the child: an `UploadJob` on stdin, an
+`IntakeResult` on stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import resource
+import sys
+
+import msgspec
+from openpyxl import DEFUSEDXML  # type: ignore[import-untyped]
+
+from server.config import ROOT
+from server.core.rules import N_
+from server.intake import IntakeResult, parse_intake, refused
+
+PARSE_SECONDS = 15  # the Front's largest real file (5,000 opinions) takes about 1 s
+MEMORY_BYTES = 256 * 1024 * 1024  # address space: the interpreter takes 45 MiB, that file 64 MiB
+OUT_OF_MEMORY = 3  # the child's exit status when the memory limit stopped it
+
+TOO_SLOW = N_(
+    "Reading the file took more than {seconds} seconds and was stopped; it is damaged or far"
+    " larger than a list of opinions."
+)
+TOO_MUCH_MEMORY = N_(
+    "Reading the file needed more than {limit} MiB of memory and was stopped; it is damaged or"
+    " far larger than a list of opinions."
+)
+READER_FAILED = N_(
+    "The file could not be read: the reader stopped unexpectedly. Save it again from Excel, or as"
+    " CSV, and upload that."
+)
+
+logger = logging.getLogger(__name__)
+
+
+class UploadJob(msgspec.Struct, frozen=True):
+    filename: str
+    data: bytes
+
+
+class UploadParser:
+    """One per server process; it parses one file at a time, so a few hostile uploads at once
+    cannot take every core and all the memory the meeting needs (the others wait their turn)."""
+
+    def __init__(self) -> None:
+        self._turn = asyncio.Semaphore(1)
+
+    async def parse(self, data: bytes, filename: str) -> IntakeResult:
+        async with self._turn:
+            return await self._parse(data, filename)
+
+    async def _parse(self, data: bytes, filename: str) -> IntakeResult:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "server.upload_worker",
+            str(PARSE_SECONDS),
+            str(MEMORY_BYTES),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=ROOT,
+            env=_child_environment(),
+        )
+        job = msgspec.msgpack.encode(UploadJob(filename, data))
+        try:
+            out, err = await asyncio.wait_for(process.communicate(job), PARSE_SECONDS)
+        except TimeoutError:
+            return refused(TOO_SLOW, {"seconds": PARSE_SECONDS}, data)
+        finally:
+            if process.returncode is None:  # over time, or the request was cancelled
+                process.kill()
+                await process.wait()
+        if process.returncode == OUT_OF_MEMORY:
+            return refused(TOO_MUCH_MEMORY, {"limit": MEMORY_BYTES // (1024 * 1024)}, data)
+        if process.returncode == 0:
+            try:
+                return msgspec.msgpack.decode(out, type=IntakeResult)
+            except msgspec.DecodeError:
+                pass
+        last = err.decode(errors="replace").strip().splitlines()[-1:]
+        logger.warning("upload reader exited with %s: %s", process.returncode, "".join(last))
+        return refused(READER_FAILED, {}, data)
+
+
+def _child_environment() -> dict[str, str]:
+    """The reader of a hostile file holds none of the server's secrets; and openpyxl parses XML
+    through defusedxml only if OPENPYXL_DEFUSEDXML is not "False"."""
+    kept = {name: value for name, value in os.environ.items() if not name.startswith("DIEMCAU_")}
+    return {**kept, "OPENPYXL_DEFUSEDXML": "True"}
+
+
+def _limit_self(seconds: int, memory: int) -> None:
+    """The limits hold even if the server dies and leaves this child alone."""
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    cpu = seconds + 5  # the server kills after `seconds` of wall time; this is the backstop
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash leaves no core file in the app
+    os.nice(10)  # the live meeting keeps the CPU it needs
+
+
+def main() -> None:
+    if not DEFUSEDXML:
+        sys.exit("openpyxl is not using defusedxml: refusing to read a workbook")
+    _limit_self(int(sys.argv[1]), int(sys.argv[2]))
+    try:
+        job = msgspec.msgpack.decode(sys.stdin.buffer.read(), type=UploadJob)
+        answer = msgspec.msgpack.encode(parse_intake(job.data, job.filename))
+    except MemoryError:
+        os._exit(OUT_OF_MEMORY)  # raising SystemExit could itself need memory there is none of
+    sys.stdout.buffer.write(answer)
+
+
+if __name__ == "__main__":
+    main()
