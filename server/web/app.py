@@ -1,4 +1,5 @@
-"""The Litestar app: routes, static files, sessions, security headers, and the log's lifetime."""
+"""The Litestar app: routes, static files, sessions, the cross-site check, security headers, and the
+log's lifetime."""
 
 from __future__ import annotations
 
@@ -9,15 +10,19 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Litestar, Request, Response, get
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import ResponseHeader, State
-from litestar.exceptions import HTTPException
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, ResponseHeader, State
+from litestar.exceptions import HTTPException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.logging import LoggingConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.redis import RedisStore
@@ -54,6 +59,56 @@ SECURITY_HEADERS = [
 ]
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Not a secret: a SameSite=Strict cookie comes back only on a request made from a page of this site.
+SAME_SITE_MARK = "diemcau_same_site"
+
+
+class CrossSiteRequest(PermissionDeniedException):
+    """A browser sent this from another site's page (CSRF): refused before its body is read."""
+
+
+def _from_this_site(connection: ASGIConnection[Any, Any, Any, Any], public_url: str) -> bool:
+    headers = connection.headers
+    fetch_site = headers.get("sec-fetch-site")  # browsers send it only over https and to localhost
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    origin = headers.get("origin")
+    if origin is None:
+        return True  # not a browser: a program, which holds nobody else's cookies or links
+    if origin == "null":
+        # Our pages say Referrer-Policy: no-referrer (link keys are in their URLs), and so over
+        # plain http a browser hides even our own origin; another site can hide its origin too.
+        return connection.cookies.get(SAME_SITE_MARK) == "1"
+    netloc = urlsplit(origin).netloc
+    return netloc == headers.get("host") or (
+        bool(public_url) and netloc == urlsplit(public_url).netloc
+    )
+
+
+def refuse_cross_site(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Every state-changing HTTP request, before any other guard or its body. WebSocket upgrades
+    check their Origin in server/web/live.py."""
+    if not isinstance(connection, Request) or connection.method in SAFE_METHODS:
+        return
+    services: Services = connection.app.state.services
+    if not _from_this_site(connection, services.settings.public_url):
+        raise CrossSiteRequest("Sent from another site: nothing was changed")
+    media_type = connection.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if connection.url.path.startswith("/api/") and media_type != "application/json":
+        # A form or text/plain body is what another site's page can send without asking.
+        raise HTTPException(
+            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail="Send JSON (application/json)"
+        )
+
+
+def mark_same_site(response: ASGIApp) -> ASGIApp:
+    """Pages hand out the mark `_from_this_site` looks for when a form arrives with Origin null."""
+    if isinstance(response, Response) and str(response.media_type).startswith("text/html"):
+        response.set_cookie(Cookie(key=SAME_SITE_MARK, value="1", samesite="strict", httponly=True))
+    return response
+
+
 def make_log(settings: Settings) -> EventLog:
     if settings.store == "redis":
         return RedisLog(settings.redis_url)
@@ -77,7 +132,13 @@ def _error_page(request: Request[Any, Any, Any], error: HTTPException) -> Respon
             {"status_code": error.status_code, "detail": error.detail},
             status_code=error.status_code,
         )
-    response = pages.html(request, "error.html", status=error.status_code, detail=error.detail)
+    response = pages.html(
+        request,
+        "error.html",
+        status=error.status_code,
+        detail=error.detail,
+        cross_site=isinstance(error, CrossSiteRequest),
+    )
     response.status_code = error.status_code
     return response
 
@@ -190,6 +251,8 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
             ),
         ],
         lifespan=[lifespan],
+        guards=[refuse_cross_site],
+        after_request=mark_same_site,
         state=State({"services": services, "uploads": UploadParser()}),
         middleware=[
             CookieBackendConfig(
