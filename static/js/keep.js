@@ -24,7 +24,7 @@ function sameControl(oldNode, newNode) {
   if (oldNode.getAttribute("name") !== newNode.getAttribute("name")) return false;
   if (oldNode.getAttribute("id") !== newNode.getAttribute("id")) return false;
   if ((oldNode.getAttribute("type") || "") !== (newNode.getAttribute("type") || "")) return false;
-  if ((oldNode.type === "radio" || oldNode.type === "checkbox") && oldNode.value !== newNode.getAttribute("value")) return false;
+  if ((oldNode.getAttribute("value") ?? "") !== (newNode.getAttribute("value") ?? "") && (oldNode.type === "radio" || oldNode.type === "checkbox")) return false;
   return ownerKey(oldNode) === ownerKey(newNode);
 }
 
