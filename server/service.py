@@ -7,6 +7,7 @@ import logging
 import random
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 import msgspec
@@ -25,6 +26,14 @@ CONFLICT_BACKOFF = 0.002  # seconds, times the attempt, jittered: two busy write
 UNAVAILABLE = Rejected(
     "log_unavailable", N_("The meeting record cannot be written now. Try again."), retryable=True
 )
+RECENT_NO_OPS = 10_000  # no-op command ids remembered per meeting, in memory only
+
+
+def scoped_command_id(actor: Actor, command_id: str) -> str:
+    """The key a command is deduplicated by: its sender's, so a phone that reuses another phone's
+    command_id is not told that its own command was counted (P2 holds per sender)."""
+    sender = f"{actor.role}/{actor.site_id or ''}/{actor.device_id or ''}/{actor.card or ''}"
+    return f"{sender}/{command_id}"
 
 
 def new_id() -> str:
@@ -49,6 +58,9 @@ class MeetingRuntime:
         self.seq = 0
         self._log = log
         self._lock = asyncio.Lock()
+        # Commands that changed nothing, by scoped id, with the seq they were answered at: a
+        # retry gets the same answer without a row in the log per no-op (see docs/security.md).
+        self._no_ops: OrderedDict[str, int] = OrderedDict()
         self.on_change: Callable[[MeetingRuntime], None] = lambda _runtime: None
 
     async def catch_up(self) -> bool:
@@ -71,9 +83,10 @@ class MeetingRuntime:
         self.seq = seq
 
     async def execute(self, command: Command, actor: Actor, command_id: str) -> Outcome:
+        key = scoped_command_id(actor, command_id)
         async with self._lock:
             try:
-                outcome = await self._execute(command, actor, command_id)
+                outcome = await self._execute(command, actor, key)
             except LogUnavailable as error:
                 log.warning("log unavailable for %s: %s", self.meeting_id, error)
                 return UNAVAILABLE
@@ -82,12 +95,18 @@ class MeetingRuntime:
         return outcome
 
     async def _execute(self, command: Command, actor: Actor, command_id: str) -> Outcome:
+        no_op_seq = self._no_ops.get(command_id)
+        if no_op_seq is not None:  # a retry of a recent no-op: its first answer, whatever now
+            self._no_ops.move_to_end(command_id)
+            return Accepted(seq=no_op_seq, duplicate=True)
         for attempt in range(MAX_CONFLICT_RETRIES):
             ctx = Context(actor=actor, now=time.time(), new_id=new_id, meeting_id=self.meeting_id)
             decision = decide(self.state, command, ctx)
             if isinstance(decision, Rejected):
                 earlier = await self._earlier_result(command_id)
                 return earlier or decision
+            if not decision:
+                return await self._earlier_result(command_id) or self._remember_no_op(command_id)
             try:
                 appended = await self._log.append(
                     self.meeting_id,
@@ -108,6 +127,13 @@ class MeetingRuntime:
                 self._apply(appended.first_seq + offset, event)
             return Accepted(seq=self.seq)
         return UNAVAILABLE
+
+    def _remember_no_op(self, command_id: str) -> Accepted:
+        """Nothing to append: answered at the current seq, and remembered here, not in the log."""
+        self._no_ops[command_id] = self.seq
+        if len(self._no_ops) > RECENT_NO_OPS:
+            self._no_ops.popitem(last=False)
+        return Accepted(seq=self.seq)
 
     async def _earlier_result(self, command_id: str) -> Accepted | None:
         """A retry of a command that was accepted once must not turn into a rejection now.

@@ -5,7 +5,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from server.core.commands import Actor, AddAgendaItem, CreateMeeting, SetAttendance
+from server.core.commands import (
+    Actor,
+    AddAgendaItem,
+    CastVote,
+    CreateMeeting,
+    OpenBallot,
+    SetAttendance,
+    SetCurrentAgendaItem,
+)
 from server.core.decide import Rejected
 from server.log.base import EventLog
 from server.log.redis import RedisLog
@@ -152,3 +160,58 @@ async def test_a_refused_meeting_leaves_no_empty_log(log: EventLog) -> None:
     _, outcome = await meetings.create(bad, "create-bad1")
     assert isinstance(outcome, Rejected)
     assert await log.meetings() == []
+
+
+async def recorded_commands(log: EventLog, meeting_id: str) -> int:
+    """How many command ids the log keeps for the meeting (rows on SQLite, hash fields on Redis)."""
+    if isinstance(log, SqliteLog):
+        row = await log._run(
+            lambda db: db.execute(
+                "SELECT COUNT(*) FROM commands WHERE meeting_id=?", (meeting_id,)
+            ).fetchone()
+        )
+        return int(row[0])
+    assert isinstance(log, RedisLog)
+    return int(await log._connected().redis.hlen(log._keys(meeting_id)[1]))
+
+
+async def test_a_no_op_writes_nothing_and_its_retry_gets_the_same_answer(log: EventLog) -> None:
+    """Issue 16: one phone sending 1,000 no-ops a second wrote 1,000 rows a second."""
+    _, runtime = await made(log)
+    item = runtime.state.agenda[0].item_id
+    shown = await runtime.execute(SetCurrentAgendaItem(item_id=item), HOST, "show-00001")
+    assert shown == Accepted(seq=2)
+    kept = await recorded_commands(log, runtime.meeting_id)
+    for i in range(50):
+        again = await runtime.execute(SetCurrentAgendaItem(item_id=item), HOST, f"noop-{i:05d}")
+        assert again == Accepted(seq=2)
+    assert await recorded_commands(log, runtime.meeting_id) == kept
+    # Retries: of a no-op, and of the command that did change something, even though it would be
+    # a no-op now.
+    retried = await runtime.execute(SetCurrentAgendaItem(item_id=item), HOST, "noop-00007")
+    assert retried == Accepted(seq=2, duplicate=True)
+    first = await runtime.execute(SetCurrentAgendaItem(item_id=item), HOST, "show-00001")
+    assert first == Accepted(seq=2, duplicate=True)
+    # A retried no-op stays one even when the meeting moved on and it would change something now.
+    other = runtime.state.agenda[1].item_id
+    assert await runtime.execute(SetCurrentAgendaItem(item_id=other), HOST, "show-00002")
+    late = await runtime.execute(SetCurrentAgendaItem(item_id=item), HOST, "noop-00003")
+    assert late == Accepted(seq=2, duplicate=True)
+    assert runtime.state.current_item_id == other
+
+
+async def test_a_command_id_counts_only_for_the_one_who_sent_it(log: EventLog) -> None:
+    """Issue 16: a phone replaying another phone's command_id was told `ack` (duplicate) though its
+    own vote was not counted."""
+    _, runtime = await made(log)
+    site = runtime.state.sites[1].site_id
+    opened = await runtime.execute(OpenBallot(), HOST, "ballot-0001")
+    assert isinstance(opened, Accepted)
+    ballot = runtime.state.ballots[0].ballot_id
+    one = Actor("delegate", site_id=site, device_id="phone-one")
+    two = Actor("delegate", site_id=site, device_id="phone-two")
+    vote = CastVote(ballot_id=ballot, choice="satisfied")
+    assert await runtime.execute(vote, one, "vote-00001") == Accepted(seq=3)
+    assert await runtime.execute(vote, two, "vote-00001") == Accepted(seq=4)
+    assert await runtime.execute(vote, two, "vote-00001") == Accepted(seq=4, duplicate=True)
+    assert len(runtime.state.ballots[0].votes) == 2

@@ -33,10 +33,18 @@ DEVICE_COOKIE = "dc_device_{meeting_id}"
 CARD_COOKIE = "dc_card_{meeting_id}"
 LANG_COOKIE = "dc_lang"
 POLICY_VIOLATION = 1008
+FRAME_RATE = 10.0  # frames a second per socket, sustained: a live answer is typed at about 2
+FRAME_BURST = 120.0  # frames at once: an outbox resending after a reconnect, a burst of votes
+NOISE_EVERY = 60.0  # seconds: at most one log line per socket about what it sent wrong
+
+
+# "{epoch}:{seq}:{rev}", the numbers in ASCII digits (int() takes "²" for one, then fails) and not
+# too many of them (int() refuses 5,000 digits).
+Version = Annotated[str, msgspec.Meta(pattern=r"^[^:]{0,64}:[0-9]{1,18}:[0-9]{1,18}$")]
 
 
 class Hello(msgspec.Struct, frozen=True, tag_field="type", tag="hello", forbid_unknown_fields=True):
-    version: str | None = None
+    version: Version | None = None
 
 
 class Ping(msgspec.Struct, frozen=True, tag_field="type", tag="ping"):
@@ -192,16 +200,53 @@ async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: str) -> None
                 await socket.close()
 
 
+class Peer:
+    """What one socket may still send (a token bucket), and what was said of it in the log: a
+    phone that floods or sends garbage is slowed and answered, and costs one log line a minute."""
+
+    def __init__(self, actor: Actor, meeting_id: str) -> None:
+        self._who = f"{actor.role} of {meeting_id} at site {actor.site_id or '-'}"
+        self._tokens = FRAME_BURST
+        self._filled_at = time.monotonic()
+        self._logged_at = -NOISE_EVERY
+        self._unlogged = 0
+
+    def may_send(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(FRAME_BURST, self._tokens + (now - self._filled_at) * FRAME_RATE)
+        self._filled_at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+    def note(self, code: str) -> None:
+        """Counts a refused frame; logs the count at most once per NOISE_EVERY, no traceback."""
+        self._unlogged += 1
+        now = time.monotonic()
+        if now - self._logged_at < NOISE_EVERY:
+            return
+        log.warning(
+            "refused %d frame(s) from the %s (latest: %s); next report in %.0f s at the earliest",
+            self._unlogged,
+            self._who,
+            code,
+            NOISE_EVERY,
+        )
+        self._logged_at, self._unlogged = now, 0
+
+
 async def _read_loop(
     socket: WebSocket[Any, Any, Any], services: Services, runtime: MeetingRuntime, conn: Connection
 ) -> None:
+    peer = Peer(conn.actor, runtime.meeting_id)
     try:
         while True:
             message = await socket.receive()
             if message["type"] == "websocket.disconnect":
                 return
             services.hub.touch(runtime.meeting_id, conn)
-            await _handle(_frame_bytes(message), services, runtime, conn)
+            await _handle(_frame_bytes(message), services, runtime, conn, peer)
     except WebSocketDisconnect:
         return
 
@@ -231,27 +276,37 @@ def _loose_command_id(data: bytes) -> str | None:
     return found.group(1).decode(errors="replace") if found else None
 
 
-async def _handle(
-    data: bytes, services: Services, runtime: MeetingRuntime, conn: Connection
+TOO_FAST = Rejected(
+    "too_fast",
+    N_("Too many messages at once. Wait a moment: it will be sent again."),
+    retryable=True,
+)
+NOT_JSON = Rejected("bad_json", N_("Message is not valid JSON."))
+
+
+def _refuse(
+    conn: Connection, services: Services, peer: Peer, rejected: Rejected, data: bytes
 ) -> None:
+    peer.note(rejected.code)
+    _error(conn, services, rejected, _loose_command_id(data))
+
+
+async def _handle(
+    data: bytes, services: Services, runtime: MeetingRuntime, conn: Connection, peer: Peer
+) -> None:
+    if not peer.may_send():
+        _refuse(conn, services, peer, TOO_FAST, data)
+        return
     try:
         message = _decode_message(data)
     except msgspec.ValidationError as error:
         code = "unknown_command" if "$.command.type" in str(error) else "bad_message"
-        _error(
-            conn,
-            services,
-            Rejected(code, N_("Message not understood: {detail}"), {"detail": str(error)}),
-            _loose_command_id(data),
-        )
+        detail = Rejected(code, N_("Message not understood: {detail}"), {"detail": str(error)})
+        _refuse(conn, services, peer, detail, data)
         return
-    except msgspec.DecodeError:
-        _error(
-            conn,
-            services,
-            Rejected("bad_json", N_("Message is not valid JSON.")),
-            _loose_command_id(data),
-        )
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        # Not JSON, not UTF-8 (a binary frame), or nested deeper than msgspec follows.
+        _refuse(conn, services, peer, NOT_JSON, data)
         return
     if isinstance(message, Ping):
         conn.offer_personal(_encode(Pong(time.time())))
@@ -274,7 +329,7 @@ async def _welcome(
     the log first, so the view it gets is not older than the one it showed."""
     epoch, _, rest = (shown or "").partition(":")
     shown_seq = rest.partition(":")[0]
-    if epoch == runtime.epoch and shown_seq.isdigit() and int(shown_seq) > runtime.seq:
+    if epoch == runtime.epoch and int(shown_seq) > runtime.seq:
         await runtime.catch_up()
     seq, rev = services.version(runtime, conn.key)
     version = f"{runtime.epoch}:{seq}:{rev}"
