@@ -34,7 +34,7 @@ from server.log.base import EventLog, LogUnavailable
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
 from server.upload_worker import UploadParser
-from server.web import intake, organiser, pages, reports
+from server.web import intake, organiser, pages, reports, screens
 from server.web.live import RawSendMiddleware, live_socket
 from server.web.services import Services
 
@@ -236,6 +236,8 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
             pages.join,
             pages.phone_page,
             pages.join_qr,
+            screens.join_by_code,
+            screens.service_worker,
             pages.set_language,
             organiser.login_page,
             organiser.login,

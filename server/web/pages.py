@@ -19,6 +19,7 @@ from server.core.state import MeetingState, Site
 from server.i18n import pick_language
 from server.service import MeetingRuntime
 from server.web.live import CARD_COOKIE, DEVICE_COOKIE, LANG_COOKIE, delegate_actor
+from server.web.screens import join_info, join_url
 from server.web.services import Services
 
 DEVICE_COOKIE_AGE = 3 * 24 * 3600
@@ -94,6 +95,9 @@ def _live_page(
         ws_path=ws_path,
         version=version,
         initial_html=Markup(initial_html),  # noqa: S704 - rendered just now with autoescape on
+        join=join_info(services, runtime.meeting_id, site.site_id)
+        if kind == "display" and site
+        else None,
     )
 
 
@@ -181,11 +185,6 @@ async def join_qr(
     if not services.keys.join_ok(meeting_id, site_id, key):
         raise PermissionDeniedException("Wrong link")
     return Response(qr_svg(join_url(services, meeting_id, site_id)), media_type="image/svg+xml")
-
-
-def join_url(services: Services, meeting_id: str, site_id: str) -> str:
-    key = services.keys.join_key(meeting_id, site_id)
-    return f"{services.settings.base_url}/m/{meeting_id}/s/{site_id}/join/{key}"
 
 
 def qr_svg(url: str) -> bytes:

@@ -7,6 +7,7 @@
 import { Outbox, outboxKey } from "/static/js/outbox.js";
 import { firstField, keepOpenState, morph, release, touch } from "/static/js/keep.js";
 import { editRefused, editSettled, startLiveAnswer } from "/static/js/answer.js";
+import { fitProjector } from "/static/js/projector.js";
 
 const body = document.body;
 const wsPath = body.dataset.ws;
@@ -108,10 +109,42 @@ function afterMorph() {
   markRemembered();
   markVotes();
   drawWaiting();
-  fitProjector();
+  fitProjector(live);
+}
+
+// The last view is kept, so a page reloaded while the server is down (served by the service
+// worker from its copy) shows what it showed, not what it showed when the copy was made.
+const viewKey = outboxKey(wsPath).replace("dc-outbox:", "dc-view:");
+let keepTimer = null;
+
+function keepView(msg) {
+  clearTimeout(keepTimer);
+  keepTimer = setTimeout(() => {
+    try {
+      localStorage.setItem(viewKey, JSON.stringify({ epoch: msg.epoch, seq: msg.seq, rev: msg.rev, html: msg.html }));
+    } catch {
+      // full storage: a reload offline shows the page's own copy
+    }
+  }, 1000);
+}
+
+function restoreKeptView() {
+  let kept = null;
+  try {
+    kept = JSON.parse(localStorage.getItem(viewKey) || "null");
+  } catch {
+    kept = null;
+  }
+  if (!kept || kept.epoch !== shown.epoch) return;
+  if (kept.seq > shown.seq || (kept.seq === shown.seq && kept.rev > shown.rev)) {
+    shown = { epoch: kept.epoch, seq: kept.seq, rev: kept.rev };
+    body.dataset.seq = String(kept.seq);
+    morph(live, kept.html, afterMorph);
+  }
 }
 
 function showView(msg) {
+  keepView(msg);
   for (const [form, seq] of releaseAt) {
     if (msg.seq >= seq) {
       release(form);
@@ -121,19 +154,8 @@ function showView(msg) {
   morph(live, msg.html, afterMorph);
 }
 
-// A projector shows everything at once: long text shrinks until the page fits the screen,
-// never cut off and never needing a scroll nobody in the hall can do.
-function fitProjector() {
-  if (!body.classList.contains("projector")) return;
-  const root = document.documentElement;
-  let zoom = 1;
-  live.style.zoom = "1";
-  while (root.scrollHeight > window.innerHeight && zoom > 0.35) {
-    zoom -= 0.05;
-    live.style.zoom = String(zoom);
-  }
-}
-window.addEventListener("resize", fitProjector);
+window.addEventListener("resize", () => fitProjector(live));
+setInterval(() => fitProjector(live), 1000);
 
 // A phone remembers what it supported, so the button says so (the server refuses a second one).
 function markRemembered() {
@@ -497,7 +519,22 @@ setInterval(() => {
 setInterval(refreshTimes, 5000);
 setInterval(tickCountdowns, 250);
 
+/** This page and its own images (the join QR): what a reload offline needs besides the assets. */
+function pageAndImages() {
+  return [location.href, ...Array.from(document.querySelectorAll("img[src^='/m/']"), (img) => img.src)];
+}
+
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker
+    .register("/sw.js")
+    .then(() => navigator.serviceWorker.ready)
+    .then((registration) => registration.active && registration.active.postMessage({ keep: pageAndImages() }))
+    .catch(() => {
+      // not a secure context (plain http on a LAN): reloads need the server
+    });
+}
+restoreKeptView();
 refreshTimes();
-fitProjector();
+fitProjector(live);
 connect();
 showStatus();

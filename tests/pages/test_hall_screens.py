@@ -1,0 +1,215 @@
+"""The hall's screens in Chromium: the join QR a phone can scan off the projector, a projector that
+stays legible with a long answer, and a display reloaded while the server is down."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect
+
+from tests.pages.conftest import PageErrors, screenshot
+from tests.pages.test_keeping_input import PROJECTOR, open_page, question_ids
+from tests.support.driver import Driver
+from tests.support.server import ServerProcess
+
+pytestmark = pytest.mark.browser
+FULL_HD = {"width": 1920, "height": 1080}
+PHONE = {"width": 360, "height": 740}
+LEGIBLE_PX = 28  # the smallest text a back row reads at 720p
+SMALLEST_TEXT = """() => {
+  const sizes = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const element = node.parentElement;
+    if (!node.textContent.trim() || !element.checkVisibility()) continue;
+    sizes.push([parseFloat(getComputedStyle(element).fontSize), node.textContent.trim().slice(0, 40)]);
+  }
+  return sizes.sort((a, b) => a[0] - b[0])[0];
+}"""
+
+
+@pytest.fixture
+def driver() -> Iterator[Driver]:
+    running = Driver()
+    yield running
+    running.close()
+
+
+def qr_texts(page: Page) -> list[str]:
+    """Reads every QR code on the screen, as a phone's camera would."""
+    image = Image.open(io.BytesIO(page.screenshot())).convert("L")
+    return [barcode.text for barcode in zxingcpp.read_barcodes(image)]
+
+
+@pytest.mark.parametrize("viewport", [PROJECTOR, FULL_HD], ids=["720p", "1080p"])
+def test_an_idle_display_shows_its_join_qr_and_code_and_a_phone_joins_that_site(
+    browser: Browser,
+    server: ServerProcess,
+    meeting: dict[str, Any],
+    page_errors: PageErrors,
+    viewport: dict[str, int],
+) -> None:
+    site = meeting["links"]["sites"][1]
+    display = open_page(browser, page_errors, site["display"], viewport)
+    expect(display.locator("#join-panel")).to_be_visible()
+    expect(display.locator("#join-panel")).to_contain_text("Tham gia bằng điện thoại")
+    screenshot(display, f"display-idle-join-{viewport['height']}")
+    assert qr_texts(display) == [site["join"]]
+    assert display.evaluate(SMALLEST_TEXT)[0] >= LEGIBLE_PX
+    code = display.locator("#join-code").inner_text()
+    assert len(code) == 6
+    assert display.locator("#join-url").inner_text().endswith(f"/j/{code}")
+
+    for how in (site["join"], f"{server.url}/j/{code.lower()}"):
+        phone = browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
+        page = page_errors.watch(phone.new_page())
+        page.goto(how)
+        expect(page.locator("body")).to_have_attribute("data-online", "true")
+        expect(page.locator(".bar-title")).to_contain_text(site["name"])
+        phone.close()
+    assert page_errors.messages == []
+
+
+def test_the_projector_stays_legible_while_a_long_answer_is_typed(
+    browser: Browser,
+    server: ServerProcess,
+    meeting: dict[str, Any],
+    page_errors: PageErrors,
+    driver: Driver,
+) -> None:
+    site = meeting["links"]["sites"][1]
+    host = driver.client(server, meeting["links"]["host"])
+    secretary = driver.client(server, site["secretary"])
+    driver.command(
+        secretary,
+        {"type": "register_speaker", "site_id": site["site_id"], "name": "Bà Nguyễn Thị Thu Hương"},
+    )
+    driver.command(host, {"type": "call_speaker", "request_id": None, "expected_current": None})
+    displays = {
+        "720": open_page(browser, page_errors, site["display"], PROJECTOR),
+        "1080": open_page(browser, page_errors, site["display"], FULL_HD),
+    }
+    expect(displays["720"].locator("#countdown")).to_be_visible()
+    screenshot(displays["720"], "display-speaker-720")
+    assert displays["720"].evaluate(SMALLEST_TEXT)[0] >= LEGIBLE_PX
+
+    question_text = (
+        "Đề nghị UBND phường cho biết tiến độ giải phóng mặt bằng và thời gian hoàn thành dự án"
+        " mở rộng đường Nguyễn Văn Cừ đoạn qua tổ dân phố 5?"
+    )
+    driver.command(host, {"type": "add_question", "question": {"text": question_text}})
+    desk = driver.client(server, meeting["links"]["host"], view="questions")
+    (question,) = question_ids(desk.views[-1]["html"])
+    driver.command(host, {"type": "show_question", "question_id": question})
+    driver.command(
+        host,
+        {
+            "type": "set_answerer",
+            "question_id": question,
+            "name": "Ông Lê Văn Thành",
+            "role": "Chủ tịch UBND phường",
+        },
+    )
+    sentence = (
+        "Phường đã phối hợp với Ban quản lý dự án quận rà soát từng hộ dân, lập phương án bồi"
+        " thường, hỗ trợ và tái định cư theo đúng quy định. "
+    )
+    answer = (sentence * 12)[:1500] + " HẾT Ý MỘT."
+    typed = ""
+    for start in range(0, len(answer), 50):  # typed as the desk sends it: small edits
+        tail = answer[start : start + 50]
+        driver.command(
+            host,
+            {
+                "type": "edit_answer",
+                "question_id": question,
+                "base_length": len(typed),
+                "keep": len(typed),
+                "tail": tail,
+            },
+        )
+        typed += tail
+        time.sleep(0.03)
+    assert len(answer) >= 1500
+    for name, display in displays.items():
+        expect(display.locator("#answer-text")).to_contain_text("HẾT Ý MỘT.")
+        display.wait_for_timeout(1500)  # the answer box has followed the typing
+        screenshot(display, f"display-long-answer-{name}")
+        expect(display.locator("#question-countdown")).to_be_in_viewport()
+        size = display.evaluate(
+            "() => parseFloat(getComputedStyle(document.getElementById('answer-text')).fontSize)"
+        )
+        assert size >= LEGIBLE_PX
+        assert display.evaluate(SMALLEST_TEXT)[0] >= LEGIBLE_PX
+        assert display.evaluate("() => document.documentElement.scrollHeight <= innerHeight + 2")
+        # the last words typed are on screen, inside the answer's box
+        last_words = display.evaluate(
+            """() => { const box = document.getElementById('answer-text');
+            const text = box.lastChild, range = document.createRange();
+            range.setStart(text, text.length - 3); range.setEnd(text, text.length);
+            const end = range.getBoundingClientRect(), frame = box.getBoundingClientRect();
+            return end.height > 0 && end.top >= frame.top - 1 && end.bottom <= Math.min(innerHeight, frame.bottom) + 1; }"""
+        )
+        assert last_words, name
+    driver.command(
+        host,
+        {
+            "type": "decide_question",
+            "question_id": question,
+            "decision": "forwarded",
+            "forwarded_to": "district",
+        },
+    )
+    for name, display in displays.items():
+        expect(display.locator(f"#decision-line-{question}")).to_have_text(
+            "Chủ tọa: chuyển cấp có thẩm quyền — Quận/huyện"
+        )
+        screenshot(display, f"display-decision-{name}")
+    assert page_errors.messages == []
+
+
+def test_a_display_reloaded_while_the_server_is_down_shows_its_last_view_and_catches_up(
+    browser: Browser,
+    server: ServerProcess,
+    meeting: dict[str, Any],
+    page_errors: PageErrors,
+    driver: Driver,
+) -> None:
+    site = meeting["links"]["sites"][0]
+    display = open_page(browser, page_errors, site["display"], PROJECTOR)
+    display.wait_for_function("() => !!navigator.serviceWorker.controller")
+    host = driver.client(server, meeting["links"]["host"])
+    secretary = driver.client(server, site["secretary"])
+    driver.command(
+        secretary,
+        {"type": "register_speaker", "site_id": site["site_id"], "name": "Ông Trịnh Văn Quang"},
+    )
+    driver.command(host, {"type": "call_speaker", "request_id": None, "expected_current": None})
+    expect(display.locator("#speaker-name")).to_have_text("Ông Trịnh Văn Quang")
+    display.wait_for_timeout(1500)  # the view is kept a moment after it arrives
+    driver.run(host.close())
+    driver.run(secretary.close())
+    server.stop()
+    display.reload()
+    expect(display.locator("#speaker-name")).to_have_text("Ông Trịnh Văn Quang")
+    expect(display.locator("#conn")).to_contain_text("Mất kết nối")
+    expect(display.locator("#join-qr")).to_be_visible()
+    assert display.evaluate("() => document.getElementById('join-qr').naturalWidth") > 0
+    screenshot(display, "display-reloaded-offline")
+    server.start()
+    expect(display.locator("body")).to_have_attribute("data-online", "true", timeout=30_000)
+    host = driver.client(server, meeting["links"]["host"])
+    driver.command(host, {"type": "end_speech", "request_id": host_speaker(host.views[-1]["html"])})
+    expect(display.locator("#speaker-name")).to_have_count(0)
+    page_errors.messages.clear()  # the browser logs the refused connections while it was down
+
+
+def host_speaker(html: str) -> str:
+    marker = 'data-command="end_speech" data-args=\'{"request_id": "'
+    return html.split(marker)[1].split('"', maxsplit=1)[0]
