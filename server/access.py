@@ -13,7 +13,8 @@ import secrets
 
 from server.core.commands import Actor, Role
 
-LINK_ROLES: tuple[Role, ...] = ("host", "secretary", "display")
+LINK_ROLES: tuple[Role, ...] = ("host", "desk", "secretary", "display")
+MEETING_ROLES: tuple[Role, ...] = ("host", "desk")  # of the whole meeting, not of a site
 
 
 class Keys:
@@ -32,7 +33,7 @@ class Keys:
 
     def actor_for(self, meeting_id: str, role: str, site_id: str | None, key: str) -> Actor | None:
         """The actor a link stands for, or None if the key was not made for exactly this."""
-        if role not in LINK_ROLES or (role == "host") != (site_id is None):
+        if role not in LINK_ROLES or (role in MEETING_ROLES) != (site_id is None):
             return None
         if not hmac.compare_digest(self.link_key(meeting_id, role, site_id), key):
             return None

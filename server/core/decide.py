@@ -42,6 +42,7 @@ from server.core.rules import (
     Rejected,
     clean_text,
     host_only,
+    permitted,
     site_problem,
     text_problem,
 )
@@ -65,7 +66,8 @@ STANDARD_AGENDA = (
 def decide(state: MeetingState, command: Command, ctx: Context) -> Decision:
     if not isinstance(command, CreateMeeting) and state.info is None:
         return NO_MEETING
-    return _decide(command, state, ctx)
+    acting = permitted(command, ctx)
+    return acting if isinstance(acting, Rejected) else _decide(command, state, acting)
 
 
 @singledispatch

@@ -232,6 +232,8 @@ class QuestionsMerged(_Event, frozen=True, tag=True):
 class QuestionSupported(_Event, frozen=True, tag=True):
     question_id: str
     device_id: str
+    site_id: str = ""  # where the phone joined, and when: each site's supports are budgeted
+    at: float = 0.0  # (logs written before these were kept read as long ago, nowhere)
 
 
 class QuestionShown(_Event, frozen=True, tag=True):

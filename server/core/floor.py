@@ -56,12 +56,16 @@ from server.core.rules import (
     Rejected,
     clean_text,
     host_only,
+    over_budget,
     site_problem,
     text_problem,
 )
 from server.core.state import ACTIVE_STATUSES, Asker, Floor, MeetingState, Question, SpeakerRequest
 
-MAX_REQUESTS = 5000
+# Phones only: the host's and the secretaries' registrations are never refused for a cap.
+MAX_PHONE_REQUESTS = 5000  # standing ones: a withdrawn or declined request leaves room again
+PHONE_REQUESTS_PER_WINDOW = 5  # one phone, in rules.BUDGET_SECONDS
+SITE_PHONE_REQUESTS_PER_WINDOW = 30  # every phone of one site (devices minted from one link)
 MAX_EXTRA_SECONDS = 600
 
 
@@ -142,16 +146,36 @@ def _speaker_fields(
     return cleaned
 
 
-def _room_for_requests(state: MeetingState) -> Rejected | None:
-    if len(state.floor.requests) >= MAX_REQUESTS:
+def _phone_room(state: MeetingState, ctx: Context, site_id: str) -> Rejected | None:
+    """A phone's request must fit the phones' cap, its own budget and its site's budget, so one
+    phone (or one link minting phones) never stops the others, the secretaries or the host."""
+    phones = [r for r in state.floor.requests if r.source == "delegate"]
+    standing = sum(r.status not in ("withdrawn", "declined") for r in phones)
+    if standing >= MAX_PHONE_REQUESTS:
         return Rejected(
-            "too_many_requests", N_("At most {limit} requests to speak."), {"limit": MAX_REQUESTS}
+            "too_many_requests",
+            N_("At most {limit} requests to speak."),
+            {"limit": MAX_PHONE_REQUESTS},
         )
-    return None
+    device = ctx.actor.device_id
+    return over_budget(
+        (r.requested_at for r in phones if r.device_id == device),
+        ctx,
+        PHONE_REQUESTS_PER_WINDOW,
+        N_("You have asked to speak {limit} times in {minutes} minutes. Please wait a little."),
+    ) or over_budget(
+        (r.requested_at for r in phones if r.site_id == site_id),
+        ctx,
+        SITE_PHONE_REQUESTS_PER_WINDOW,
+        N_(
+            "Phones at your site have asked to speak {limit} times in {minutes} minutes. "
+            "Please wait a little, or ask your site's secretary."
+        ),
+    )
 
 
 def decide_register(command: RegisterSpeaker, state: MeetingState, ctx: Context) -> Decision:
-    problem = site_problem(command.site_id, state, ctx) or _room_for_requests(state)
+    problem = site_problem(command.site_id, state, ctx)
     if problem:
         return problem
     fields = _speaker_fields(state, command.name, command.group, command.topic, command.field)
@@ -179,7 +203,7 @@ def decide_request(command: RequestToSpeak, state: MeetingState, ctx: Context) -
         return Rejected("already_requested", N_("You have asked to speak already."))
     if state.floor.request(command.request_id) is not None:
         return Rejected("request_exists", N_("This request exists already."))
-    problem = _room_for_requests(state)
+    problem = _phone_room(state, ctx, actor.site_id)
     if problem:
         return problem
     fields = _speaker_fields(state, command.name, command.group, command.topic)

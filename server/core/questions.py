@@ -52,14 +52,19 @@ from server.core.rules import (
     Rejected,
     clean_text,
     host_only,
+    over_budget,
     text_problem,
 )
 from server.core.state import Asker, MeetingState, Question
 
-MAX_QUESTIONS = 10_000
+# Two caps that never meet: phones cannot fill the room of the host, the secretaries and the
+# Front's import, and those never count against the phones'.
+MAX_QUESTIONS = 10_000  # from the host, the secretaries, the import and the turns
+MAX_PHONE_QUESTIONS = 5_000  # from phones, those the host turned down not counted
 WRITTEN_ANSWER_DAYS = 15  # domain.md: written answers within 15 days of the conference
-PHONE_QUESTIONS_PER_WINDOW = 3
-PHONE_WINDOW_SECONDS = 600
+PHONE_QUESTIONS_PER_WINDOW = 3  # one phone, in rules.BUDGET_SECONDS
+SITE_PHONE_QUESTIONS_PER_WINDOW = 30  # every phone of one site (devices minted from one link)
+SITE_SUPPORTS_PER_WINDOW = 10  # supports of one question from one site's phones
 LEVELS: tuple[Level, ...] = ("ward", "district", "city")
 
 
@@ -107,11 +112,35 @@ def _record(
 
 
 def _room(state: MeetingState, more: int = 1) -> Rejected | None:
-    if len(state.questions) + more > MAX_QUESTIONS:
+    """Room for the host's, the secretaries' and the import's questions; phones' are not counted."""
+    if sum(q.source != "phone" for q in state.questions) + more > MAX_QUESTIONS:
         return Rejected(
             "too_many_questions", N_("At most {limit} questions."), {"limit": MAX_QUESTIONS}
         )
     return None
+
+
+def _phone_room(state: MeetingState, ctx: Context, site_id: str) -> Rejected | None:
+    """The phones' own cap, then one phone's budget, then its site's (one join link's)."""
+    phones = [q for q in state.questions if q.source == "phone"]
+    if sum(q.moderation != "rejected" for q in phones) >= MAX_PHONE_QUESTIONS:
+        return Rejected(
+            "too_many_questions", N_("At most {limit} questions."), {"limit": MAX_PHONE_QUESTIONS}
+        )
+    return over_budget(
+        (q.at for q in phones if q.device_id == ctx.actor.device_id),
+        ctx,
+        PHONE_QUESTIONS_PER_WINDOW,
+        N_("You have sent {limit} questions in {minutes} minutes. Please wait a little."),
+    ) or over_budget(
+        (q.at for q in phones if q.site_id == site_id),
+        ctx,
+        SITE_PHONE_QUESTIONS_PER_WINDOW,
+        N_(
+            "Phones at your site have sent {limit} questions in {minutes} minutes. "
+            "Please wait a little, or give your question to your site's secretary."
+        ),
+    )
 
 
 def decide_import(command: ImportQuestions, state: MeetingState, ctx: Context) -> Decision:
@@ -190,19 +219,7 @@ def decide_submit(command: SubmitQuestion, state: MeetingState, ctx: Context) ->
         return FORBIDDEN
     if state.question(command.question_id) is not None:
         return Rejected("question_exists", N_("This question exists already."))
-    recent = [
-        q
-        for q in state.questions
-        if q.device_id == actor.device_id and ctx.now - q.at < PHONE_WINDOW_SECONDS
-    ]
-    if len(recent) >= PHONE_QUESTIONS_PER_WINDOW:
-        return Rejected(
-            "rate_limited",
-            N_("You have sent {limit} questions in {minutes} minutes. Please wait a little."),
-            {"limit": PHONE_QUESTIONS_PER_WINDOW, "minutes": PHONE_WINDOW_SECONDS // 60},
-            retryable=False,
-        )
-    problem = _room(state)
+    problem = _phone_room(state, ctx, actor.site_id)
     if problem:
         return problem
     draft = QuestionDraft(
@@ -256,7 +273,17 @@ def decide_support(command: SupportQuestion, state: MeetingState, ctx: Context) 
         return question
     if actor.device_id in question.supporters:
         return Rejected("already_supported", N_("You support this question already."))
-    return [QuestionSupported(question.question_id, actor.device_id)]
+    site_id = actor.site_id or ""
+    problem = over_budget(
+        (at for site, at in question.supported_at if site == site_id),
+        ctx,
+        SITE_SUPPORTS_PER_WINDOW,
+        N_(
+            "Phones at your site have supported this question {limit} times in {minutes} "
+            "minutes. Please wait a little."
+        ),
+    )
+    return problem or [QuestionSupported(question.question_id, actor.device_id, site_id, ctx.now)]
 
 
 def decide_show(command: ShowQuestion, state: MeetingState, ctx: Context) -> Decision:
@@ -485,7 +512,10 @@ def apply_merged(event: QuestionsMerged, state: MeetingState) -> MeetingState:
         supporters = tuple(
             dict.fromkeys([*question.supporters, *(d for q in merged for d in q.supporters)])
         )
-        return msgspec.structs.replace(question, askers=tuple(askers), supporters=supporters)
+        marks = (*question.supported_at, *(m for q in merged for m in q.supported_at))
+        return msgspec.structs.replace(
+            question, askers=tuple(askers), supporters=supporters, supported_at=marks
+        )
 
     state = _change(state, event.into_id, absorb)
     questions = tuple(
@@ -501,7 +531,11 @@ def apply_supported(event: QuestionSupported, state: MeetingState) -> MeetingSta
     return _change(
         state,
         event.question_id,
-        lambda q: msgspec.structs.replace(q, supporters=(*q.supporters, event.device_id)),
+        lambda q: msgspec.structs.replace(
+            q,
+            supporters=(*q.supporters, event.device_id),
+            supported_at=(*q.supported_at, (event.site_id, event.at)),
+        ),
     )
 
 

@@ -78,7 +78,8 @@ class ReportQuestion(msgspec.Struct, frozen=True):
     follow_up: str  # "", "pending", "answered", "overdue"
     written_answer: str
     answered_on: str
-    satisfaction: Counts | None
+    satisfaction: Counts | None  # None while its ballot is open with the results hidden
+    vote_hidden: bool = False  # a ballot is open on it, results hidden until it closes
 
 
 class Statistics(msgspec.Struct, frozen=True):
@@ -100,6 +101,8 @@ class Statistics(msgspec.Struct, frozen=True):
     satisfaction_questions: Counts
     satisfaction_by_body: tuple[tuple[str, Counts], ...]
     attendance: int
+    ballots_hidden: int = 0  # open with results hidden: not in any figure until they close
+    ballots_by_device: int = 0  # counted one vote per joined phone, not per person
 
 
 class Report(msgspec.Struct, frozen=True):
@@ -110,6 +113,11 @@ class Report(msgspec.Struct, frozen=True):
     turns: tuple[ReportTurn, ...]
     questions: tuple[ReportQuestion, ...]
     statistics: Statistics
+
+
+def _public(ballots: Iterable[Ballot]) -> list[Ballot]:
+    """The ballots whose counts may be told: a hidden one is in no figure until it closes."""
+    return [b for b in ballots if b.results_public]
 
 
 def _counts(ballot: Ballot | None) -> Counts:
@@ -198,7 +206,8 @@ def _question(
         follow_up=q.follow_up(today) or "",
         written_answer=q.written_answer,
         answered_on=q.answered_on,
-        satisfaction=_counts(ballot) if ballot is not None else None,
+        satisfaction=_counts(ballot) if ballot is not None and ballot.results_public else None,
+        vote_hidden=ballot is not None and not ballot.results_public,
     )
 
 
@@ -208,7 +217,7 @@ def _site(site: Site, state: MeetingState, questions: list[Question]) -> ReportS
         for r in state.floor.requests
     )
     satisfaction = Counts()
-    for ballot in state.ballots:
+    for ballot in _public(state.ballots):
         satisfaction = satisfaction + _site_counts(ballot, site.site_id)
     return ReportSite(
         name=site.name,
@@ -232,7 +241,7 @@ def _statistics(
     by_body: dict[str, Counts] = {}
     question_ballots = Counts()
     meeting_ballot = None
-    for ballot in state.ballots:
+    for ballot in _public(state.ballots):
         counts = _counts(ballot)
         if ballot.question_id is None:
             meeting_ballot = counts
@@ -265,4 +274,6 @@ def _statistics(
         satisfaction_questions=question_ballots,
         satisfaction_by_body=tuple((body, by_body[body]) for body in BODIES if body in by_body),
         attendance=sum(s.attendance or 0 for s in state.sites),
+        ballots_hidden=sum(not b.results_public for b in state.ballots),
+        ballots_by_device=sum(b.eligibility == "device" for b in state.ballots),
     )

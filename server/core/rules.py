@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import msgspec
 
-from server.core.commands import Actor
+from server.core.commands import (
+    Actor,
+    AddQuestion,
+    DecideQuestion,
+    EditAnswer,
+    EditQuestion,
+    MergeQuestions,
+    ModerateQuestion,
+    Role,
+    SetAnswerer,
+    ShowQuestion,
+)
 from server.core.events import Event
 from server.core.state import MeetingState
 
@@ -63,6 +74,40 @@ def host_only(ctx: Context) -> Rejected | None:
     return None if ctx.actor.role == "host" else FORBIDDEN
 
 
+# Roles that stand in for another on a list of commands, and may do nothing else (P5). The
+# questions desk runs the questions with the host's hand; the floor, the agenda, the speaking
+# time, seat cards and ballots (a ballot on a question too) stay the host's.
+STANDS_IN: dict[Role, tuple[Role, frozenset[type]]] = {
+    "desk": (
+        "host",
+        frozenset(
+            {
+                AddQuestion,
+                EditQuestion,
+                ModerateQuestion,
+                MergeQuestions,
+                ShowQuestion,
+                SetAnswerer,
+                EditAnswer,
+                DecideQuestion,
+            }
+        ),
+    ),
+}
+
+
+def permitted(command: object, ctx: Context) -> Context | Rejected:
+    """The context a command is decided in: a stand-in role acts as the role it stands in for,
+    on its own commands only; every other role as itself (its rules check it further)."""
+    stand_in = STANDS_IN.get(ctx.actor.role)
+    if stand_in is None:
+        return ctx
+    role, commands = stand_in
+    if type(command) not in commands:
+        return FORBIDDEN
+    return msgspec.structs.replace(ctx, actor=Actor(role=role))
+
+
 OTHER_SITE = Rejected("other_site", N_("You may change only your own site."))
 
 
@@ -76,3 +121,15 @@ def site_problem(site_id: str, state: MeetingState, ctx: Context) -> Rejected | 
     if state.site(site_id) is None:
         return Rejected("unknown_site", N_("No site {site_id}."), {"site_id": site_id})
     return None
+
+
+BUDGET_SECONDS = 600  # the window every budget of phones counts in
+
+
+def over_budget(times: Iterable[float], ctx: Context, limit: int, message: str) -> Rejected | None:
+    """Refused when `limit` of these happened in the last BUDGET_SECONDS by the context's clock:
+    a budget of one phone, or of all the phones of one site (one join link)."""
+    recent = sum(1 for at in times if ctx.now - at < BUDGET_SECONDS)
+    if recent < limit:
+        return None
+    return Rejected("rate_limited", message, {"limit": limit, "minutes": BUDGET_SECONDS // 60})

@@ -107,6 +107,7 @@ class Question(msgspec.Struct, frozen=True):
     moderation: Literal["pending", "approved", "rejected"] = "approved"
     merged_into: str | None = None
     supporters: tuple[str, ...] = ()
+    supported_at: tuple[tuple[str, float], ...] = ()  # (site_id, at) of every support
     answerer_name: str = ""
     answerer_role: str = ""
     answer: str = ""
@@ -205,10 +206,21 @@ class Ballot(msgspec.Struct, frozen=True):
     votes: VoteBook = VoteBook()
     phone_counts: Counts = (0, 0, 0)
     paper: tuple[tuple[str, Counts], ...] = ()  # per site, the latest count entered
+    eligibility: Literal["device", "card"] = "device"  # the rules it opened under
 
     @property
     def open(self) -> bool:
         return self.closed_at is None
+
+    @property
+    def results_public(self) -> bool:
+        """Its counts may be shown anywhere: live by the host's choice, or once it closed."""
+        return self.show_live or not self.open
+
+    @property
+    def received(self) -> int:
+        """Votes in so far, phones and paper: all that is told of a ballot whose results wait."""
+        return sum(self.phone_counts) + sum(self.paper_counts)
 
     @property
     def paper_counts(self) -> Counts:

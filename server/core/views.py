@@ -113,16 +113,24 @@ class SiteTally(msgspec.Struct, frozen=True):
 
 
 class BallotResult(msgspec.Struct, frozen=True):
+    """A ballot as screens show it. While it is open with its results hidden it carries how many
+    votes came in and no counts at all, so no template can show what it does not have."""
+
     ballot_id: str
     question_text: str | None
     body: str | None
     scale: str
     open: bool
-    show_numbers: bool
-    phones: Tally
-    paper: Tally
-    total: Tally
-    by_site: tuple[SiteTally, ...]
+    received: int
+    by_device: bool  # one vote per joined phone, not per person (seat cards are that)
+    phones: Tally | None = None
+    paper: Tally | None = None
+    total: Tally | None = None
+    by_site: tuple[SiteTally, ...] = ()
+
+    @property
+    def show_numbers(self) -> bool:
+        return self.total is not None
 
 
 class DisplayView(msgspec.Struct, frozen=True):
@@ -300,18 +308,23 @@ def _add(a: tuple[int, int, int], b: tuple[int, int, int]) -> tuple[int, int, in
 
 def ballot_result(state: MeetingState, ballot: Ballot, *, by_site: bool = True) -> BallotResult:
     question = state.question(ballot.question_id) if ballot.question_id else None
-    sites = _site_tallies(state, ballot) if by_site else ()
-    return BallotResult(
+    result = BallotResult(
         ballot_id=ballot.ballot_id,
         question_text=question.text if question else None,
         body=question.body if question else None,
         scale=ballot.scale,
         open=ballot.open,
-        show_numbers=ballot.show_live or not ballot.open,
+        received=ballot.received,
+        by_device=ballot.eligibility == "device",
+    )
+    if not ballot.results_public:
+        return result
+    return msgspec.structs.replace(
+        result,
         phones=Tally(ballot.phone_counts),
         paper=Tally(ballot.paper_counts),
         total=Tally(_add(ballot.phone_counts, ballot.paper_counts)),
-        by_site=sites,
+        by_site=_site_tallies(state, ballot) if by_site else (),
     )
 
 

@@ -180,7 +180,14 @@ def apply_cards(event: BallotCardsIssued, state: MeetingState) -> MeetingState:
 
 
 def apply_opened(event: BallotOpened, state: MeetingState) -> MeetingState:
-    ballot = Ballot(event.ballot_id, event.question_id, event.scale, event.show_live, event.at)
+    ballot = Ballot(
+        event.ballot_id,
+        event.question_id,
+        event.scale,
+        event.show_live,
+        event.at,
+        eligibility=state.voting.eligibility,
+    )
     return msgspec.structs.replace(
         state, ballots=(*state.ballots, ballot), ballot_on_screen=event.ballot_id
     )

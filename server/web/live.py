@@ -149,10 +149,11 @@ class RawSendMiddleware:
 
 
 def _view_kind(actor: Actor, wanted: str | None) -> str:
-    """The host has two desks: the console (floor, agenda, sites) and the questions."""
+    """The host has two desks: the console (floor, agenda, sites) and the questions; the desk's
+    own link opens only the questions."""
     if actor.role == "organiser":
         raise ValueError("organisers have no live view")
-    if actor.role == "host" and wanted == "questions":
+    if actor.role == "desk" or (actor.role == "host" and wanted == "questions"):
         return "questions"
     return actor.role
 

@@ -190,6 +190,7 @@ def meeting_links(services: Services, meeting_id: str, state: MeetingState) -> M
             name=s.name,
             is_main_hall=s.is_main_hall,
             secretary=site_link("secretary", s.site_id),
+    desk: str  # the questions desk: its own key, the questions only
             display=site_link("display", s.site_id),
             join=join_url(services, meeting_id, s.site_id),
             join_qr=f"/m/{meeting_id}/s/{s.site_id}/qr/{keys.join_key(meeting_id, s.site_id)}",
@@ -198,7 +199,8 @@ def meeting_links(services: Services, meeting_id: str, state: MeetingState) -> M
     ]
     title = state.info.title if state.info else ""
     host = f"{base}/m/{meeting_id}/host/{keys.link_key(meeting_id, 'host', None)}"
-    return MeetingLinks(meeting_id=meeting_id, title=title, host=host, sites=sites)
+    desk = f"{base}/m/{meeting_id}/desk/{keys.link_key(meeting_id, 'desk', None)}"
+    return MeetingLinks(meeting_id=meeting_id, title=title, host=host, desk=desk, sites=sites)
 
 
 @get("/organiser/meetings/{meeting_id:str}", name="organiser_meeting", guards=[organiser_guard])

@@ -89,6 +89,7 @@ def _live_page(
         request,
         template,
         key=key,
+        role=actor.role,
         meeting_id=runtime.meeting_id,
         info=state.info,
         site=site,
@@ -111,13 +112,19 @@ async def host_page(request: Request[Any, Any, Any], meeting_id: str, key: str) 
     return _live_page(request, runtime, actor, key)
 
 
-@get("/m/{meeting_id:str}/host/{key:str}/questions", name="questions_page")
+DESK_PATH = "/m/{meeting_id:str}/desk/{key:str}"
+
+
+@get(["/m/{meeting_id:str}/host/{key:str}/questions", DESK_PATH], name="questions_page")
 async def questions_page(
     request: Request[Any, Any, Any], meeting_id: str, key: str
 ) -> Response[str]:
+    """The questions desk: from the host's link, or from the desk's own, whose key opens the
+    questions and nothing of the host's."""
     services = services_of(request)
     runtime, _ = await meeting_or_404(services, meeting_id)
-    actor = services.keys.actor_for(meeting_id, "host", None, key)
+    role = "desk" if request.url.path.startswith(f"/m/{meeting_id}/desk/") else "host"
+    actor = services.keys.actor_for(meeting_id, role, None, key)
     if actor is None:
         raise PermissionDeniedException("Wrong link")
     return _live_page(request, runtime, actor, key, desk="questions")

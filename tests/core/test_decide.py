@@ -646,6 +646,7 @@ def test_unknown_item_and_site_name_the_id() -> None:
 ACTORS: dict[str, Actor] = {
     "organiser": Actor("organiser"),
     "host": Actor("host"),
+    "desk": Actor("desk"),
     "secretary-own": Actor("secretary", SITE_A),
     "secretary-other": Actor("secretary", SITE_B),
     "display": Actor("display", SITE_A),
@@ -670,6 +671,7 @@ F = "forbidden"
 MATRIX: dict[str, tuple[str, ...]] = {
     "organiser": (OK, F, F, F, F, F, F, F),
     "host": (F, OK, OK, OK, OK, OK, OK, OK),
+    "desk": (F, F, F, F, F, F, F, F),
     "secretary-own": (F, F, F, F, F, F, OK, OK),
     "secretary-other": (F, F, F, F, F, F, "other_site", "other_site"),
     "display": (F, F, F, F, F, F, F, F),
@@ -681,6 +683,7 @@ def test_matrix_covers_every_role_and_every_command_kind() -> None:
     assert {a.role for a in ACTORS.values()} == {
         "organiser",
         "host",
+        "desk",
         "secretary",
         "display",
         "delegate",

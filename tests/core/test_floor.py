@@ -174,10 +174,10 @@ NOBODY_WAITS = fold(BASE, *registered("f9", SITE_B), SpeakerCalled("f9", T0 + 1,
 
 @functools.cache
 def with_requests(count: int) -> MeetingState:
-    """BASE with `count` requests (all still pending, from site B's secretary)."""
+    """BASE with `count` requests from phones of site B (long ago, each its own phone, pending)."""
     state = BASE
     for i in range(count):
-        state = apply(state, requested(f"bulk-{i}", SITE_B))
+        state = apply(state, requested(f"bulk-{i}", SITE_B, device=f"bulk-dev-{i}"))
     return state
 
 
@@ -273,8 +273,8 @@ ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[Event]]] = [
         ],
     ),
     (
-        "register-at-4999-requests",
-        with_requests(floor.MAX_REQUESTS - 1),
+        "register-when-the-phones-filled-their-cap",
+        with_requests(floor.MAX_PHONE_REQUESTS),
         RegisterSpeaker(site_id=SITE_B, name="Ông Ba"),
         SEC_B,
         [
@@ -309,7 +309,7 @@ ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[Event]]] = [
     ),
     (
         "request-at-4999-requests",
-        with_requests(floor.MAX_REQUESTS - 1),
+        with_requests(floor.MAX_PHONE_REQUESTS - 1),
         RequestToSpeak(request_id="p1", name="Tôi"),
         delegate("dev-1"),
         [SpeakRequested("p1", SITE_A, "Tôi", "", "", "", "delegate", "dev-1", NOW)],
@@ -530,7 +530,7 @@ def test_every_floor_command_has_an_accepted_case() -> None:
 # --- rejected commands: exactly this code, and nothing changes ----------------------------------
 
 TOO_LONG_NAME = "x" * (MAX_NAME + 1)
-FULL = with_requests(floor.MAX_REQUESTS)
+FULL = with_requests(floor.MAX_PHONE_REQUESTS)
 
 REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
     # RegisterSpeaker
@@ -577,7 +577,6 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
         SEC_A,
         "unknown_field",
     ),
-    ("register-full", FULL, RegisterSpeaker(SITE_B, "A"), SEC_B, "too_many_requests"),
     # RequestToSpeak
     ("request-host", FLOOR, RequestToSpeak("p9", "A"), HOST, "forbidden"),
     ("request-secretary", FLOOR, RequestToSpeak("p9", "A"), SEC_A, "forbidden"),
@@ -654,6 +653,23 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
         "request_exists",
     ),
     ("request-full", FULL, RequestToSpeak("p9", "A"), delegate("dev-9"), "too_many_requests"),
+    (
+        "request-over-its-phones-budget",
+        fold(
+            BASE,
+            *(
+                event
+                for i in range(floor.PHONE_REQUESTS_PER_WINDOW)
+                for event in (
+                    requested(f"r{i}", SITE_A, device="dev-9", at=NOW - 60),
+                    SpeakRequestWithdrawn(f"r{i}", NOW - 59),
+                )
+            ),
+        ),
+        RequestToSpeak("p9", "A"),
+        delegate("dev-9"),
+        "rate_limited",
+    ),
     ("request-empty-name", FLOOR, RequestToSpeak("p9", "  "), delegate("dev-9"), "empty_text"),
     (
         "request-long-name",
@@ -878,7 +894,14 @@ def _codes_in_floor_source() -> set[str]:
 
 
 def test_every_rejection_code_of_the_floor_is_reached() -> None:
-    shared = {"forbidden", "other_site", "unknown_site", "empty_text", "text_too_long"}
+    shared = {
+        "forbidden",
+        "other_site",
+        "unknown_site",
+        "empty_text",
+        "text_too_long",
+        "rate_limited",
+    }
     expected = {
         "unknown_request",
         "request_not_open",
@@ -924,7 +947,7 @@ def test_rejections_name_what_they_refer_to() -> None:
     unknown = run(FLOOR, ConfirmRequest(UNKNOWN), HOST)
     site = run(FLOOR, GiveFloorToSite(UNKNOWN_SITE), HOST)
     field = run(FLOOR, RegisterSpeaker(SITE_A, "A", field=" Thể  thao "), SEC_A)
-    full = run(FULL, RegisterSpeaker(SITE_A, "A"), SEC_A)
+    full = run(FULL, RequestToSpeak("p9", "A"), delegate("dev-9"))
     assert isinstance(unknown, Rejected)
     assert isinstance(site, Rejected)
     assert isinstance(field, Rejected)
@@ -932,20 +955,58 @@ def test_rejections_name_what_they_refer_to() -> None:
     assert unknown.params == {"request_id": UNKNOWN}
     assert site.params == {"site_id": UNKNOWN_SITE}
     assert field.params == {"name": "Thể thao"}
-    assert full.params == {"limit": floor.MAX_REQUESTS}
+    assert full.params == {"limit": floor.MAX_PHONE_REQUESTS}
 
 
-def test_the_request_cap_counts_every_request_ever_made() -> None:
-    finished = fold(
+def test_withdrawn_and_declined_requests_leave_room_under_the_phones_cap() -> None:
+    ended = fold(
         BASE,
         *(
             event
-            for i in range(floor.MAX_REQUESTS)
-            for event in (requested(f"r{i}", HALL), SpeakRequestWithdrawn(f"r{i}", T0))
+            for i in range(floor.MAX_PHONE_REQUESTS)
+            for event in (
+                requested(f"r{i}", HALL, device=f"d{i}"),
+                SpeakRequestWithdrawn(f"r{i}", T0) if i % 2 else SpeakRequestDeclined(f"r{i}", T0),
+            )
         ),
     )
-    assert not any(r.status == "pending" for r in finished.floor.requests)
-    assert code_of(run(finished, RegisterSpeaker(HALL, "A"), SEC_HALL)) == "too_many_requests"
+    assert not any(r.status == "pending" for r in ended.floor.requests)
+    events_of(run(ended, RequestToSpeak("p1", "Tôi"), delegate("dev-new", HALL)))
+    events_of(run(ended, RegisterSpeaker(HALL, "A"), SEC_HALL))
+    events_of(run(ended, RegisterSpeaker(HALL, "A"), HOST))
+
+
+def _asked_and_withdrew(state: MeetingState, device: str, site_id: str, times: int) -> MeetingState:
+    for i in range(times):
+        request_id = f"{device}-{i}"
+        state = do(state, RequestToSpeak(request_id, "Tôi"), delegate(device, site_id), now=NOW + i)
+        state = do(state, WithdrawRequest(request_id), delegate(device, site_id), now=NOW + i)
+    return state
+
+
+def test_a_phone_asking_and_withdrawing_in_a_loop_is_stopped_and_nobody_else() -> None:
+    state = _asked_and_withdrew(BASE, "dev-loop", SITE_A, floor.PHONE_REQUESTS_PER_WINDOW)
+    again = run(state, RequestToSpeak("again", "Tôi"), delegate("dev-loop"), now=NOW + 60)
+    assert code_of(again) == "rate_limited"
+    assert isinstance(again, Rejected)
+    assert again.params == {"limit": floor.PHONE_REQUESTS_PER_WINDOW, "minutes": 10}
+    # the same phone, once the window has passed; another phone, the secretary, the host: now
+    events_of(run(state, RequestToSpeak("later", "Tôi"), delegate("dev-loop"), now=NOW + 700))
+    events_of(run(state, RequestToSpeak("other", "Tôi"), delegate("dev-2"), now=NOW + 60))
+    events_of(run(state, RegisterSpeaker(SITE_A, "A"), SEC_A, now=NOW + 60))
+    events_of(run(state, RegisterSpeaker(SITE_A, "A"), HOST, now=NOW + 60))
+
+
+def test_phones_minted_from_one_link_share_their_sites_budget_and_other_sites_do_not() -> None:
+    per_phone = floor.PHONE_REQUESTS_PER_WINDOW
+    state = BASE
+    for n in range(floor.SITE_PHONE_REQUESTS_PER_WINDOW // per_phone):
+        state = _asked_and_withdrew(state, f"minted-{n}", SITE_B, per_phone)
+    fresh = run(state, RequestToSpeak("x", "Tôi"), delegate("minted-new", SITE_B), now=NOW + 60)
+    assert code_of(fresh) == "rate_limited"
+    events_of(run(state, RequestToSpeak("y", "Tôi"), delegate("dev-a", SITE_A), now=NOW + 60))
+    events_of(run(state, RegisterSpeaker(SITE_B, "A"), SEC_B, now=NOW + 60))
+    events_of(run(state, RequestToSpeak("z", "Tôi"), delegate("minted-new", SITE_B), now=NOW + 700))
 
 
 # --- the permission matrix ----------------------------------------------------------------------
@@ -984,6 +1045,7 @@ def _other(site_id: str) -> str:
 ACTORS: dict[str, Callable[[str, str], Actor]] = {
     "organiser": lambda _site, _device: Actor("organiser"),
     "host": lambda _site, _device: Actor("host"),
+    "desk": lambda _site, _device: Actor("desk"),  # the questions desk: none of the floor
     "secretary-own": lambda site, _device: Actor("secretary", site),
     "secretary-other": lambda site, _device: Actor("secretary", _other(site)),
     "display": lambda site, _device: Actor("display", site),
@@ -996,6 +1058,7 @@ ACTORS: dict[str, Callable[[str, str], Actor]] = {
 MATRIX: dict[str, tuple[str, ...]] = {
     "organiser": (F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F),
     "host": (OK, F, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK),
+    "desk": (F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F),
     "secretary-own": (OK, F, OK, OK, OK, F, F, F, F, F, F, F, F, F, F, F, OK),
     "secretary-other": (O_, F, O_, O_, O_, F, F, F, F, F, F, F, F, F, F, F, O_),
     "display": (F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F),
@@ -1013,7 +1076,7 @@ def test_matrix_covers_every_actor_and_exactly_the_floor_commands() -> None:
     assert set(MATRIX) == set(ACTORS)
     assert all(len(row) == len(KINDS) for row in MATRIX.values())
     roles = {ACTORS[name](SITE_A, "dev").role for name in ACTORS}
-    assert roles == {"organiser", "host", "secretary", "display", "delegate"}
+    assert roles == {"organiser", "host", "desk", "secretary", "display", "delegate"}
 
 
 @pytest.mark.parametrize(

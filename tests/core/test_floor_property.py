@@ -20,6 +20,7 @@ from hypothesis import event as note_outcome
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from server.core import floor
 from server.core.apply import apply, replay
 from server.core.commands import (
     Actor,
@@ -58,6 +59,7 @@ from server.core.events import (
     decode_event,
     encode_event,
 )
+from server.core.rules import BUDGET_SECONDS
 from server.core.state import ACTIVE_STATUSES, MeetingState, SpeakerRequest
 
 T0 = 1_700_000_000.0
@@ -210,11 +212,22 @@ class Meeting:
         self.request_counter += 1
         request_id, name = f"phone-{self.request_counter}", f"Người {self.request_counter}"
         busy = any(r.device_id == device_id for r in self.with_status(*ACTIVE_STATUSES))
+        recent = [
+            r
+            for r in self.live.floor.requests
+            if r.source == "delegate" and self.at - r.requested_at < BUDGET_SECONDS
+        ]
+        spent = (
+            sum(r.device_id == device_id for r in recent) >= floor.PHONE_REQUESTS_PER_WINDOW
+            or sum(r.site_id == site_id for r in recent) >= floor.SITE_PHONE_REQUESTS_PER_WINDOW
+        )
         self.expect(
             RequestToSpeak(request_id, name),
             Actor("delegate", site_id, device_id),
             "already_requested"
             if busy
+            else "rate_limited"
+            if spent
             else [
                 SpeakRequested(
                     request_id, site_id, name, "", "", "", "delegate", device_id, self.at

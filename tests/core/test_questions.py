@@ -511,21 +511,21 @@ ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[Event]]] = [
         STATE,
         SupportQuestion("i1"),
         delegate("dev-9"),
-        [QuestionSupported("i1", "dev-9")],
+        [QuestionSupported("i1", "dev-9", SITE_A, NOW)],
     ),
     (
         "support-one-more",
         STATE,
         SupportQuestion("i2"),
         delegate("dev-9", SITE_B),
-        [QuestionSupported("i2", "dev-9")],
+        [QuestionSupported("i2", "dev-9", SITE_B, NOW)],
     ),
     (
         "support-a-decided-one",
         STATE,
         SupportQuestion("d1"),
         delegate("dev-9"),
-        [QuestionSupported("d1", "dev-9")],
+        [QuestionSupported("d1", "dev-9", SITE_A, NOW)],
     ),
     # ShowQuestion
     ("show-another", STATE, ShowQuestion("i1"), HOST, [QuestionShown("i1", NOW)]),
@@ -694,6 +694,23 @@ def test_every_question_command_has_an_accepted_case() -> None:
 TOO_LONG_NAME = "x" * (MAX_NAME + 1)
 TOO_LONG_QUESTION = "x" * (MAX_QUESTION * 4)  # what the decoder lets through
 FULL = with_questions(questions.MAX_QUESTIONS)
+
+
+def with_phone_questions(count: int, *, moderation: str = "pending") -> MeetingState:
+    """BASE with `count` questions from phones of site A, each its own phone, long ago."""
+    bulk = tuple(
+        questions.question_from(
+            rec(f"ph-{i}", "Câu hỏi", site=SITE_A, source="phone"),
+            T0,
+            device_id=f"bulk-dev-{i}",
+            moderation=moderation,
+        )
+        for i in range(count)
+    )
+    return msgspec.structs.replace(BASE, questions=bulk)
+
+
+PHONES_FULL = with_phone_questions(questions.MAX_PHONE_QUESTIONS)
 RATE_LIMITED = submitted_at(599, 300, 1)
 
 
@@ -865,7 +882,7 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
         delegate("dev-r"),
         "rate_limited",
     ),
-    ("submit-full", FULL, SubmitQuestion("c", "A"), delegate("dev-9"), "too_many_questions"),
+    ("submit-full", PHONES_FULL, SubmitQuestion("c", "A"), delegate("dev-9"), "too_many_questions"),
     ("submit-empty", STATE, SubmitQuestion("c", " \n "), delegate("dev-9"), "empty_text"),
     (
         "submit-too-long",
@@ -1050,7 +1067,8 @@ def _codes_in_questions_source() -> set[str]:
 
 
 def test_every_rejection_code_of_questions_is_reached() -> None:
-    shared = {"forbidden", "empty_text"}  # from rules: FORBIDDEN, host_only, text_problem
+    # from rules: FORBIDDEN, host_only, text_problem, over_budget
+    shared = {"forbidden", "empty_text", "rate_limited"}
     expected = {
         "text_too_long",
         "unknown_field",
@@ -1060,7 +1078,6 @@ def test_every_rejection_code_of_questions_is_reached() -> None:
         "unknown_question",
         "question_not_open",
         "question_exists",
-        "rate_limited",
         "already_moderated",
         "merge_into_itself",
         "question_on_screen",
@@ -1259,6 +1276,7 @@ def _other(site_id: str) -> str:
 ACTORS: dict[str, Callable[[str, str], Actor]] = {
     "organiser": lambda _site, _device: Actor("organiser"),
     "host": lambda _site, _device: Actor("host"),
+    "desk": lambda _site, _device: Actor("desk"),
     "secretary-own": lambda site, _device: Actor("secretary", site),
     "secretary-other": lambda site, _device: Actor("secretary", _other(site)),
     "display": lambda site, _device: Actor("display", site),
@@ -1271,6 +1289,7 @@ ACTORS: dict[str, Callable[[str, str], Actor]] = {
 MATRIX: dict[str, tuple[str, ...]] = {
     "organiser": (OK, F, F, F, F, F, F, F, F, F, F, F),
     "host": (OK, OK, OK, F, OK, OK, F, OK, OK, OK, OK, OK),
+    "desk": (F, OK, OK, F, OK, OK, F, OK, OK, OK, OK, F),
     "secretary-own": (F, OK, OK, F, F, F, F, F, F, F, F, F),
     "secretary-other": (F, O_, O_, F, F, F, F, F, F, F, F, F),
     "display": (F, F, F, F, F, F, F, F, F, F, F, F),
@@ -1288,7 +1307,7 @@ def test_matrix_covers_every_actor_and_exactly_the_question_commands() -> None:
     assert set(MATRIX) == set(ACTORS)
     assert all(len(row) == len(KINDS) for row in MATRIX.values())
     roles = {ACTORS[name](SITE_A, "dev").role for name in ACTORS}
-    assert roles == {"organiser", "host", "secretary", "display", "delegate"}
+    assert roles == {"organiser", "host", "desk", "secretary", "display", "delegate"}
 
 
 @pytest.mark.parametrize(
@@ -1779,3 +1798,72 @@ def test_a_prepared_answer_stays_within_the_answer_limit_after_nfc() -> None:
 def test_an_edit_that_leaves_the_answer_as_it_is_gives_no_event() -> None:
     # keep 6 of "Phường đã lập biên bản." and send back the rest unchanged
     assert run(STATE, EditAnswer("i2", len(I2_ANSWER), 6, I2_ANSWER[6:]), HOST) == []
+
+
+# --- caps and budgets that punish only the abuser --------------------------------------------
+
+
+def test_phones_filling_their_cap_leave_the_host_the_secretaries_and_the_import_alone() -> None:
+    assert code_of(run(PHONES_FULL, SubmitQuestion("c", "A"), delegate("dev-9"))) == (
+        "too_many_questions"
+    )
+    events_of(run(PHONES_FULL, AddQuestion(draft()), HOST))
+    events_of(run(PHONES_FULL, AddQuestion(draft()), SEC_A))
+    events_of(run(PHONES_FULL, ImportQuestions([draft()] * 3), HOST))
+
+
+def test_the_hosts_questions_filling_theirs_leave_the_phones_alone() -> None:
+    assert code_of(run(FULL, AddQuestion(draft()), HOST)) == "too_many_questions"
+    events_of(run(FULL, SubmitQuestion("c", "A"), delegate("dev-9")))
+
+
+def test_phone_questions_the_host_turned_down_leave_room_for_others() -> None:
+    turned_down = with_phone_questions(questions.MAX_PHONE_QUESTIONS, moderation="rejected")
+    events_of(run(turned_down, SubmitQuestion("c", "A"), delegate("dev-9")))
+
+
+def _submitted(state: MeetingState, device: str, site_id: str, count: int) -> MeetingState:
+    for i in range(count):
+        state = do(
+            state,
+            SubmitQuestion(f"{device}-q{i}", "Câu hỏi"),
+            delegate(device, site_id),
+            now=NOW + i,
+        )
+    return state
+
+
+def test_phones_minted_from_one_link_share_one_budget_of_questions() -> None:
+    per_phone = questions.PHONE_QUESTIONS_PER_WINDOW
+    state = BASE
+    for n in range(questions.SITE_PHONE_QUESTIONS_PER_WINDOW // per_phone):
+        state = _submitted(state, f"minted-{n}", SITE_B, per_phone)
+    refused = run(state, SubmitQuestion("x", "A"), delegate("minted-new", SITE_B), now=NOW + 60)
+    assert code_of(refused) == "rate_limited"
+    assert isinstance(refused, Rejected)
+    assert refused.params == {"limit": questions.SITE_PHONE_QUESTIONS_PER_WINDOW, "minutes": 10}
+    events_of(run(state, SubmitQuestion("y", "A"), delegate("dev-a", SITE_A), now=NOW + 60))
+    events_of(run(state, AddQuestion(draft()), SEC_B, now=NOW + 60))
+    events_of(run(state, SubmitQuestion("z", "A"), delegate("minted-new", SITE_B), now=NOW + 700))
+
+
+def test_phones_of_one_site_support_one_question_within_a_budget() -> None:
+    state = STATE
+    for n in range(questions.SITE_SUPPORTS_PER_WINDOW):
+        state = do(state, SupportQuestion("i1"), delegate(f"minted-{n}", SITE_B), now=NOW + n)
+    assert len(question(state, "i1").supporters) == questions.SITE_SUPPORTS_PER_WINDOW
+    refused = run(state, SupportQuestion("i1"), delegate("minted-new", SITE_B), now=NOW + 60)
+    assert code_of(refused) == "rate_limited"
+    # another question, another site, and the same site once the window has passed
+    events_of(run(state, SupportQuestion("i2"), delegate("minted-new", SITE_B), now=NOW + 60))
+    events_of(run(state, SupportQuestion("i1"), delegate("dev-a", SITE_A), now=NOW + 60))
+    events_of(run(state, SupportQuestion("i1"), delegate("minted-new", SITE_B), now=NOW + 700))
+
+
+def test_supports_keep_their_budget_through_a_merge() -> None:
+    state = STATE
+    for n in range(questions.SITE_SUPPORTS_PER_WINDOW):
+        state = do(state, SupportQuestion("i1"), delegate(f"minted-{n}", SITE_B), now=NOW + n)
+    state = do(state, MergeQuestions("i2", ["i1"]), HOST, now=NOW + 30)
+    refused = run(state, SupportQuestion("i2"), delegate("minted-new", SITE_B), now=NOW + 60)
+    assert code_of(refused) == "rate_limited"

@@ -694,6 +694,7 @@ def _other(site_id: str) -> str:
 ACTORS: dict[str, Callable[[str], Actor]] = {
     "organiser": lambda _site: Actor("organiser"),
     "host": lambda _site: Actor("host"),
+    "desk": lambda _site: Actor("desk"),  # a ballot on the question is the host's
     "secretary-own": lambda site: Actor("secretary", site),
     "secretary-other": lambda site: Actor("secretary", _other(site)),
     "display": lambda site: Actor("display", site),
@@ -713,6 +714,7 @@ def matrix_state(actor_name: str, is_open: bool) -> MeetingState:
 MATRIX: dict[str, tuple[str, ...]] = {
     "organiser": (F, F, F, F, F, F, F),
     "host": (OK, OK, OK, OK, F, OK, OK),
+    "desk": (F, F, F, F, F, F, F),
     "secretary-own": (F, F, F, F, F, OK, F),
     "secretary-other": (F, F, F, F, F, O_, F),
     "display": (F, F, F, F, F, F, F),
@@ -730,7 +732,7 @@ def test_matrix_covers_every_actor_and_exactly_the_ballot_commands() -> None:
     assert set(MATRIX) == set(ACTORS)
     assert all(len(row) == len(KINDS) for row in MATRIX.values())
     roles = {ACTORS[name](SITE_A).role for name in ACTORS}
-    assert roles == {"organiser", "host", "secretary", "display", "delegate"}
+    assert roles == {"organiser", "host", "desk", "secretary", "display", "delegate"}
     assert CARD_STATE.voting.eligibility == "card"
 
 
@@ -857,6 +859,9 @@ def test_paper_replaces_per_site_and_sums_the_sites() -> None:
 def test_totals_are_phones_plus_paper() -> None:
     result = host_view(STATE, {}).open_ballot
     assert result is not None
+    assert result.phones is not None
+    assert result.paper is not None
+    assert result.total is not None
     assert result.phones.counts == (1, 1, 0)
     assert result.paper.counts == (3, 2, 1)
     assert result.total.counts == (4, 3, 1)
@@ -1059,6 +1064,7 @@ def test_a_hidden_ballot_shows_numbers_only_after_close() -> None:
     closed = display_view(fold(state, BallotClosed("b2", NOW))).ballot
     assert closed is not None
     assert closed.show_numbers
+    assert closed.phones is not None
     assert closed.phones.counts == (0, 1, 0)
 
 
