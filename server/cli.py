@@ -6,16 +6,19 @@ import argparse
 import asyncio
 import os
 import secrets
+import sqlite3
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from server.config import Settings, load_settings, local_today
+from server.config import ConfigError, Settings, load_settings, local_today
 from server.core.commands import CreateMeeting
 from server.core.decide import Rejected
 from server.i18n import translate
-from server.log.base import EventLog
+from server.log.base import EventLog, LogUnavailable
 from server.web.app import create_app, make_log
 from server.web.organiser import MeetingLinks, meeting_links
 from server.web.services import Services
@@ -29,6 +32,76 @@ DEMO_SITES = [
 ]
 
 
+HEAD_TIMEOUT = 10.0  # seconds to send a request's head, from connecting or the last answer
+BODY_TIMEOUT = 30.0  # seconds a request's body may pause between two reads (as nginx counts)
+MAX_HEAD_BYTES = 64 * 1024  # a request line and headers; no page or socket sends 1 KiB
+MAX_PENDING_HEADS = 4096  # connections still sending their head, per process: more are closed
+LIMIT_CONCURRENCY = 30_000  # connections and tasks per process before uvicorn answers 503
+
+
+class TimelyHttp(HttpToolsProtocol):
+    """uvicorn's HTTP protocol with the limits it lacks: it has no timeout for a request's head
+    or body, so 400 clients that each send half a request (or half a WebSocket upgrade) would
+    hold 400 connections for as long as they like."""
+
+    _pending: ClassVar[set[TimelyHttp]] = set()
+    _timer: asyncio.TimerHandle | None = None
+    _head_bytes = 0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(TimelyHttp._pending) >= MAX_PENDING_HEADS:
+            transport.close()
+            return
+        self._wait_for_head()
+
+    def _wait_for_head(self) -> None:
+        TimelyHttp._pending.add(self)
+        self._head_bytes = 0
+        self._arm(HEAD_TIMEOUT)
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._timer = self.loop.call_later(seconds, self.transport.close)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self in TimelyHttp._pending:  # still no whole head (the body's bytes do not count)
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self.transport.close()
+
+    def on_headers_complete(self) -> None:
+        TimelyHttp._pending.discard(self)
+        self._disarm()
+        super().on_headers_complete()
+        if not (self.parser.should_upgrade() and self._should_upgrade()):
+            self._arm(BODY_TIMEOUT)  # until the body is in; a request without one ends at once
+
+    def on_body(self, body: bytes) -> None:
+        self._arm(BODY_TIMEOUT)
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.cycle.response_complete and not self.transport.is_closing():
+            self._wait_for_head()  # the next request on this connection (keep-alive)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        TimelyHttp._pending.discard(self)
+        self._disarm()
+        super().connection_lost(exc)
+
+
 def run_server(settings: Settings, workers: int = 1) -> None:
     options: dict[str, object] = {
         "host": settings.host,
@@ -37,6 +110,12 @@ def run_server(settings: Settings, workers: int = 1) -> None:
         "ws_per_message_deflate": False,  # ~2x CPU and ~4x memory per socket for small frames
         "log_level": "info",
         "proxy_headers": True,
+        # Only these may say a request came over https (X-Forwarded-Proto), which makes cookies
+        # Secure; and only their X-Forwarded-For is taken as the client's address.
+        "forwarded_allow_ips": settings.trusted_proxies,
+        "http": TimelyHttp,
+        "timeout_keep_alive": 5,  # seconds an idle keep-alive connection is kept
+        "limit_concurrency": LIMIT_CONCURRENCY,
     }
     if workers == 1:
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
@@ -52,14 +131,42 @@ def run_server(settings: Settings, workers: int = 1) -> None:
         ("DIEMCAU_ORGANISER_SECRET", settings.organiser_secret),
         ("DIEMCAU_SERVER_KEY", settings.server_key),
         ("DIEMCAU_PORT", str(settings.port)),
+        ("DIEMCAU_TRUSTED_PROXIES", settings.trusted_proxies),
     ):
         os.environ[name] = value
     uvicorn.run("server.web.app:app_from_env", factory=True, workers=workers, **options)  # type: ignore[arg-type]
 
 
+def check_log(settings: Settings) -> None:
+    """Opens the log once before serving, so that a log that cannot be opened is said in one
+    paragraph, not in the traceback of an ExceptionGroup from inside the server's start-up."""
+
+    async def try_it() -> None:
+        log = make_log(settings)
+        await _open(settings, log)
+        await log.close()
+
+    asyncio.run(try_it())
+
+
+async def _open(settings: Settings, log: EventLog) -> None:
+    try:
+        await log.open()
+    except (OSError, sqlite3.Error, LogUnavailable) as error:
+        where = (
+            f"Redis at {settings.redis_url.rpartition('@')[2]}"
+            if settings.store == "redis"
+            else f"The SQLite log {settings.data_dir / 'diemcau.sqlite3'}"
+        )
+        raise ConfigError(
+            f"{where} cannot be opened ({error}). Check that it exists and that the server's "
+            "user may write to it, or choose another with --data-dir / --redis-url."
+        ) from error
+
+
 async def _with_services(settings: Settings) -> tuple[Services, EventLog]:
     log = make_log(settings)
-    await log.open()
+    await _open(settings, log)
     services = Services(settings, log)
     await services.meetings.load_all()
     return services, log
@@ -126,6 +233,13 @@ def demo(settings: Settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    try:
+        _main(argv)
+    except ConfigError as error:
+        sys.exit(f"diemcau: {error}")
+
+
+def _main(argv: list[str] | None) -> None:
     parser = argparse.ArgumentParser(prog="python -m server", description="Diemcau meeting server")
     parser.add_argument("--data-dir", type=Path, help="where the embedded store and secrets live")
     parser.add_argument("--port", type=int)
@@ -168,7 +282,14 @@ def main(argv: list[str] | None = None) -> None:
     }
     settings = load_settings(**overrides)
     if args.action == "serve":
-        print(f"Organiser: {settings.base_url}/organiser/login?key={settings.organiser_secret}")
+        check_log(settings)
+        if sys.stdout.isatty():  # a person at a terminal; never a log (journald, a file)
+            print(f"Organiser: {settings.base_url}/organiser/login?key={settings.organiser_secret}")
+        else:
+            print(
+                f"Organiser: {settings.base_url}/organiser/login with the secret in "
+                f"DIEMCAU_ORGANISER_SECRET or {settings.data_dir / 'organiser-secret'}"
+            )
         run_server(settings, args.workers)
     elif args.action == "demo":
         demo(settings)

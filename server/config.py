@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -12,6 +13,13 @@ from typing import Literal
 import msgspec
 
 ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_LENGTH = 32
+HOW_TO_MAKE_ONE = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+PLACEHOLDERS = ("change-me", "changeme", "change_me", "example")  # as in deploy/env.example
+
+
+class ConfigError(Exception):
+    """A setting the server cannot start with. The message is one paragraph saying what to do."""
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -24,6 +32,9 @@ class Settings(msgspec.Struct, frozen=True):
     organiser_secret: str = ""
     server_key: str = ""
     max_message_bytes: int = 64 * 1024
+    # Proxies whose X-Forwarded-Proto/-For are believed (uvicorn's forwarded_allow_ips): https
+    # through one of them makes every cookie Secure.
+    trusted_proxies: str = "127.0.0.1,::1"
 
     @property
     def base_url(self) -> str:
@@ -60,6 +71,42 @@ def _secret_file(path: Path) -> str:
     return value
 
 
+def check_secret(name: str, value: str) -> str:
+    """Refuses a placeholder or a short key: with a known server key anyone computes the host's
+    link from the meeting id in every phone's URL."""
+    problem = ""
+    if any(word in value.lower() for word in PLACEHOLDERS):
+        problem = "looks like a placeholder"
+    elif len(value) < MIN_SECRET_LENGTH:
+        problem = f"is only {len(value)} characters long"
+    elif len(set(value)) < 10:
+        problem = "repeats too few characters"
+    if problem:
+        raise ConfigError(
+            f"{name} {problem}, so anyone could guess it. Set it to at least "
+            f"{MIN_SECRET_LENGTH} random characters, made with: {HOW_TO_MAKE_ONE} "
+            "(or leave it unset: the server then makes one in its data directory)."
+        )
+    return value
+
+
+def check_data_dir(data_dir: Path) -> None:
+    """Made if missing and writable, or one clear paragraph instead of a traceback from deep
+    inside the log or the secrets."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+    except OSError as error:
+        reason = "it is a file" if data_dir.is_file() else error.strerror or str(error)
+        raise ConfigError(
+            f"The data directory {data_dir} cannot be used ({reason}). "
+            "Diemcau keeps its secrets, the meetings' log (with the embedded store) and uploaded "
+            "files there: make it a directory the server's user can write to, or choose another "
+            "with --data-dir or DIEMCAU_DATA_DIR."
+        ) from error
+
+
 def load_settings(**overrides: object) -> Settings:
     env = os.environ
     fields: dict[str, object] = {
@@ -71,12 +118,19 @@ def load_settings(**overrides: object) -> Settings:
         "redis_url": env.get("DIEMCAU_REDIS_URL", "redis://127.0.0.1:6379/0"),
         "organiser_secret": env.get("DIEMCAU_ORGANISER_SECRET", ""),
         "server_key": env.get("DIEMCAU_SERVER_KEY", ""),
+        "trusted_proxies": env.get("DIEMCAU_TRUSTED_PROXIES", "127.0.0.1,::1"),
     }
     fields.update(overrides)
     settings = msgspec.convert(fields, Settings, str_keys=True, from_attributes=False)
     data_dir = settings.data_dir
-    return msgspec.structs.replace(
-        settings,
-        organiser_secret=settings.organiser_secret or _secret_file(data_dir / "organiser-secret"),
-        server_key=settings.server_key or _secret_file(data_dir / "server-key"),
-    )
+    if settings.store == "sqlite" or not (settings.organiser_secret and settings.server_key):
+        check_data_dir(data_dir)
+    secrets_of = {}
+    for field, variable, file_name in (
+        ("organiser_secret", "DIEMCAU_ORGANISER_SECRET", "organiser-secret"),
+        ("server_key", "DIEMCAU_SERVER_KEY", "server-key"),
+    ):
+        given: str = getattr(settings, field)
+        value = given or _secret_file(data_dir / file_name)
+        secrets_of[field] = check_secret(variable if given else str(data_dir / file_name), value)
+    return msgspec.structs.replace(settings, **secrets_of)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import time
 from collections.abc import Awaitable, Callable
 
@@ -15,6 +16,7 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from server.core.views import SitePresence
+from server.log.base import LogUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ class _PresenceCodec:
 _presence_codec = _PresenceCodec()
 _presence_decoder = msgspec.json.Decoder(_SharedPresence)
 CATCH_UP_EVERY = 2.0  # seconds: the safety net for a nudge lost on the way
+RESUBSCRIBE_FIRST = 0.5  # seconds before subscribing again after a failure, doubled each time
+RESUBSCRIBE_MAX = 10.0
 
 
 class RedisNudges:
@@ -66,7 +70,7 @@ class RedisNudges:
     async def _publish(self, message: str) -> None:
         try:
             await self._client.publish(CHANNEL, message)
-        except RedisError as error:  # the periodic catch-up covers it
+        except (RedisError, OSError) as error:  # the periodic catch-up covers it
             log.warning("could not announce a change: %s", error)
 
     async def share_presence(
@@ -81,7 +85,7 @@ class RedisNudges:
                 pipe.expire(key, PRESENCE_TTL)
                 pipe.hgetall(key)
                 *_, everyone = await pipe.execute()
-        except RedisError as error:
+        except (RedisError, OSError) as error:
             log.warning("could not share presence: %s", error)
             return {}
         others: dict[str, SitePresence] = {}
@@ -89,7 +93,10 @@ class RedisNudges:
         for worker, data in everyone.items():
             if worker.decode() == self._worker:
                 continue
-            shared = _presence_decoder.decode(data)
+            try:
+                shared = _presence_decoder.decode(data)
+            except msgspec.DecodeError:
+                continue  # not written by a worker of this version: it expires on its own
             if shared.at < now - PRESENCE_TTL:
                 continue
             for site_id, p in shared.sites.items():
@@ -97,21 +104,37 @@ class RedisNudges:
         return others
 
     async def _listen(self) -> None:
+        """Runs until stopped, whatever fails: each failure waits longer before subscribing again
+        (up to RESUBSCRIBE_MAX), and a subscription that delivered a message starts afresh."""
+        wait = RESUBSCRIBE_FIRST
         while True:
             try:
                 async with self._client.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
                     async for message in pubsub.listen():
+                        wait = RESUBSCRIBE_FIRST
                         await self._handle(message)
-            except (RedisError, OSError) as error:
-                log.warning("change announcements interrupted: %s", error)
-                await asyncio.sleep(1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - a listener that ends is a silent outage
+                log.warning(
+                    "change announcements interrupted (%s: %s); subscribing again in %.1f s",
+                    type(error).__name__,
+                    error,
+                    wait,
+                )
+            await asyncio.sleep(wait * (0.5 + random.random()))  # noqa: S311 - jitter only
+            wait = min(wait * 2, RESUBSCRIBE_MAX)
 
     async def _handle(self, message: dict[str, object]) -> None:
-        if message.get("type") != "message" or not isinstance(message.get("data"), bytes):
+        data = message.get("data")
+        if message.get("type") != "message" or not isinstance(data, bytes):
             return
-        data = message["data"]
-        assert isinstance(data, bytes)  # noqa: S101 - checked just above, for the type checker
-        meeting_id, seq, worker = data.decode().split(" ", 2)
-        if worker != self._worker:
-            await self._on_change(meeting_id, int(seq))
+        try:
+            meeting_id, seq, worker = data.decode().split(" ", 2)
+            if worker != self._worker:
+                await self._on_change(meeting_id, int(seq))
+        except (LogUnavailable, UnicodeDecodeError, ValueError) as error:
+            # The log is down for a moment, or the message is not ours: the subscription stays,
+            # and the periodic catch-up reads what this nudge was about.
+            log.warning("a change announcement was not followed: %s", error)

@@ -26,10 +26,10 @@ def test_secrets_are_made_once_private_and_kept(
 
 
 def test_the_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DIEMCAU_ORGANISER_SECRET", "from-env")
+    monkeypatch.setenv("DIEMCAU_ORGANISER_SECRET", "from-env-" + "k7Qz" * 8)
     monkeypatch.setenv("DIEMCAU_PUBLIC_URL", "http://hall.local:8000/")
     settings = load_settings(data_dir=tmp_path)
-    assert settings.organiser_secret == "from-env"
+    assert settings.organiser_secret == "from-env-" + "k7Qz" * 8
     assert settings.base_url == "http://hall.local:8000"
     assert not (tmp_path / "organiser-secret").exists()
 

@@ -7,6 +7,7 @@ import asyncio
 import gc
 import hashlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,17 +17,19 @@ from litestar import Litestar, Request, Response, get
 from litestar.config.compression import CompressionConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, ResponseHeader, State
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.logging import LoggingConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.redis import RedisStore
-from litestar.types import ASGIApp
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.config import ROOT, Settings, load_settings
 from server.fanout import CATCH_UP_EVERY
@@ -57,6 +60,70 @@ SECURITY_HEADERS = [
     ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
     ResponseHeader(name="Referrer-Policy", value="no-referrer"),
 ]
+_RAW_SECURITY_HEADERS = [(h.name.lower().encode(), str(h.value).encode()) for h in SECURITY_HEADERS]
+
+
+def _secure_cookie(value: bytes) -> bytes:
+    attributes = {a.strip().lower() for a in value.split(b";")[1:]}
+    return value if b"secure" in attributes else value + b"; Secure"
+
+
+class HttpHardening:
+    """Every HTTP response gets the security headers, error pages included (Litestar's own 404s
+    and 500s skip the app's response headers), and over https every cookie is `Secure`. The
+    scheme is https when the request came so, or through a trusted proxy that said so: uvicorn
+    reads X-Forwarded-Proto only from `forwarded_allow_ips` (see server/cli.py)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        secure = scope.get("scheme") == "https"
+
+        async def hardened(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [h for h in _RAW_SECURITY_HEADERS if h[0] not in present]
+                if secure:
+                    headers = [
+                        (name, _secure_cookie(value) if name.lower() == b"set-cookie" else value)
+                        for name, value in headers
+                    ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, hardened)
+
+
+# The secret part of a link: /m/{id}/host/{key}, /m/{id}/desk/{key}, /m/{id}/card/{code},
+# /m/{id}/s/{site}/{role}/{key}, and ?key= (the organiser's sign-in link, the live socket).
+_KEY_IN_PATH = re.compile(
+    r"(/m/[^/?#\s]+/(?:host|desk|card)/|/m/[^/?#\s]+/s/[^/?#\s]+/[^/?#\s]+/|[?&]key=)"
+    r"[^/?&#\s\"]+"
+)
+
+
+def redact_keys(text: str) -> str:
+    return _KEY_IN_PATH.sub(r"\1***", text)
+
+
+class RedactKeys(logging.Filter):
+    """uvicorn logs every request's path (the access log) and every WebSocket's path with its
+    query (`uvicorn.error`): link keys and the organiser secret must not end up in a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_keys(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = redact_keys(record.msg)
+        return True
+
+
+REDACT_KEYS = RedactKeys()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -169,6 +236,7 @@ QUIET_SOCKETS = PerSocketNoise()
 
 
 async def _keep_catching_up(services: Services) -> None:
+    """The safety net under the nudges: it must outlive every failure, so it catches them all."""
     while True:
         await asyncio.sleep(CATCH_UP_EVERY)
         try:
@@ -176,6 +244,8 @@ async def _keep_catching_up(services: Services) -> None:
             await services.share_presence()
         except LogUnavailable as error:
             logging.getLogger(__name__).warning("catch-up failed: %s", error)
+        except Exception:  # a bug here must not end the catch-up for good
+            logging.getLogger(__name__).exception("catch-up failed")
 
 
 def _upload_store(settings: Settings) -> Store:
@@ -188,7 +258,7 @@ def _upload_store(settings: Settings) -> Store:
 def create_app(settings: Settings, log: EventLog | None = None) -> ASGIApp:
     """The Litestar app, inside the one wrapper that keeps the server's own `send` for the
     live sockets (see `RawSendMiddleware`)."""
-    return RawSendMiddleware(_litestar_app(settings, log))
+    return RawSendMiddleware(HttpHardening(_litestar_app(settings, log)))
 
 
 def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
@@ -199,6 +269,8 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
         await services.log.open()
         await services.meetings.load_all()
         logging.getLogger("uvicorn.error").addFilter(QUIET_SOCKETS)  # in each worker process
+        for name in ("uvicorn.access", "uvicorn.error"):
+            logging.getLogger(name).addFilter(REDACT_KEYS)
         tune_garbage_collector()
         background = []
         if services.nudges is not None:
@@ -241,6 +313,7 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
             pages.set_language,
             organiser.login_page,
             organiser.login,
+            organiser.logout,
             organiser.organiser_home,
             organiser.create_from_form,
             organiser.organiser_meeting,
@@ -271,7 +344,14 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         exception_handlers={HTTPException: _error_page},
         logging_config=LoggingConfig(log_exceptions="always"),
-        openapi_config=OpenAPIConfig(title="Diemcau", version="0.1.0", path="/schema"),
+        # The schema as JSON (and YAML), no HTML renderer: those load their scripts from a CDN,
+        # which leaks who reads the schema and is blank in an offline hall.
+        openapi_config=OpenAPIConfig(
+            title="Diemcau",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+        ),
         request_max_body_size=1024 * 1024,
     )
 

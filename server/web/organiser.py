@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from typing import Annotated, Any
@@ -31,10 +32,19 @@ def _secret_matches(services: Services, offered: str) -> bool:
     )
 
 
+def _signed_in_as(services: Services) -> str:
+    """What a session carries: a fingerprint of the organiser secret it was opened with, so a new
+    secret signs everyone out (and the secret itself is never in the cookie)."""
+    secret = services.settings.organiser_secret.encode()
+    return hashlib.sha256(b"diemcau organiser session:" + secret).hexdigest()[:32]
+
+
 def organiser_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     services: Services = connection.app.state.services
     session = connection.scope.get("session")
-    if isinstance(session, dict) and session.get(SESSION_FLAG) is True:
+    if isinstance(session, dict) and hmac.compare_digest(
+        str(session.get(SESSION_FLAG, "")), _signed_in_as(services)
+    ):
         return
     bearer = connection.headers.get("authorization", "").removeprefix("Bearer ").strip()
     if not _secret_matches(services, bearer):
@@ -45,7 +55,7 @@ def organiser_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
 async def login_page(request: Request[Any, Any, Any], key: str = "") -> Response[str] | Redirect:
     """The link printed at first run carries the secret; a person can also type it."""
     if key and _secret_matches(services_of(request), key):
-        request.set_session({SESSION_FLAG: True})
+        request.set_session({SESSION_FLAG: _signed_in_as(services_of(request))})
         return Redirect("/organiser")
     return html(request, "organiser/login.html", failed=bool(key))
 
@@ -60,11 +70,18 @@ async def login(
     data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[str] | Redirect:
     if _secret_matches(services_of(request), data.secret.strip()):
-        request.set_session({SESSION_FLAG: True})
+        request.set_session({SESSION_FLAG: _signed_in_as(services_of(request))})
         return Redirect("/organiser", status_code=303)
     refused = html(request, "organiser/login.html", failed=True)
     refused.status_code = 403
     return refused
+
+
+@post("/organiser/logout", name="organiser_logout")
+async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    """A POST, so the app-wide cross-site check covers it: another site cannot sign anyone out."""
+    request.clear_session()
+    return Redirect("/organiser/login", status_code=303)
 
 
 class MeetingRow(msgspec.Struct):
@@ -173,6 +190,7 @@ class MeetingLinks(msgspec.Struct):
     meeting_id: str
     title: str
     host: str
+    desk: str  # the questions desk: its own key, the questions only
     sites: list[SiteLinks]
 
 
@@ -190,7 +208,6 @@ def meeting_links(services: Services, meeting_id: str, state: MeetingState) -> M
             name=s.name,
             is_main_hall=s.is_main_hall,
             secretary=site_link("secretary", s.site_id),
-    desk: str  # the questions desk: its own key, the questions only
             display=site_link("display", s.site_id),
             join=join_url(services, meeting_id, s.site_id),
             join_qr=f"/m/{meeting_id}/s/{s.site_id}/qr/{keys.join_key(meeting_id, s.site_id)}",
