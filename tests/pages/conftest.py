@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from server.config import ROOT
+from tests.support.driver import Driver
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -22,6 +23,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SHOTS = ROOT / "test-artifacts"
+CONSOLE = {"width": 1366, "height": 768}
+PROJECTOR = {"width": 1280, "height": 720}
+FULL_HD = {"width": 1920, "height": 1080}
+PHONE = {"width": 360, "height": 740}
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +67,19 @@ def screenshot(page: Page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=path, full_page=True)
     return path
+
+
+@pytest.fixture
+def driver() -> Iterator[Driver]:
+    """Other sockets (the host, secretaries) acting while a page is used."""
+    running = Driver()
+    yield running
+    running.close()
+
+
+def open_page(browser: Browser, errors: PageErrors, url: str, viewport: dict[str, int]) -> Page:
+    """A live page in its own browser context, once its socket is open."""
+    page = errors.watch(browser.new_page(viewport=viewport))  # type: ignore[arg-type]
+    page.goto(url)
+    expect(page.locator("body")).to_have_attribute("data-online", "true")
+    return page

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,14 +12,11 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.pages.conftest import PageErrors, screenshot
-from tests.pages.test_keeping_input import PROJECTOR, open_page, question_ids
+from tests.pages.conftest import FULL_HD, PHONE, PROJECTOR, PageErrors, open_page, screenshot
 from tests.support.driver import Driver
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.browser
-FULL_HD = {"width": 1920, "height": 1080}
-PHONE = {"width": 360, "height": 740}
 LEGIBLE_PX = 28  # the smallest text a back row reads at 720p
 SMALLEST_TEXT = """() => {
   const sizes = [];
@@ -32,13 +28,6 @@ SMALLEST_TEXT = """() => {
   }
   return sizes.sort((a, b) => a[0] - b[0])[0];
 }"""
-
-
-@pytest.fixture
-def driver() -> Iterator[Driver]:
-    running = Driver()
-    yield running
-    running.close()
 
 
 def qr_texts(page: Page) -> list[str]:
@@ -85,12 +74,7 @@ def test_the_projector_stays_legible_while_a_long_answer_is_typed(
 ) -> None:
     site = meeting["links"]["sites"][1]
     host = driver.client(server, meeting["links"]["host"])
-    secretary = driver.client(server, site["secretary"])
-    driver.command(
-        secretary,
-        {"type": "register_speaker", "site_id": site["site_id"], "name": "Bà Nguyễn Thị Thu Hương"},
-    )
-    driver.command(host, {"type": "call_speaker", "request_id": None, "expected_current": None})
+    driver.speaker_on_floor(server, host, site, "Bà Nguyễn Thị Thu Hương")
     displays = {
         "720": open_page(browser, page_errors, site["display"], PROJECTOR),
         "1080": open_page(browser, page_errors, site["display"], FULL_HD),
@@ -103,10 +87,7 @@ def test_the_projector_stays_legible_while_a_long_answer_is_typed(
         "Đề nghị UBND phường cho biết tiến độ giải phóng mặt bằng và thời gian hoàn thành dự án"
         " mở rộng đường Nguyễn Văn Cừ đoạn qua tổ dân phố 5?"
     )
-    driver.command(host, {"type": "add_question", "question": {"text": question_text}})
-    desk = driver.client(server, meeting["links"]["host"], view="questions")
-    (question,) = question_ids(desk.views[-1]["html"])
-    driver.command(host, {"type": "show_question", "question_id": question})
+    question = driver.question_on_screen(server, host, meeting["links"]["host"], question_text)
     driver.command(
         host,
         {
@@ -185,16 +166,10 @@ def test_a_display_reloaded_while_the_server_is_down_shows_its_last_view_and_cat
     display = open_page(browser, page_errors, site["display"], PROJECTOR)
     display.wait_for_function("() => !!navigator.serviceWorker.controller")
     host = driver.client(server, meeting["links"]["host"])
-    secretary = driver.client(server, site["secretary"])
-    driver.command(
-        secretary,
-        {"type": "register_speaker", "site_id": site["site_id"], "name": "Ông Trịnh Văn Quang"},
-    )
-    driver.command(host, {"type": "call_speaker", "request_id": None, "expected_current": None})
+    driver.speaker_on_floor(server, host, site, "Ông Trịnh Văn Quang")
     expect(display.locator("#speaker-name")).to_have_text("Ông Trịnh Văn Quang")
     display.wait_for_timeout(1500)  # the view is kept a moment after it arrives
     driver.run(host.close())
-    driver.run(secretary.close())
     server.stop()
     display.reload()
     expect(display.locator("#speaker-name")).to_have_text("Ông Trịnh Văn Quang")

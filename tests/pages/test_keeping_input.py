@@ -4,7 +4,6 @@ changes from other sockets arrive, then the form is sent; the log records exactl
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,30 +24,13 @@ from server.core.events import (
     SpeakRequested,
     VotingRulesSet,
 )
-from tests.pages.conftest import PageErrors, screenshot
+from tests.pages.conftest import CONSOLE, PHONE, PROJECTOR, PageErrors, open_page, screenshot
 from tests.support.driver import Driver, Storm, events_of
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.browser
-CONSOLE = {"width": 1366, "height": 768}
-PHONE = {"width": 360, "height": 740}
-PROJECTOR = {"width": 1280, "height": 720}
 STORM = 50
 FIELD = "Đất đai, tài nguyên môi trường"
-
-
-@pytest.fixture
-def driver() -> Iterator[Driver]:
-    running = Driver()
-    yield running
-    running.close()
-
-
-def open_page(browser: Browser, errors: PageErrors, url: str, viewport: dict[str, int]) -> Page:
-    page = errors.watch(browser.new_page(viewport=viewport))  # type: ignore[arg-type]
-    page.goto(url)
-    expect(page.locator("body")).to_have_attribute("data-online", "true")
-    return page
 
 
 def seen(page: Page, storm: Storm) -> None:
@@ -72,10 +54,6 @@ def expect_values(page: Page, values: dict[str, str]) -> None:
         expect(page.locator(selector)).to_have_value(value)
 
 
-def question_ids(html: str) -> list[str]:
-    return re.findall(r'data-command="show_question" data-args=\'\{"question_id": "([^"]+)"', html)
-
-
 def added_question(i: int, site_id: str | None = None) -> dict[str, Any]:
     return {
         "type": "add_question",
@@ -91,21 +69,12 @@ def test_the_desk_keeps_the_decision_answerer_and_filters_through_a_storm(
     driver: Driver,
 ) -> None:
     host = driver.client(server, meeting["links"]["host"])
-    for text in ("Đường ngõ 12 ngập khi mưa", "Cấp giấy chứng nhận quyền sử dụng đất chậm"):
-        driver.command(
-            host,
-            {
-                "type": "add_question",
-                "question": {
-                    "text": text,
-                    "field": FIELD if "đất" in text else "",
-                    "body": "party" if "đất" in text else "committee",
-                },
-            },
-        )
-    desk_client = driver.client(server, meeting["links"]["host"], view="questions")
-    first = question_ids(desk_client.views[-1]["html"])[0]
-    driver.command(host, {"type": "show_question", "question_id": first})
+    # one question the filters below find (a field, the Party committee), one on screen
+    land = {"text": "Cấp giấy chứng nhận quyền sử dụng đất chậm", "field": FIELD, "body": "party"}
+    driver.command(host, {"type": "add_question", "question": land})
+    first = driver.question_on_screen(
+        server, host, meeting["links"]["host"], "Đường ngõ 12 ngập khi mưa"
+    )
 
     desk = open_page(browser, page_errors, meeting["links"]["host"] + "/questions", CONSOLE)
     display = open_page(browser, page_errors, meeting["links"]["sites"][1]["display"], PROJECTOR)
@@ -173,10 +142,9 @@ def test_a_decision_needs_a_choice_and_keeps_it_when_an_update_comes_before_the_
     driver: Driver,
 ) -> None:
     host = driver.client(server, meeting["links"]["host"])
-    driver.command(host, {"type": "add_question", "question": {"text": "Rác thải chợ Bến Thành"}})
-    desk_client = driver.client(server, meeting["links"]["host"], view="questions")
-    (only,) = question_ids(desk_client.views[-1]["html"])
-    driver.command(host, {"type": "show_question", "question_id": only})
+    only = driver.question_on_screen(
+        server, host, meeting["links"]["host"], "Rác thải chợ Bến Thành"
+    )
     desk = open_page(browser, page_errors, meeting["links"]["host"] + "/questions", CONSOLE)
     # undecided: nothing is chosen for the chair, and recording needs a choice
     assert desk.locator(f"#decision-{only} input[name=decision]:checked").count() == 0
@@ -214,10 +182,7 @@ def test_the_host_console_keeps_every_form_through_a_storm(
 ) -> None:
     site = meeting["links"]["sites"][0]
     host_client = driver.client(server, meeting["links"]["host"])
-    driver.command(host_client, {"type": "add_question", "question": {"text": "Nước sạch tổ 5"}})
-    desk_client = driver.client(server, meeting["links"]["host"], view="questions")
-    (question,) = question_ids(desk_client.views[-1]["html"])
-    driver.command(host_client, {"type": "show_question", "question_id": question})
+    driver.question_on_screen(server, host_client, meeting["links"]["host"], "Nước sạch tổ 5")
     secretary = driver.client(server, site["secretary"])
 
     host = open_page(browser, page_errors, meeting["links"]["host"], CONSOLE)

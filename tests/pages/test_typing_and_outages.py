@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,21 +12,13 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, WebSocket, expect
 
 from server.core.events import AnswerEdited, OpinionRecorded, SpeakerCalled, SpeakRequested
-from tests.pages.conftest import PageErrors, screenshot
-from tests.pages.test_keeping_input import CONSOLE, PROJECTOR, open_page, question_ids
+from tests.pages.conftest import CONSOLE, PROJECTOR, PageErrors, open_page, screenshot
 from tests.support.driver import Driver, events_of
 from tests.support.redis_server import RedisProcess
 from tests.support.server import ServerProcess, create_meeting, running_server
 
 pytestmark = pytest.mark.browser
 OUTAGE_SECONDS = 30
-
-
-@pytest.fixture
-def driver() -> Iterator[Driver]:
-    running = Driver()
-    yield running
-    running.close()
 
 
 # Telex as a Vietnamese input method shows it: each syllable composes through its intermediate
@@ -102,16 +93,10 @@ def test_vietnamese_composed_through_an_input_method_arrives_exactly(
 ) -> None:
     site = meeting["links"]["sites"][0]
     host = driver.client(server, meeting["links"]["host"])
-    driver.command(host, {"type": "add_question", "question": {"text": "Đường ngõ 12 ngập"}})
-    desk_client = driver.client(server, meeting["links"]["host"], view="questions")
-    (question,) = question_ids(desk_client.views[-1]["html"])
-    driver.command(host, {"type": "show_question", "question_id": question})
-    secretary_client = driver.client(server, site["secretary"])
-    driver.command(
-        secretary_client,
-        {"type": "register_speaker", "site_id": site["site_id"], "name": "Bà Lê Thị Mai"},
+    question = driver.question_on_screen(
+        server, host, meeting["links"]["host"], "Đường ngõ 12 ngập"
     )
-    driver.command(host, {"type": "call_speaker", "request_id": None, "expected_current": None})
+    driver.speaker_on_floor(server, host, site, "Bà Lê Thị Mai")
 
     desk = open_page(browser, page_errors, meeting["links"]["host"] + "/questions", CONSOLE)
     secretary = open_page(browser, page_errors, site["secretary"], CONSOLE)
@@ -164,10 +149,9 @@ def test_emoji_han_nom_and_combining_marks_round_trip_without_a_refusal_loop(
     driver: Driver,
 ) -> None:
     host = driver.client(server, meeting["links"]["host"])
-    driver.command(host, {"type": "add_question", "question": {"text": "Chữ Nôm trên bảng tên"}})
-    desk_client = driver.client(server, meeting["links"]["host"], view="questions")
-    (question,) = question_ids(desk_client.views[-1]["html"])
-    driver.command(host, {"type": "show_question", "question_id": question})
+    question = driver.question_on_screen(
+        server, host, meeting["links"]["host"], "Chữ Nôm trên bảng tên"
+    )
     desk = open_page(browser, page_errors, meeting["links"]["host"] + "/questions", CONSOLE)
     display = open_page(browser, page_errors, meeting["links"]["sites"][1]["display"], PROJECTOR)
     refusals: list[str] = []
@@ -421,15 +405,8 @@ def test_no_console_has_a_critical_accessibility_violation(
 ) -> None:
     site = meeting["links"]["sites"][0]
     host = driver.client(server, meeting["links"]["host"])
-    driver.command(host, {"type": "add_question", "question": {"text": "Đèn đường"}})
-    desk_client = driver.client(server, meeting["links"]["host"], view="questions")
-    (question,) = question_ids(desk_client.views[-1]["html"])
-    driver.command(host, {"type": "show_question", "question_id": question})
-    secretary = driver.client(server, site["secretary"])
-    driver.command(
-        secretary, {"type": "register_speaker", "site_id": site["site_id"], "name": "Bà Hoa"}
-    )
-    driver.command(host, {"type": "call_speaker", "request_id": None, "expected_current": None})
+    driver.question_on_screen(server, host, meeting["links"]["host"], "Đèn đường")
+    driver.speaker_on_floor(server, host, site, "Bà Hoa")
     driver.command(host, {"type": "open_ballot", "question_id": None, "scale": "three"})
     context = browser.new_context(bypass_csp=True, viewport=CONSOLE)  # type: ignore[arg-type]
     pages = {

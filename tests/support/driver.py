@@ -70,6 +70,31 @@ class Driver:
             storm.stopped = count is None  # a counted storm sends all of it
             future.result(RUN_TIMEOUT)
 
+    def question_on_screen(
+        self, server: ServerProcess, host: LiveClient, host_link: str, text: str
+    ) -> str:
+        """Adds a question as the host, puts it on every display and answers its id."""
+        self.command(host, {"type": "add_question", "question": {"text": text}})
+        desk = self.client(server, host_link, view="questions")
+        html: str = desk.views[-1]["html"]
+        self.run(desk.close())
+        (question_id,) = [
+            chunk.split('"', 1)[0] for chunk in html.split('<li id="q-')[1:] if text in chunk
+        ]
+        self.command(host, {"type": "show_question", "question_id": question_id})
+        return question_id
+
+    def speaker_on_floor(
+        self, server: ServerProcess, host: LiveClient, site: dict[str, Any], name: str
+    ) -> None:
+        """A site's secretary registers `name` and the host calls the next speaker."""
+        secretary = self.client(server, site["secretary"])
+        self.command(
+            secretary, {"type": "register_speaker", "site_id": site["site_id"], "name": name}
+        )
+        self.run(secretary.close())
+        self.command(host, {"type": "call_speaker", "request_id": None, "expected_current": None})
+
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
