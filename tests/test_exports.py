@@ -1325,3 +1325,24 @@ def test_a_thousand_questions_in_the_documents(tmp_path: Path) -> None:
     assert "Tổng số ý kiến, kiến nghị | 1000 | " in docx_text(files["notice.docx"])
     pdf = flat(pdf_text(files["minutes.pdf"], tmp_path, layout=False))
     assert f"Câu 1000. {report.questions[-1].text}" in pdf
+
+
+def _with_hidden_ballot(choice: Choice, paper: tuple[int, int, int]) -> Report:
+    """The scenario with one more ballot, on m1, open with its results hidden."""
+    return report_of(
+        [
+            *scenario_events(),
+            BallotOpened("bh", "m1", "three", False, T0 + 3000),
+            *votes("bh", ("v1", HALL, choice), ("v2", SITE_A, choice), ("v3", SITE_B, choice)),
+            PaperCountSet("bh", SITE_A, *paper),
+        ]
+    )
+
+
+def test_an_open_ballot_with_hidden_results_is_in_no_export(tmp_path: Path) -> None:
+    happy = texts_of(every_export(_with_hidden_ballot("satisfied", (9, 0, 0))), tmp_path)
+    unhappy = texts_of(every_export(_with_hidden_ballot("not_satisfied", (0, 0, 9))), tmp_path)
+    before = texts_of(every_export(report_of(scenario_events())), tmp_path)
+    for name, text in happy.items():
+        assert text == unhappy[name], name  # nothing in the file tells the two apart
+        assert text == before[name], name  # nor the open ballot from no ballot at all

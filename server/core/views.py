@@ -28,12 +28,15 @@ MAX_DUPLICATES = 20
 
 
 class SitePresence(msgspec.Struct, frozen=True):
-    """Who is connected at a site now; kept by the shell, never logged."""
+    """Who is connected at a site now, and how many phones its join link made since the server
+    started (a link minting far more phones than the site has people is being abused); kept by
+    the shell, never logged."""
 
     displays: int = 0
     consoles: int = 0
     delegates: int = 0
     last_seen: float | None = None
+    joined: int = 0
 
     def __add__(self, other: SitePresence) -> SitePresence:
         """Two workers' sockets at one site: counts add up, the latest sighting wins."""
@@ -43,6 +46,7 @@ class SitePresence(msgspec.Struct, frozen=True):
             self.consoles + other.consoles,
             self.delegates + other.delegates,
             max(seen) if seen else None,
+            self.joined + other.joined,
         )
 
 
@@ -170,6 +174,7 @@ class HostView(msgspec.Struct, frozen=True):
     meeting_balloted: bool = False
     voting: VotingRules = VotingRules()
     cards_issued: int = 0
+    devices_joined: int = 0  # phones made from every join link (each row has its site's)
 
 
 class QuestionsView(msgspec.Struct, frozen=True):
@@ -432,6 +437,7 @@ def host_view(state: MeetingState, presence: Mapping[str, SitePresence]) -> Host
         meeting_balloted=any(b.question_id is None for b in state.ballots),
         voting=state.voting,
         cards_issued=state.cards_issued,
+        devices_joined=sum(row.presence.joined for row in sites),
     )
 
 

@@ -15,6 +15,7 @@ from litestar.response import Redirect
 from markupsafe import Markup
 
 from server.core.commands import Actor
+from server.core.rules import N_
 from server.core.state import MeetingState, Site
 from server.i18n import pick_language
 from server.service import MeetingRuntime
@@ -23,6 +24,7 @@ from server.web.screens import join_info, join_url
 from server.web.services import Services
 
 DEVICE_COOKIE_AGE = 3 * 24 * 3600
+JOIN_RETRY_SECONDS = 5  # a phone refused while its link is flooded: how soon to scan again
 
 
 def services_of(request: Request[Any, Any, Any]) -> Services:
@@ -146,7 +148,7 @@ async def site_page(
 @get("/m/{meeting_id:str}/s/{site_id:str}/join/{key:str}", name="join")
 async def join(
     request: Request[Any, Any, Any], meeting_id: str, site_id: str, key: str
-) -> Redirect:
+) -> Redirect | Response[str]:
     """A delegate scans a site's QR code: a device token for that site, then the phone page."""
     services = services_of(request)
     _, state = await meeting_or_404(services, meeting_id)
@@ -157,6 +159,8 @@ async def join(
     existing = services.keys.device_actor(meeting_id, request.cookies.get(cookie_name, ""))
     redirect = Redirect(f"/m/{meeting_id}/phone")
     if existing is None or existing.site_id != site_id:
+        if not services.device_joined(meeting_id, site_id):
+            return _joining_too_fast(request)
         token = services.keys.new_device(meeting_id, site_id)
         redirect.set_cookie(
             Cookie(
@@ -169,6 +173,22 @@ async def join(
             )
         )
     return redirect
+
+
+def _joining_too_fast(request: Request[Any, Any, Any]) -> Response[str]:
+    """A site's link is making phones faster than a hall scans (one client minting devices):
+    429 and no device; the phone scans again in a moment."""
+    detail = N_("Many phones are joining at this site. Scan the code again in a few seconds.")
+    response = html(
+        request,
+        "error.html",
+        status=429,
+        detail=services_of(request).message(language(request), detail),
+        cross_site=False,
+    )
+    response.status_code = 429
+    response.headers["Retry-After"] = str(JOIN_RETRY_SECONDS)
+    return response
 
 
 @get("/m/{meeting_id:str}/phone", name="phone_page")
@@ -214,7 +234,9 @@ async def set_language(
 
 
 @get("/m/{meeting_id:str}/card/{code:str}", name="seat_card")
-async def seat_card(request: Request[Any, Any, Any], meeting_id: str, code: str) -> Redirect:
+async def seat_card(
+    request: Request[Any, Any, Any], meeting_id: str, code: str
+) -> Redirect | Response[str]:
     """A printed seat card: the phone that scans it votes as that card (once per ballot)."""
     services = services_of(request)
     _, state = await meeting_or_404(services, meeting_id)
@@ -230,6 +252,8 @@ async def seat_card(request: Request[Any, Any, Any], meeting_id: str, code: str)
         is None
     ):
         main_hall = next(site for site in state.sites if site.is_main_hall)
+        if not services.device_joined(meeting_id, main_hall.site_id):
+            return _joining_too_fast(request)
         token = services.keys.new_device(meeting_id, main_hall.site_id)
         redirect.set_cookie(
             Cookie(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
+from collections.abc import Callable
 
 import msgspec
 
@@ -48,6 +50,39 @@ class ViewMessage(msgspec.Struct, frozen=True, tag_field="type", tag="view"):
 
 _encode = msgspec.json.Encoder().encode
 
+JOIN_BURST = 1000.0  # phones one join link may make at once: a main hall scanning together
+JOIN_RATE = 10.0  # and then a second, sustained
+
+
+class DeviceJoins:
+    """The phones each join link makes: a token bucket per link (one client minting phones from
+    it is slowed, other sites' links are not), and the count per site that the host sees."""
+
+    def __init__(
+        self,
+        burst: float = JOIN_BURST,
+        rate: float = JOIN_RATE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._burst, self._rate, self._clock = burst, rate, clock
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}  # tokens, when
+        self._made: dict[str, Counter[str]] = {}
+
+    def allow(self, meeting_id: str, site_id: str) -> bool:
+        """Takes one phone from the link's bucket, if it holds one; counts it if so."""
+        now = self._clock()
+        tokens, then = self._buckets.get((meeting_id, site_id), (self._burst, now))
+        tokens = min(self._burst, tokens + (now - then) * self._rate)
+        if tokens < 1:
+            self._buckets[(meeting_id, site_id)] = (tokens, now)
+            return False
+        self._buckets[(meeting_id, site_id)] = (tokens - 1, now)
+        self._made.setdefault(meeting_id, Counter())[site_id] += 1
+        return True
+
+    def made(self, meeting_id: str) -> Counter[str]:
+        return self._made.get(meeting_id, Counter())
+
 
 class Services:
     def __init__(self, settings: Settings, log: EventLog) -> None:
@@ -57,6 +92,7 @@ class Services:
         self.meetings = Meetings(log)
         self.renderer = Renderer()
         self.hub = Hub(self.render_view, self.changed_view)
+        self.joins = DeviceJoins()
         self._cache: dict[tuple[str, ViewKey], tuple[tuple[int, int], bytes]] = {}
         self._devices: dict[str, frozenset[str]] = {}  # phones with their own view, per meeting
         self._devices_at: dict[str, tuple[int, frozenset[str]]] = {}
@@ -81,12 +117,27 @@ class Services:
         if runtime is not None and runtime.seq < seq and await runtime.catch_up():
             self._show(runtime)
 
+    def _local_presence(self, meeting_id: str) -> dict[str, SitePresence]:
+        """This worker's sockets, and the phones its join links made."""
+        local = dict(self.hub.presence(meeting_id))
+        for site_id, made in self.joins.made(meeting_id).items():
+            local[site_id] = local.get(site_id, SitePresence()) + SitePresence(joined=made)
+        return local
+
     def presence(self, meeting_id: str) -> dict[str, SitePresence]:
         """This worker's sockets plus what the other workers said of theirs."""
-        merged = dict(self.hub.presence(meeting_id))
+        merged = self._local_presence(meeting_id)
         for site_id, p in self._remote_presence.get(meeting_id, {}).items():
             merged[site_id] = merged.get(site_id, SitePresence()) + p
         return merged
+
+    def device_joined(self, meeting_id: str, site_id: str) -> bool:
+        """A phone is to be made from a site's join link: False if the link is being flooded.
+        The hosts' consoles show the new count (with the next presence redraw)."""
+        if not self.joins.allow(meeting_id, site_id):
+            return False
+        self.hub.presence_changed_elsewhere(meeting_id)
+        return True
 
     async def share_presence(self) -> None:
         """With several workers: trade socket counts through Redis, redraw hosts if others moved."""
@@ -94,7 +145,7 @@ class Services:
             return
         for runtime in self.meetings.loaded():
             mid = runtime.meeting_id
-            others = await self.nudges.share_presence(mid, self.hub.presence(mid))
+            others = await self.nudges.share_presence(mid, self._local_presence(mid))
             if others != self._remote_presence.get(mid, {}):
                 self._remote_presence[mid] = others
                 self.hub.presence_changed_elsewhere(mid)

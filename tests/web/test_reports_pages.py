@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.support.client import LiveClient
 from tests.support.server import ServerProcess, organiser_headers
+from tests.test_exports import texts_of
 
 HTML = {"accept": "text/html"}
 
@@ -187,3 +189,71 @@ async def test_every_export_downloads_with_its_vietnamese(
         assert (
             await http.get(base.replace("/host/", "/host/x") + "minutes.docx")
         ).status_code == 403
+
+
+async def _everything_told_of_the_meeting(
+    server: ServerProcess, meeting: dict[str, Any], tmp_path: Path
+) -> dict[str, str]:
+    """The report page, every export (as its reader sees it), the year dashboard, the API."""
+    host = meeting["links"]["host"]
+    kinds = {
+        "minutes.docx": "minutes.docx",
+        "notice.docx": "conclusion.docx",
+        "minutes.pdf": "minutes.pdf",
+        "questions.xlsx": "questions.xlsx",
+        "questions.csv": "questions.csv",
+    }
+    async with httpx.AsyncClient(headers=organiser_headers(), timeout=60) as http:
+        files = {
+            name: (await http.get(f"{host}/export/{kind}")).content for name, kind in kinds.items()
+        }
+        told = {
+            "report": (await http.get(f"{host}/report", headers=HTML)).text,
+            "dashboard": (await http.get(f"{server.url}/organiser/dashboard", headers=HTML)).text,
+            "api": (await http.get(f"{server.url}/api/meetings")).text,
+        }
+    return {**told, **texts_of(files, tmp_path)}
+
+
+async def test_while_a_ballot_hides_its_results_no_page_export_or_api_tells_its_votes(
+    server: ServerProcess, meeting: dict[str, Any], tmp_path: Path
+) -> None:
+    sites = meeting["links"]["sites"]
+    host = await LiveClient.open(server, meeting["links"]["host"])
+    ack = await host.command(
+        {"type": "open_ballot", "question_id": None, "show_live": False, "scale": "three"}
+    )
+    assert ack["type"] == "ack", ack
+    view = await host.wait_for_view('data-command="close_ballot"')
+    ballot = re.search(r'"close_ballot" data-args=\'\{"ballot_id": "([^"]+)"', view["html"])
+    assert ballot is not None
+    before = await _everything_told_of_the_meeting(server, meeting, tmp_path)
+    phones = [await LiveClient.open_phone(server, sites[i % 3]["join"]) for i in range(3)]
+    for phone in phones:
+        vote = {"type": "cast_vote", "ballot_id": ballot.group(1), "choice": "satisfied"}
+        assert (await phone.command(vote))["type"] == "ack"
+    secretary = await LiveClient.open(server, sites[1]["secretary"])
+    paper = {
+        "type": "set_paper_count",
+        "ballot_id": ballot.group(1),
+        "site_id": sites[1]["site_id"],
+    }
+    ack = await secretary.command({**paper, "satisfied": 5, "partly": 0, "not_satisfied": 0})
+    assert ack["type"] == "ack"
+    console = await host.wait_for_view("8 phiếu đã nhận")  # all the host console says
+    assert 'class="tally"' not in console["html"]
+    # device mode says what it counts, on the console and in the report, and points to cards
+    for page in (console["html"], before["report"]):
+        note = page.split('id="device-voting-note">')[1].split("</p>")[0]
+        assert "theo thiết bị" in note
+        assert "thẻ chỗ ngồi" in note
+    assert "Hài lòng" not in console["html"].split('id="open-ballot"')[1].split("</div>")[0]
+    assert await _everything_told_of_the_meeting(server, meeting, tmp_path) == before
+    assert (await host.command({"type": "close_ballot", "ballot_id": ballot.group(1)}))["type"] == (
+        "ack"
+    )
+    after = await _everything_told_of_the_meeting(server, meeting, tmp_path)
+    assert after["report"] != before["report"]  # closed: now the counts are told
+    assert after["questions.xlsx"] != before["questions.xlsx"]
+    for client in (host, secretary, *phones):
+        await client.close()
