@@ -1818,7 +1818,7 @@ def test_the_hosts_questions_filling_theirs_leave_the_phones_alone() -> None:
 
 
 def test_phone_questions_the_host_turned_down_leave_room_for_others() -> None:
-    turned_down = with_phone_questions(questions.MAX_PHONE_QUESTIONS, moderation="rejected")
+    turned_down = with_phone_questions(questions.MAX_QUESTIONS, moderation="rejected")
     events_of(run(turned_down, SubmitQuestion("c", "A"), delegate("dev-9")))
 
 

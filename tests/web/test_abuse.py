@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from server.web.services import DeviceJoins
+from server.web import services
 from tests.support.client import LiveClient
 from tests.support.server import ServerProcess
 
@@ -156,7 +156,7 @@ async def test_a_link_minting_phones_faster_than_a_hall_scans_is_refused_and_oth
 
 def test_the_join_buckets_refill_with_the_clock_and_are_per_link() -> None:
     now = [0.0]
-    joins = DeviceJoins(burst=3, rate=0.5, clock=lambda: now[0])
+    joins = services.DeviceJoins(burst=3, rate=0.5, clock=lambda: now[0])
     assert [joins.allow("m", "a") for _ in range(4)] == [True, True, True, False]
     assert joins.allow("m", "b")  # another site's link has its own bucket
     now[0] = 2.0  # one phone's worth at half a phone a second
