@@ -20,7 +20,8 @@ from server.config import local_today
 from server.core.commands import CreateMeeting
 from server.core.decide import Rejected
 from server.core.state import MeetingState
-from server.web.pages import html, join_url, language, meeting_or_404, services_of
+from server.web.pages import html, language, meeting_or_404, services_of
+from server.web.screens import join_url
 from server.web.services import Services
 
 SESSION_FLAG = "organiser"
