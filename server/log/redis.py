@@ -115,7 +115,7 @@ class RedisLog:
         if config.get("appendonly") != "yes" or config.get("appendfsync") != "always":
             logger.warning(
                 "Redis at %s has appendonly=%s appendfsync=%s: acknowledged events can be lost",
-                self._url,
+                self._url.rpartition("@")[2],  # without the password the URL may carry
                 config.get("appendonly"),
                 config.get("appendfsync"),
             )

@@ -12,6 +12,11 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body
 from litestar.response import Redirect
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_409_CONFLICT,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
 
 from server.core.commands import Actor, ImportQuestions, QuestionDraft
 from server.core.rules import N_, Rejected
@@ -198,7 +203,7 @@ async def intake_confirm(
         raise NotFoundException("This preview has expired; upload the file again.")
     preview = msgspec.msgpack.decode(stored, type=Preview)
     if preview.problems:
-        return _page(
+        refused = _page(
             request,
             runtime,
             key,
@@ -207,11 +212,13 @@ async def intake_confirm(
             imported=None,
             problems=preview.problems,
         )
+        refused.status_code = HTTP_400_BAD_REQUEST  # not 201: nothing was imported
+        return refused
     # The token is the command id: a second click or a retried post imports nothing twice.
     outcome = await runtime.execute(preview.command, actor, f"intake-{data.token}")
     if isinstance(outcome, Rejected):
         problem = IntakeProblem(0, outcome.message, outcome.params)
-        return _page(
+        refused = _page(
             request,
             runtime,
             key,
@@ -220,6 +227,10 @@ async def intake_confirm(
             imported=None,
             problems=[problem],
         )
+        # nothing was imported: try again later (the log is down), or the import itself is refused
+        retry = outcome.retryable
+        refused.status_code = HTTP_503_SERVICE_UNAVAILABLE if retry else HTTP_409_CONFLICT
+        return refused
     assert isinstance(outcome, Accepted)  # noqa: S101 - Outcome is Accepted | Rejected
     count = len(preview.command.questions)
     return Redirect(f"/m/{meeting_id}/host/{key}/intake?imported={count}", status_code=303)
