@@ -40,8 +40,9 @@ def test_organiser_creates_a_meeting_and_prints_its_cards(
     page.get_by_role("link", name="In tất cả thẻ").click()
     expect(page.locator(".join-card")).to_have_count(4)
     expect(page.locator(".join-card h2").nth(3)).to_have_text("Phường Lý Thái Tổ")
-    assert all(
-        img.evaluate("img => img.naturalWidth") > 0 for img in page.locator("img.qr-big").all()
+    # every card's QR code loads (a sheet of many images: wait for them, not a fixed moment)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.qr-big')].every(i => i.complete && i.naturalWidth > 0)"
     )
     screenshot(page, "organiser-cards")
     assert page_errors.messages == []
