@@ -47,19 +47,12 @@ class Context(msgspec.Struct, frozen=True):
 Decision = Sequence[Event] | Rejected
 
 
-# Bidi embeddings, overrides and isolates, zero-width characters and marks, the Arabic letter mark
-# and the byte-order mark: invisible, and able to show a name reversed on every projector. They go
-# before anything else, so they do not even leave a space inside a word.
-INVISIBLE = str.maketrans(
-    dict.fromkeys(
-        [*range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0x200B, 0x2010), 0x061C, 0xFEFF]
-    )
-)
-
-
 def clean_text(raw: str) -> str:
     """NFC, single-line, no control characters, trimmed: what users mean by their text."""
-    text = unicodedata.normalize("NFC", raw.translate(INVISIBLE))
+    text = unicodedata.normalize("NFC", raw)
+    # Control and format characters (category C) become a space: bidi embeddings, overrides and
+    # isolates, zero-width characters, the Arabic letter mark and the BOM (all Cf) among them, so
+    # no name can show reversed on a projector.
     text = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
     return " ".join(text.split())
 
