@@ -21,6 +21,7 @@ from server.i18n import translate
 from server.log.base import EventLog, LogUnavailable
 from server.web.app import create_app, make_log
 from server.web.organiser import MeetingLinks, meeting_links
+from server.web.screens import join_code
 from server.web.services import Services
 
 DEMO_SITES = [
@@ -196,17 +197,49 @@ async def existing_links(settings: Settings, meeting_id: str) -> MeetingLinks | 
         await log.close()
 
 
+def _rows(rows: list[tuple[str, str]], indent: str) -> None:
+    width = max(len(label) for label, _ in rows)
+    for label, url in rows:
+        print(f"{indent}{label.ljust(width)}  {url}")
+
+
 def print_links(settings: Settings, links: MeetingLinks) -> None:
+    """Vietnamese first, English beside: the one link to open first, then the rest by user."""
+    base, mid = settings.base_url, links.meeting_id
     print(f"\n  {links.title}")
-    print(f"  Thư ký hội nghị (host):  {links.host}")
+    print("\n  ▶ Mở đường dẫn này trước · Open this first (Ban tổ chức · organiser):")
+    sign_in = f"{base}/organiser/login?key={settings.organiser_secret}"
+    print(f"    {sign_in}&next=/organiser/meetings/{mid}")
+    print("    Trang hội nghị có mọi đường dẫn kèm mã QR")
+    print("    · the meeting page lists every link with its QR code.")
+    print("\n  Hội trường chính · Main hall")
+    _rows(
+        [
+            ("Thư ký hội nghị · Host console", links.host),
+            ("Bàn câu hỏi · Questions desk", links.desk),
+            ("Nhập ý kiến · Import opinions", f"{links.host}/intake"),
+            ("Biên bản, thống kê · Report", f"{links.host}/report"),
+            ("Theo dõi trả lời · Follow-up", f"{links.host}/followup"),
+            ("Thẻ biểu quyết · Seat cards", f"{links.host}/cards"),
+            ("Trả lời công khai · Public answers", f"{base}/m/{mid}/answers"),
+            ("Tổng hợp năm · Year dashboard", f"{base}/organiser/dashboard"),
+        ],
+        "    ",
+    )
+    print("\n  Các điểm cầu · Sites")
     for site in links.sites:
-        print(f"\n  [{site.name}]")
-        print(f"    Thư ký điểm cầu:   {site.secretary}")
-        print(f"    Màn hình trình chiếu: {site.display}")
-        print(f"    Đại biểu tham gia:  {site.join}")
-    base = settings.base_url
-    print(f"\n  Ban tổ chức (organiser): {base}/organiser/login?key={settings.organiser_secret}")
-    print(f"  Thẻ in (cards):        {base}/organiser/meetings/{links.meeting_id}/cards\n")
+        code = join_code(site.join.rsplit("/", 1)[-1])
+        print(f"\n    {site.name}")
+        _rows(
+            [
+                ("Thư ký điểm cầu · Secretary", site.secretary),
+                ("Màn hình trình chiếu · Display", site.display),
+                ("Đại biểu tham gia · Delegates join", site.join),
+                (f"Mã tham gia · Join code {code}", f"{base}/j/{code}"),
+            ],
+            "      ",
+        )
+    print()
 
 
 def demo(settings: Settings) -> None:

@@ -11,7 +11,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from litestar import Litestar, Request, Response, get
 from litestar.config.compression import CompressionConfig
@@ -24,6 +24,7 @@ from litestar.logging import LoggingConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 from litestar.stores.base import Store
@@ -100,9 +101,10 @@ class HttpHardening:
 
 
 # The secret part of a link: /m/{id}/host/{key}, /m/{id}/desk/{key}, /m/{id}/card/{code},
-# /m/{id}/s/{site}/{role}/{key}, and ?key= (the organiser's sign-in link, the live socket).
+# /m/{id}/s/{site}/{role}/{key}, a site's join code /j/{code}, and ?key= (the organiser's
+# sign-in link, the live socket).
 _KEY_IN_PATH = re.compile(
-    r"(/m/[^/?#\s]+/(?:host|desk|card)/|/m/[^/?#\s]+/s/[^/?#\s]+/[^/?#\s]+/|[?&]key=)"
+    r"(/m/[^/?#\s]+/(?:host|desk|card)/|/m/[^/?#\s]+/s/[^/?#\s]+/[^/?#\s]+/|/j/|[?&]key=)"
     r"[^/?&#\s\"]+"
 )
 
@@ -199,6 +201,8 @@ def _error_page(request: Request[Any, Any, Any], error: HTTPException) -> Respon
             {"status_code": error.status_code, "detail": error.detail},
             status_code=error.status_code,
         )
+    if isinstance(error, organiser.SignInNeeded):  # a person without a session: how to sign in
+        return Redirect(f"/organiser/login?{urlencode({'next': request.url.path})}")
     response = pages.html(
         request,
         "error.html",

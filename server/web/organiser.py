@@ -40,6 +40,16 @@ def _signed_in_as(services: Services) -> str:
     return hashlib.sha256(b"diemcau organiser session:" + secret).hexdigest()[:32]
 
 
+class SignInNeeded(PermissionDeniedException):
+    """No organiser session: a person is sent to the sign-in page, which says how to sign in."""
+
+
+def _after_sign_in(next_path: str) -> str:
+    """Back to the organiser page that asked for the sign-in; nowhere else (no open redirect)."""
+    safe = next_path.startswith("/organiser/") and "//" not in next_path
+    return next_path if safe else "/organiser"
+
+
 def organiser_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     services: Services = connection.app.state.services
     session = connection.scope.get("session")
@@ -49,20 +59,25 @@ def organiser_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
         return
     bearer = connection.headers.get("authorization", "").removeprefix("Bearer ").strip()
     if not _secret_matches(services, bearer):
-        raise PermissionDeniedException("Organiser secret required")
+        raise SignInNeeded("Organiser secret required")
 
 
 @get("/organiser/login", name="organiser_login_page")
-async def login_page(request: Request[Any, Any, Any], key: str = "") -> Response[str] | Redirect:
+async def login_page(
+    request: Request[Any, Any, Any],
+    key: str = "",
+    next_path: Annotated[str, Parameter(query="next")] = "",
+) -> Response[str] | Redirect:
     """The link printed at first run carries the secret; a person can also type it."""
     if key and _secret_matches(services_of(request), key):
         request.set_session({SESSION_FLAG: _signed_in_as(services_of(request))})
-        return Redirect("/organiser")
-    return html(request, "organiser/login.html", failed=bool(key))
+        return Redirect(_after_sign_in(next_path))
+    return html(request, "organiser/login.html", failed=bool(key), next_path=next_path)
 
 
 class LoginForm(msgspec.Struct):
     secret: str = ""
+    next: str = ""
 
 
 @post("/organiser/login", name="organiser_login")
@@ -72,8 +87,8 @@ async def login(
 ) -> Response[str] | Redirect:
     if _secret_matches(services_of(request), data.secret.strip()):
         request.set_session({SESSION_FLAG: _signed_in_as(services_of(request))})
-        return Redirect("/organiser", status_code=303)
-    refused = html(request, "organiser/login.html", failed=True)
+        return Redirect(_after_sign_in(data.next), status_code=303)
+    refused = html(request, "organiser/login.html", failed=True, next_path=data.next)
     refused.status_code = 403
     return refused
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -20,9 +21,17 @@ def get(server: ServerProcess, path: str, **kwargs: Any) -> httpx.Response:
     "path", ["/organiser", "/api/meetings", "/organiser/meetings/x", "/organiser/meetings/x/cards"]
 )
 def test_organiser_pages_need_the_secret(server: ServerProcess, path: str) -> None:
-    assert get(server, path, headers=HTML).status_code == 403
-    wrong = {"Authorization": "Bearer not-the-secret", **HTML}
-    assert get(server, path, headers=wrong).status_code == 403
+    """A program is refused; a person is sent to the sign-in page, which says how to sign in."""
+    wrong = {"Authorization": "Bearer not-the-secret"}
+    for headers in ({}, wrong):
+        assert get(server, path, headers=headers).status_code == 403
+    for headers in (HTML, {**wrong, **HTML}):
+        answer = get(server, path, headers=headers)
+        if path.startswith("/api/"):
+            assert answer.status_code == 403
+        else:
+            assert answer.status_code == 302
+            assert answer.headers["location"] == "/organiser/login?" + urlencode({"next": path})
 
 
 def test_creating_a_meeting_needs_the_secret(server: ServerProcess) -> None:
@@ -41,7 +50,9 @@ def test_creating_a_meeting_needs_the_secret(server: ServerProcess) -> None:
 def test_organiser_signs_in_creates_a_meeting_and_prints_every_card(server: ServerProcess) -> None:
     with httpx.Client(base_url=server.url, headers=HTML, timeout=10) as browser:
         assert browser.post("/organiser/login", data={"secret": "wrong"}).status_code == 403
-        assert browser.get("/organiser").status_code == 403
+        not_signed_in = browser.get("/organiser")  # a person is shown how to sign in
+        assert not_signed_in.status_code == 302
+        assert not_signed_in.headers["location"] == "/organiser/login?next=%2Forganiser"
         signed_in = browser.post("/organiser/login", data={"secret": ORGANISER_SECRET})
         assert signed_in.status_code in (301, 302, 303)
         assert browser.get("/organiser").status_code == 200
