@@ -13,8 +13,9 @@ import secrets
 
 from server.core.commands import Actor, Role
 
-LINK_ROLES: tuple[Role, ...] = ("host", "desk", "secretary", "display")
-MEETING_ROLES: tuple[Role, ...] = ("host", "desk")  # of the whole meeting, not of a site
+LINK_ROLES: tuple[Role, ...] = ("host", "desk", "secretary", "display", "overlay")
+# Of the whole meeting, not of a site; the overlay is the video mixer's lower third.
+MEETING_ROLES: tuple[Role, ...] = ("host", "desk", "overlay")
 
 
 class Keys:

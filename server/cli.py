@@ -217,6 +217,7 @@ def print_links(settings: Settings, links: MeetingLinks) -> None:
         [
             ("Thư ký hội nghị · Host console", links.host),
             ("Bàn câu hỏi · Questions desk", links.desk),
+            ("Lớp phủ cho bàn trộn hình · Video overlay", links.overlay),
             ("Nhập ý kiến · Import opinions", f"{links.host}/intake"),
             ("Biên bản, thống kê · Report", f"{links.host}/report"),
             ("Theo dõi trả lời · Follow-up", f"{links.host}/followup"),

@@ -370,7 +370,7 @@ Command = (
     | RecordWrittenAnswer
 )
 
-Role = Literal["organiser", "host", "desk", "secretary", "display", "delegate"]
+Role = Literal["organiser", "host", "desk", "secretary", "display", "overlay", "delegate"]
 
 
 class Actor(msgspec.Struct, frozen=True):

@@ -96,6 +96,8 @@ STANDS_IN: dict[Role, tuple[Role, frozenset[type]]] = {
             }
         ),
     ),
+    # The video mixer's overlay sees what a display sees and may do nothing.
+    "overlay": ("display", frozenset()),
 }
 
 

@@ -312,6 +312,7 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
             pages.join,
             pages.phone_page,
             pages.join_qr,
+            pages.overlay_page,
             screens.join_by_code,
             screens.service_worker,
             pages.set_language,

@@ -207,6 +207,7 @@ class MeetingLinks(msgspec.Struct):
     title: str
     host: str
     desk: str  # the questions desk: its own key, the questions only
+    overlay: str  # the video mixer's browser source: read-only, like a display
     sites: list[SiteLinks]
 
 
@@ -233,7 +234,10 @@ def meeting_links(services: Services, meeting_id: str, state: MeetingState) -> M
     title = state.info.title if state.info else ""
     host = f"{base}/m/{meeting_id}/host/{keys.link_key(meeting_id, 'host', None)}"
     desk = f"{base}/m/{meeting_id}/desk/{keys.link_key(meeting_id, 'desk', None)}"
-    return MeetingLinks(meeting_id=meeting_id, title=title, host=host, desk=desk, sites=sites)
+    overlay = f"{base}/m/{meeting_id}/overlay/{keys.link_key(meeting_id, 'overlay', None)}"
+    return MeetingLinks(
+        meeting_id=meeting_id, title=title, host=host, desk=desk, overlay=overlay, sites=sites
+    )
 
 
 @get("/organiser/meetings/{meeting_id:str}", name="organiser_meeting", guards=[organiser_guard])

@@ -71,6 +71,7 @@ def _live_page(
     actor: Actor,
     key: str,
     desk: str | None = None,
+    **extra: Any,
 ) -> Response[str]:
     services, lang = services_of(request), language(request)
     kind = desk or actor.role
@@ -86,6 +87,7 @@ def _live_page(
         "questions": "questions.html",
         "secretary": "secretary.html",
         "display": "display.html",
+        "overlay": "overlay.html",
     }.get(kind, "phone.html")
     return html(
         request,
@@ -101,6 +103,37 @@ def _live_page(
         join=join_info(services, runtime.meeting_id, site.site_id)
         if kind == "display" and site
         else None,
+        **extra,
+    )
+
+
+OVERLAY_LAYOUTS = ("lower-third", "question", "full")
+OVERLAY_BACKGROUNDS = ("transparent", "green")
+
+
+@get("/m/{meeting_id:str}/overlay/{key:str}", name="overlay_page")
+async def overlay_page(
+    request: Request[Any, Any, Any],
+    meeting_id: str,
+    key: str,
+    layout: str = "full",
+    bg: str = "transparent",
+) -> Response[str]:
+    """The video mixer's browser source (1920 by 1080): the speaker as a lower third, the question
+    and its answerer. The layout and background only style the page: every overlay socket gets
+    the same frames."""
+    services = services_of(request)
+    runtime, _ = await meeting_or_404(services, meeting_id)
+    actor = services.keys.actor_for(meeting_id, "overlay", None, key)
+    if actor is None:
+        raise PermissionDeniedException("Wrong link")
+    return _live_page(
+        request,
+        runtime,
+        actor,
+        key,
+        layout=layout if layout in OVERLAY_LAYOUTS else "full",
+        background=bg if bg in OVERLAY_BACKGROUNDS else "transparent",
     )
 
 

@@ -256,7 +256,7 @@ class Services:
         if key.kind == "host":
             presence = self.presence(runtime.meeting_id)
             return render(key.lang, template, view=host_view(state, presence))
-        if key.kind == "display":
+        if key.kind in ("display", "overlay"):  # the overlay draws the display's view its way
             return render(key.lang, template, view=display_view(state))
         if key.kind == "questions":
             return render(key.lang, template, view=questions_view(state))

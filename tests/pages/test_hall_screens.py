@@ -4,15 +4,28 @@ stays legible with a long answer, and a display reloaded while the server is dow
 from __future__ import annotations
 
 import io
+import json
+import re
 import time
 from typing import Any
 
+import httpx
 import pytest
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
+from websockets.asyncio.client import connect
 
-from tests.pages.conftest import FULL_HD, PHONE, PROJECTOR, PageErrors, open_page, screenshot
+from tests.pages.conftest import (
+    FULL_HD,
+    PHONE,
+    PROJECTOR,
+    SHOTS,
+    PageErrors,
+    open_page,
+    screenshot,
+)
+from tests.support.client import LiveClient, ws_url
 from tests.support.driver import Driver
 from tests.support.server import ServerProcess
 
@@ -188,3 +201,110 @@ def test_a_display_reloaded_while_the_server_is_down_shows_its_last_view_and_cat
 def host_speaker(html: str) -> str:
     marker = 'data-command="end_speech" data-args=\'{"request_id": "'
     return html.split(marker)[1].split('"', maxsplit=1)[0]
+
+
+def alpha(image: Image.Image, point: tuple[int, int]) -> int:
+    pixel = image.getpixel(point)
+    assert isinstance(pixel, tuple)
+    return int(pixel[3])
+
+
+def checkerboard_under(png: bytes, name: str) -> Image.Image:
+    """The overlay as the mixer composites it: over a checkerboard, saved to look at."""
+    overlay = Image.open(io.BytesIO(png)).convert("RGBA")
+    board = Image.new("RGBA", overlay.size, (200, 200, 200, 255))
+    tile = Image.new("RGBA", (40, 40), (120, 120, 120, 255))
+    for x in range(0, overlay.size[0], 80):
+        for y in range(0, overlay.size[1], 80):
+            board.paste(tile, (x, y))
+            board.paste(tile, (x + 40, y + 40))
+    SHOTS.mkdir(exist_ok=True)
+    Image.alpha_composite(board, overlay).save(SHOTS / f"{name}.png")
+    return overlay
+
+
+def test_the_overlay_is_transparent_around_a_lower_third_and_the_question(
+    browser: Browser,
+    server: ServerProcess,
+    meeting: dict[str, Any],
+    page_errors: PageErrors,
+    driver: Driver,
+) -> None:
+    site = meeting["links"]["sites"][2]
+    host = driver.client(server, meeting["links"]["host"])
+    driver.speaker_on_floor(server, host, site, "Ông Phan Văn Khải")
+    question = driver.question_on_screen(
+        server, host, meeting["links"]["host"], "Khi nào hoàn thành tuyến đường liên thôn?"
+    )
+    driver.command(
+        host,
+        {
+            "type": "set_answerer",
+            "question_id": question,
+            "name": "Bà Hà Thị Lan",
+            "role": "Phó Chủ tịch UBND",
+        },
+    )
+    overlay = open_page(browser, page_errors, meeting["links"]["overlay"], FULL_HD)
+    expect(overlay.locator("#ov-name")).to_have_text("Ông Phan Văn Khải")
+    expect(overlay.locator("#ov-countdown")).to_contain_text(":")
+    expect(overlay.locator("#ov-question-text")).to_have_text(
+        "Khi nào hoàn thành tuyến đường liên thôn?"
+    )
+    expect(overlay.locator("#ov-answerer")).to_contain_text("Bà Hà Thị Lan, Phó Chủ tịch UBND")
+    image = checkerboard_under(overlay.screenshot(omit_background=True), "overlay-full")
+    width, height = image.size
+    assert (width, height) == (1920, 1080)
+    # clear where there is nothing to show: corners and the middle of the picture
+    for point in ((5, 5), (width - 5, 5), (5, height - 5), (width // 2, height // 2)):
+        assert alpha(image, point) == 0, point
+    # solid behind the name (the lower third) and the question
+    name_box = overlay.locator("#ov-lower-third").bounding_box()
+    assert name_box is not None
+    assert alpha(image, (int(name_box["x"]) + 30, int(name_box["y"]) + 8)) > 200
+
+    lower_third = open_page(
+        browser, page_errors, meeting["links"]["overlay"] + "?layout=lower-third&bg=green", FULL_HD
+    )
+    expect(lower_third.locator("#ov-name")).to_be_visible()
+    expect(lower_third.locator("#ov-question")).to_be_hidden()
+    green = Image.open(io.BytesIO(lower_third.screenshot())).convert("RGB")
+    assert green.getpixel((5, 5)) == (0, 177, 64)
+    checkerboard_under(lower_third.screenshot(), "overlay-lower-third-green")
+    assert page_errors.messages == []
+
+
+async def _frames_after_a_change(server: ServerProcess, meeting: dict[str, Any]) -> list[bytes]:
+    url = ws_url(server, meeting["links"]["overlay"])
+    sockets = [await connect(url, origin=None, compression=None, max_size=None) for _ in range(3)]
+    for socket in sockets:
+        await socket.send(json.dumps({"type": "hello"}))
+        await socket.recv()  # its first view
+    host = await LiveClient.open(server, meeting["links"]["host"])
+    items = re.findall(r'id="edit-([0-9a-f]+)"', host.views[-1]["html"])
+    await host.command({"type": "set_current_agenda_item", "item_id": items[0]})
+    frames = []
+    for socket in sockets:
+        raw = await socket.recv()
+        frames.append(raw if isinstance(raw, bytes) else raw.encode())
+        await socket.close()
+    await host.close()
+    return frames
+
+
+def test_every_overlay_socket_gets_the_same_bytes(
+    server: ServerProcess, meeting: dict[str, Any], driver: Driver
+) -> None:
+    frames = driver.run(_frames_after_a_change(server, meeting))
+    assert len(set(frames)) == 1
+    assert json.loads(frames[0])["view"] == "overlay"
+
+
+def test_the_overlay_link_is_read_only(
+    server: ServerProcess, meeting: dict[str, Any], driver: Driver
+) -> None:
+    overlay = driver.client(server, meeting["links"]["overlay"])
+    answer = driver.run(overlay.command({"type": "add_agenda_item", "title": "Không được"}))
+    assert (answer["type"], answer["code"]) == ("error", "forbidden")
+    wrong = meeting["links"]["overlay"][:-4] + "AAAA"
+    assert httpx.get(wrong, headers={"accept": "text/html"}, timeout=10).status_code == 403

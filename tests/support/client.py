@@ -18,10 +18,10 @@ MAX_VIEW_BYTES = 8 * 1024 * 1024  # a question desk with many long questions is 
 
 
 def link_parts(link: str) -> dict[str, str]:
-    """Splits a role link (…/m/{mid}/host/{key} or …/m/{mid}/s/{sid}/{role}/{key})."""
+    """Splits a role link (…/m/{mid}/{host|desk|overlay}/{key} or …/m/{mid}/s/{sid}/{role}/{key})."""
     parts = urlsplit(link).path.strip("/").split("/")
-    if parts[2] == "host":
-        return {"meeting_id": parts[1], "role": "host", "key": parts[3]}
+    if parts[2] != "s":
+        return {"meeting_id": parts[1], "role": parts[2], "key": parts[3]}
     return {"meeting_id": parts[1], "site": parts[3], "role": parts[4], "key": parts[5]}
 
 
