@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
 
 import msgspec
+from markupsafe import Markup
 
 from server.access import Keys
 from server.config import Settings
 from server.core.commands import Actor
+from server.core.state import MeetingState
 from server.core.views import (
     SitePresence,
     delegate_view,
@@ -38,6 +41,15 @@ SECRETARY_SECTIONS: Sections = (
     ("live/secretary/paper.html", ("site", "paper")),
     ("live/secretary/checkin.html", ("site",)),
 )
+
+
+_ID_ATTRIBUTE = re.compile(r' id="[^"]*"')
+
+
+def _without_ids(html: str) -> str:
+    """The displays' view as the host console's preview: the same render, without its ids (the
+    console has its own elements of those names)."""
+    return _ID_ATTRIBUTE.sub("", html)
 
 
 class ViewMessage(msgspec.Struct, frozen=True, tag_field="type", tag="view"):
@@ -255,7 +267,12 @@ class Services:
         template = f"live/{key.kind}.html"
         if key.kind == "host":
             presence = self.presence(runtime.meeting_id)
-            return render(key.lang, template, view=host_view(state, presence))
+            return render(
+                key.lang,
+                template,
+                view=host_view(state, presence),
+                preview=self._preview(key.lang, state),
+            )
         if key.kind in ("display", "overlay"):  # the overlay draws the display's view its way
             return render(key.lang, template, view=display_view(state))
         if key.kind == "questions":
@@ -264,6 +281,11 @@ class Services:
             console = secretary_view(state, key.site_id or "")
             return self.renderer.render_sections(key.lang, SECRETARY_SECTIONS, console)
         return render(key.lang, template, view=delegate_view(state, key.device_id))
+
+    def _preview(self, lang: str, state: MeetingState) -> Markup:
+        """What every display shows now, for the host console (the same template and view)."""
+        drawn = self.renderer.render(lang, "live/display.html", view=display_view(state))
+        return Markup(_without_ids(drawn))  # noqa: S704 - rendered just now with autoescape on
 
     def message(self, lang: str, text: str, params: dict[str, str | int] | None = None) -> str:
         return translate(lang, text, params)

@@ -110,6 +110,7 @@ function afterMorph() {
   markVotes();
   drawWaiting();
   fitProjector(live);
+  goToAnswerBox();
 }
 
 // The last view is kept, so a page reloaded while the server is down (served by the service
@@ -382,7 +383,21 @@ document.addEventListener("click", (event) => {
   }
   const commandId = submitCommand(command);
   if (button.dataset.vote) votesSent.set(commandId, button.dataset.vote);
+  if (command.type === "show_question" && command.question_id) answerBoxWanted = command.question_id;
 });
+
+// "Show on screen" on the desk: once the question is on screen, the answer box is where the
+// secretary types next, so it comes into view with the caret in it.
+let answerBoxWanted = null;
+
+function goToAnswerBox() {
+  if (!answerBoxWanted) return;
+  const area = document.getElementById("answer-" + answerBoxWanted);
+  if (!area) return;
+  answerBoxWanted = null;
+  area.scrollIntoView({ block: "center" });
+  area.focus();
+}
 
 // The host's keys (shown on the console): they act only when nobody is typing.
 document.addEventListener("keydown", (event) => {

@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from websockets.asyncio.client import connect
 
 from tests.pages.conftest import (
+    CONSOLE,
     FULL_HD,
     PHONE,
     PROJECTOR,
@@ -308,3 +309,31 @@ def test_the_overlay_link_is_read_only(
     assert (answer["type"], answer["code"]) == ("error", "forbidden")
     wrong = meeting["links"]["overlay"][:-4] + "AAAA"
     assert httpx.get(wrong, headers={"accept": "text/html"}, timeout=10).status_code == 403
+
+
+def test_the_host_sees_the_displays_and_show_on_screen_leads_to_the_answer_box(
+    browser: Browser,
+    server: ServerProcess,
+    meeting: dict[str, Any],
+    page_errors: PageErrors,
+    driver: Driver,
+) -> None:
+    site = meeting["links"]["sites"][1]
+    host_client = driver.client(server, meeting["links"]["host"])
+    host = open_page(browser, page_errors, meeting["links"]["host"], CONSOLE)
+    expect(host.locator(".preview-screen")).to_contain_text("Hội nghị sắp bắt đầu")
+    driver.speaker_on_floor(server, host_client, site, "Bà Đoàn Thị Ngọc")
+    expect(host.locator(".preview-screen .speaker-name")).to_have_text("Bà Đoàn Thị Ngọc")
+    screenshot(host, "host-preview")
+    assert host.locator("#host-speaker-name").count() == 1  # the preview brings no second copy
+
+    for i in range(12):  # a long list: the question is far below the answer box
+        driver.command(host_client, {"type": "add_question", "question": {"text": f"Câu hỏi {i}"}})
+    desk = open_page(browser, page_errors, meeting["links"]["desk"], CONSOLE)
+    last = desk.locator("#question-list li[data-search]").last
+    last.scroll_into_view_if_needed()
+    last.get_by_role("button", name="Trình chiếu").click()
+    answer = desk.locator("textarea[data-live-answer]")
+    expect(answer).to_be_focused()
+    expect(answer).to_be_in_viewport()
+    assert page_errors.messages == []

@@ -195,7 +195,9 @@ def test_the_host_console_keeps_every_form_through_a_storm(
     host.locator("#open-ballot-form input[name=question_id][value='']").check()  # the meeting
     host.select_option("#ballot-scale", "two")
     host.locator("#open-ballot-form input[name=show_live]").uncheck()
-    page_scroll = host.evaluate("window.scrollY")
+    # where the form being filled is on the screen: a storm of updates must not move it
+    form_top = "() => Math.round(document.getElementById('open-ballot-form').getBoundingClientRect().top)"
+    where = host.evaluate(form_top)
 
     with driver.storm(
         secretary,
@@ -205,9 +207,9 @@ def test_the_host_console_keeps_every_form_through_a_storm(
         pass
     seen(host, storm)
     expect(host.locator(f"#site-{site['site_id']} .attendance")).to_have_text(str(100 + STORM - 1))
+    assert host.evaluate(form_top) == where  # (before the full-page screenshot, which scrolls)
     screenshot(host, "keep-host-during-storm")
 
-    assert host.evaluate("window.scrollY") == page_scroll
     assert host.locator("#voting-rules").evaluate("d => d.open")
     assert host.locator("#voting-rules-form input[value=card]").is_checked()
     assert host.locator("#voting-rules-form input[name=allow_change]").is_checked()

@@ -48,6 +48,7 @@ def test_secretary_enters_attendance_and_host_sees_it(
     site = meeting["links"]["sites"][2]
     host = open_page(browser, page_errors, meeting["links"]["host"], LAPTOP)
     secretary = open_page(browser, page_errors, site["secretary"], LAPTOP)
+    expect(host.locator("#attendance-total")).to_have_text("chưa ghi nhận")  # not entered is not 0
 
     secretary.fill("#attendance", "248")
     secretary.get_by_role("button", name="Lưu").click()
