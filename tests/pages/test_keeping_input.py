@@ -196,7 +196,9 @@ def test_the_host_console_keeps_every_form_through_a_storm(
     host.select_option("#ballot-scale", "two")
     host.locator("#open-ballot-form input[name=show_live]").uncheck()
     # where the form being filled is on the screen: a storm of updates must not move it
-    form_top = "() => Math.round(document.getElementById('open-ballot-form').getBoundingClientRect().top)"
+    form_top = (
+        "() => Math.round(document.getElementById('open-ballot-form').getBoundingClientRect().top)"
+    )
     where = host.evaluate(form_top)
 
     with driver.storm(
