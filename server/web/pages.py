@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import segno
 from litestar import Request, Response, get
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException, PermissionDeniedException
@@ -20,6 +18,7 @@ from server.core.state import MeetingState, Site
 from server.i18n import pick_language
 from server.service import MeetingRuntime
 from server.web.live import CARD_COOKIE, DEVICE_COOKIE, LANG_COOKIE, delegate_actor
+from server.web.render import qr_svg
 from server.web.screens import join_info, join_url
 from server.web.services import Services
 
@@ -245,12 +244,6 @@ async def join_qr(
     if not services.keys.join_ok(meeting_id, site_id, key):
         raise PermissionDeniedException("Wrong link")
     return Response(qr_svg(join_url(services, meeting_id, site_id)), media_type="image/svg+xml")
-
-
-def qr_svg(url: str) -> bytes:
-    out = io.BytesIO()
-    segno.make(url, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True)
-    return out.getvalue()
 
 
 @get("/lang/{code:str}", name="set_language")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import functools
+import io
 from datetime import date
 from typing import Any
 
 import jinja2
+import segno
+from markupsafe import Markup
 
 from server.config import ROOT
 from server.core.decide import N_
@@ -67,6 +70,21 @@ def _vn_date(value: str) -> str:
         return value
 
 
+def qr_svg(url: str) -> bytes:
+    """A link as a QR code (SVG, scalable for print and projector), drawn here: nothing online."""
+    out = io.BytesIO()
+    # no width or height, a viewBox: the code scales to whatever box a page gives it, whole
+    segno.make(url, error="m").save(
+        out, kind="svg", border=2, xmldecl=False, svgns=True, svgclass="qr-code", omitsize=True
+    )
+    return out.getvalue()
+
+
+def _qr(url: str) -> Markup:
+    """The `qr` filter: a link's QR code inline in a page, e.g. every link on the cards sheet."""
+    return Markup(qr_svg(url).decode())  # noqa: S704 - segno's own SVG; the URL is only data in it
+
+
 class Renderer:
     def __init__(self) -> None:
         self._envs = {lang: self._environment(lang) for lang in LANGUAGES}
@@ -85,6 +103,7 @@ class Renderer:
         env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
         env.filters["vn_date"] = _vn_date
         env.filters["mmss"] = _mmss
+        env.filters["qr"] = _qr
         env.globals["body_names"] = BODY_NAMES
         env.globals["decision_names"] = DECISION_NAMES
         env.globals["source_names"] = SOURCE_NAMES

@@ -28,7 +28,7 @@ from tests.pages.conftest import (
 )
 from tests.support.client import LiveClient, ws_url
 from tests.support.driver import Driver
-from tests.support.server import ServerProcess
+from tests.support.server import ORGANISER_SECRET, ServerProcess
 
 pytestmark = pytest.mark.browser
 LEGIBLE_PX = 28  # the smallest text a back row reads at 720p
@@ -336,4 +336,30 @@ def test_the_host_sees_the_displays_and_show_on_screen_leads_to_the_answer_box(
     answer = desk.locator("textarea[data-live-answer]")
     expect(answer).to_be_focused()
     expect(answer).to_be_in_viewport()
+    assert page_errors.messages == []
+
+
+def test_every_link_on_the_organiser_page_has_a_qr_code_that_reads_back(
+    browser: Browser, server: ServerProcess, meeting: dict[str, Any], page_errors: PageErrors
+) -> None:
+    links = meeting["links"]
+    context = browser.new_context(viewport=CONSOLE, device_scale_factor=2)  # type: ignore[arg-type]
+    page = page_errors.watch(context.new_page())
+    page.goto(
+        f"{server.url}/organiser/login?key={ORGANISER_SECRET}"
+        f"&next=/organiser/meetings/{meeting['meeting_id']}"
+    )
+    expect(page.locator("#host-link")).to_be_visible()
+    wanted = {links["host"], links["desk"], links["overlay"]}
+    for site in links["sites"]:
+        wanted |= {site["secretary"], site["display"], site["join"]}
+    found: set[str] = set()
+    for code in page.locator(".link-qr svg, img.qr").all():  # each read as a camera would
+        image = Image.open(io.BytesIO(code.screenshot())).convert("L")
+        found |= {barcode.text for barcode in zxingcpp.read_barcodes(image)}
+    assert found == wanted
+    screenshot(page, "organiser-meeting-qr")
+    page.goto(f"{server.url}/organiser/meetings/{meeting['meeting_id']}/cards")
+    expect(page.locator(".card-qr svg")).to_have_count(3 + 2 * len(links["sites"]))
+    context.close()
     assert page_errors.messages == []
