@@ -17,6 +17,7 @@ from server.core.events import (
     AttendanceSet,
     CurrentAgendaItemSet,
     Event,
+    JoinShownSet,
     MeetingCreated,
     SiteReadySet,
 )
@@ -97,6 +98,11 @@ def _item_moved(event: AgendaItemMoved, state: MeetingState) -> MeetingState:
 @_apply.register
 def _current_set(event: CurrentAgendaItemSet, state: MeetingState) -> MeetingState:
     return msgspec.structs.replace(state, current_item_id=event.item_id)
+
+
+@_apply.register
+def _join_shown(event: JoinShownSet, state: MeetingState) -> MeetingState:
+    return msgspec.structs.replace(state, join_shown=event.shown)
 
 
 def _with_site(state: MeetingState, site_id: str, change: Callable[[Site], Site]) -> MeetingState:

@@ -60,6 +60,12 @@ class SetCurrentAgendaItem(_Command, frozen=True, tag="set_current_agenda_item")
     item_id: Id | None
 
 
+class SetJoinShown(_Command, frozen=True, tag="set_join_shown"):
+    """Whether every display shows its site's join QR code (the host may take it off)."""
+
+    shown: bool
+
+
 class SetSiteReady(_Command, frozen=True, tag="set_site_ready"):
     site_id: Id
     ready: bool
@@ -330,6 +336,7 @@ Command = (
     | RemoveAgendaItem
     | MoveAgendaItem
     | SetCurrentAgendaItem
+    | SetJoinShown
     | SetSiteReady
     | SetAttendance
     | RegisterSpeaker

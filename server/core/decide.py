@@ -19,6 +19,7 @@ from server.core.commands import (
     RenameAgendaItem,
     SetAttendance,
     SetCurrentAgendaItem,
+    SetJoinShown,
     SetSiteReady,
 )
 from server.core.events import (
@@ -29,6 +30,7 @@ from server.core.events import (
     AgendaItemRenamed,
     AttendanceSet,
     CurrentAgendaItemSet,
+    JoinShownSet,
     MeetingCreated,
     SiteInfo,
     SiteReadySet,
@@ -194,6 +196,13 @@ def _set_current(command: SetCurrentAgendaItem, state: MeetingState, ctx: Contex
     if command.item_id == state.current_item_id:
         return []
     return [CurrentAgendaItemSet(item_id=command.item_id, at=ctx.now)]
+
+
+@_decide.register
+def _set_join_shown(command: SetJoinShown, state: MeetingState, ctx: Context) -> Decision:
+    if problem := host_only(ctx):
+        return problem
+    return [] if command.shown == state.join_shown else [JoinShownSet(shown=command.shown)]
 
 
 @_decide.register

@@ -75,6 +75,10 @@ class AgendaItemMoved(_Event, frozen=True, tag=True):
     position: int
 
 
+class JoinShownSet(_Event, frozen=True, tag=True):
+    shown: bool
+
+
 class CurrentAgendaItemSet(_Event, frozen=True, tag=True):
     item_id: str | None
     at: float
@@ -323,6 +327,7 @@ Event = (
     | AgendaItemRemoved
     | AgendaItemMoved
     | CurrentAgendaItemSet
+    | JoinShownSet
     | SiteReadySet
     | AttendanceSet
     | SpeakRequested

@@ -246,6 +246,7 @@ class MeetingState(msgspec.Struct, frozen=True):
     floor: Floor = Floor()
     questions: tuple[Question, ...] = ()
     on_screen: str | None = None
+    join_shown: bool = True  # every display shows its join QR code
     ballots: tuple[Ballot, ...] = ()
     ballot_on_screen: str | None = None
     voting: VotingRules = VotingRules()

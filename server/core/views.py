@@ -145,6 +145,7 @@ class DisplayView(msgspec.Struct, frozen=True):
     next_up: tuple[QueueRow, ...] = ()
     question: QuestionRow | None = None
     ballot: BallotResult | None = None
+    join_shown: bool = True
 
 
 class HostView(msgspec.Struct, frozen=True):
@@ -170,6 +171,7 @@ class HostView(msgspec.Struct, frozen=True):
     ballot_on_screen: str | None = None
     question_on_screen: str | None = None
     question: QuestionRow | None = None  # the one on screen, with the chair's decision
+    join_shown: bool = True
     question_balloted: bool = False
     meeting_balloted: bool = False
     voting: VotingRules = VotingRules()
@@ -367,6 +369,7 @@ def display_view(state: MeetingState) -> DisplayView:
         next_up=queue_rows(state)[:NEXT_UP_ON_DISPLAY],
         question=_on_screen(state),
         ballot=_ballot_on_screen(state),
+        join_shown=state.join_shown,
     )
 
 
@@ -431,6 +434,7 @@ def host_view(state: MeetingState, presence: Mapping[str, SitePresence]) -> Host
         ballot_on_screen=state.ballot_on_screen,
         question_on_screen=state.on_screen,
         question=_on_screen(state),
+        join_shown=state.join_shown,
         question_balloted=any(b.question_id == state.on_screen for b in state.ballots)
         if state.on_screen
         else False,

@@ -27,6 +27,7 @@ from server.core.commands import (
     RenameAgendaItem,
     SetAttendance,
     SetCurrentAgendaItem,
+    SetJoinShown,
     SetSiteReady,
 )
 from server.core.decide import STANDARD_AGENDA, Context, Decision, Rejected, decide
@@ -650,6 +651,7 @@ ACTORS: dict[str, Actor] = {
     "secretary-own": Actor("secretary", SITE_A),
     "secretary-other": Actor("secretary", SITE_B),
     "display": Actor("display", SITE_A),
+    "overlay": Actor("overlay"),
     "delegate": Actor("delegate", SITE_A),
 }
 
@@ -663,19 +665,21 @@ KINDS: dict[str, tuple[MeetingState, Command]] = {
     "set_current_agenda_item": (BASE, SetCurrentAgendaItem(item_id=SECOND)),
     "set_site_ready": (BASE, SetSiteReady(site_id=SITE_A, ready=True)),
     "set_attendance": (BASE, SetAttendance(site_id=SITE_A, attendance=25)),
+    "set_join_shown": (BASE, SetJoinShown(shown=False)),
 }
 
 OK = "allowed"
 F = "forbidden"
 # rows: actor; columns in the order of KINDS
 MATRIX: dict[str, tuple[str, ...]] = {
-    "organiser": (OK, F, F, F, F, F, F, F),
-    "host": (F, OK, OK, OK, OK, OK, OK, OK),
-    "desk": (F, F, F, F, F, F, F, F),
-    "secretary-own": (F, F, F, F, F, F, OK, OK),
-    "secretary-other": (F, F, F, F, F, F, "other_site", "other_site"),
-    "display": (F, F, F, F, F, F, F, F),
-    "delegate": (F, F, F, F, F, F, F, F),
+    "organiser": (OK, F, F, F, F, F, F, F, F),
+    "host": (F, OK, OK, OK, OK, OK, OK, OK, OK),
+    "desk": (F, F, F, F, F, F, F, F, F),
+    "secretary-own": (F, F, F, F, F, F, OK, OK, F),
+    "secretary-other": (F, F, F, F, F, F, "other_site", "other_site", F),
+    "display": (F, F, F, F, F, F, F, F, F),
+    "overlay": (F, F, F, F, F, F, F, F, F),
+    "delegate": (F, F, F, F, F, F, F, F, F),
 }
 
 
@@ -686,6 +690,7 @@ def test_matrix_covers_every_role_and_every_command_kind() -> None:
         "desk",
         "secretary",
         "display",
+        "overlay",
         "delegate",
     }
     tags = {type(cmd).__struct_config__.tag for _, cmd in KINDS.values()}
@@ -716,6 +721,14 @@ def test_permission_matrix(actor_name: str, kind: str, expected: str) -> None:
         assert replay(events, state) != state
     else:
         assert code_of(decision) == expected
+
+
+def test_the_join_code_comes_off_the_displays_and_back_once_each() -> None:
+    hidden = replay(events_of(run(BASE, SetJoinShown(shown=False), HOST)), BASE)
+    assert (BASE.join_shown, hidden.join_shown) == (True, False)
+    assert events_of(run(hidden, SetJoinShown(shown=False), HOST)) == []  # already hidden
+    shown = replay(events_of(run(hidden, SetJoinShown(shown=True), HOST)), hidden)
+    assert shown.join_shown
 
 
 # --- creating a meeting ---------------------------------------------------------------------

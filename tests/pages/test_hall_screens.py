@@ -363,3 +363,19 @@ def test_every_link_on_the_organiser_page_has_a_qr_code_that_reads_back(
     expect(page.locator(".card-qr svg")).to_have_count(3 + 2 * len(links["sites"]))
     context.close()
     assert page_errors.messages == []
+
+
+def test_the_host_takes_the_join_code_off_the_displays_and_puts_it_back(
+    browser: Browser, server: ServerProcess, meeting: dict[str, Any], page_errors: PageErrors
+) -> None:
+    display = open_page(browser, page_errors, meeting["links"]["sites"][0]["display"], PROJECTOR)
+    host = open_page(browser, page_errors, meeting["links"]["host"], CONSOLE)
+    expect(display.locator("#join-panel")).to_be_visible()
+    expect(host.locator("#join-shown")).to_have_text("đang hiện")
+    host.locator("#join-toggle").click()
+    expect(display.locator("#join-panel")).to_be_hidden()
+    expect(host.locator("#join-shown")).to_have_text("đang ẩn")
+    screenshot(display, "display-idle-no-join")
+    host.locator("#join-toggle").click()
+    expect(display.locator("#join-panel")).to_be_visible()
+    assert page_errors.messages == []
