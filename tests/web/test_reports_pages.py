@@ -163,7 +163,9 @@ async def test_the_year_dashboard_counts_meetings_and_promises(
         "overdue": 1,
     }
     assert re.search(r'id="y-meetings">0<', empty.text)
-    assert refused.status_code == 403
+    # a stranger's browser is sent to the sign-in page, never shown the figures
+    assert refused.status_code == 302
+    assert refused.headers["location"].startswith("/organiser/login?next=")
 
 
 async def test_every_export_downloads_with_its_vietnamese(
