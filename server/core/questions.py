@@ -54,6 +54,7 @@ from server.core.rules import (
     host_only,
     over_budget,
     text_problem,
+    without_controls,
 )
 from server.core.state import Asker, MeetingState, Question
 
@@ -327,15 +328,13 @@ def decide_edit_answer(command: EditAnswer, state: MeetingState, ctx: Context) -
             "answer_changed",
             N_("The answer changed meanwhile; your text is sent again on top of it."),
         )
-    tail = command.tail.replace("\r\n", "\n")
+    tail = without_controls(command.tail)
     if command.keep + len(tail) > MAX_ANSWER:
         return Rejected(
             "text_too_long",
             N_("{field} is too long: at most {limit} characters."),
             {"field": N_("Answer"), "limit": MAX_ANSWER},
         )
-    if "\x00" in tail:
-        return Rejected("bad_text", N_("The text holds characters that cannot be stored."))
     if question.answer[: command.keep] + tail == question.answer:
         return []
     return [AnswerEdited(question.question_id, command.keep, tail)]

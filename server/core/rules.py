@@ -57,6 +57,14 @@ def clean_text(raw: str) -> str:
     return " ".join(text.split())
 
 
+def without_controls(typed: str) -> str:
+    """Typed text as it grows (the live answer): line breaks kept, spaces kept where typed, every
+    other control and format character (bidi overrides, zero-width marks) removed. The page
+    removes the same ones before it sends (static/js/answer.js), so the two never disagree."""
+    text = typed.replace("\r\n", "\n")
+    return "".join(c for c in text if c == "\n" or unicodedata.category(c) not in ("Cc", "Cf"))
+
+
 def text_problem(text: str, limit: int, field: str) -> Rejected | None:
     if not text:
         return Rejected("empty_text", N_("{field} must not be empty."), {"field": field})

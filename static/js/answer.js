@@ -24,6 +24,21 @@ export function answerEdit(base, text) {
   return { base_length: before.length, keep, tail: after.slice(keep).join("") };
 }
 
+/** The text as the server keeps it (server/core/rules.py `without_controls`): line breaks stay,
+ *  other control and format characters (a pasted bidi override, a zero-width mark) go. */
+export function withoutControls(text) {
+  return text.replace(/\r\n/g, "\n").replace(/(?!\n)[\p{Cc}\p{Cf}]/gu, "");
+}
+
+/** Takes the controls out of the box itself, caret kept, so the box and the server agree. */
+function cleanBox(area) {
+  const clean = withoutControls(area.value);
+  if (clean === area.value) return;
+  const caret = withoutControls(area.value.slice(0, area.selectionEnd)).length;
+  area.value = clean;
+  area.setSelectionRange(caret, caret);
+}
+
 function baseOf(area) {
   const id = area.dataset.liveAnswer;
   if (sentText.has(id)) return sentText.get(id);
@@ -41,6 +56,8 @@ function flush() {
       later(); // send the syllable when the input method has made it
       continue;
     }
+    cleanBox(area);
+    if (area.value === base) continue;
     const commandId = submit({ type: "edit_answer", question_id: id, ...answerEdit(base, area.value) });
     editOf.set(commandId, id);
     sentText.set(id, area.value);

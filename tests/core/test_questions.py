@@ -70,6 +70,7 @@ from server.core.events import (
     decode_event,
     encode_event,
 )
+from server.core.rules import without_controls
 from server.core.state import Asker, MeetingState, Question
 from server.core.views import delegate_view, display_view, questions_view
 from tests.core.support import (
@@ -986,7 +987,6 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
         HOST,
         "text_too_long",
     ),
-    ("answer-nul", STATE, EditAnswer("i1", 0, 0, "A\x00B"), HOST, "bad_text"),
     # DecideQuestion
     ("decide-secretary", STATE, DecideQuestion("i1", "on_the_spot"), SEC_A, "forbidden"),
     ("decide-organiser", STATE, DecideQuestion("i1", "on_the_spot"), ORGANISER, "forbidden"),
@@ -1083,7 +1083,6 @@ def test_every_rejection_code_of_questions_is_reached() -> None:
         "question_on_screen",
         "already_supported",
         "answer_changed",
-        "bad_text",
         "agency_required",
         "no_higher_level",
         "not_higher",
@@ -1722,7 +1721,7 @@ def test_any_sequence_of_answer_edits_ends_at_the_typists_text(
             assert code_of(decision) == "answer_changed"
             continue
         events = events_of(decision)
-        before, typed = typed, typed[:keep] + tail
+        before, typed = typed, typed[:keep] + without_controls(tail)  # as the page sends it
         if keep == base and not tail:
             assert events == []  # a no-op edit gives no event
         elif typed != before:
@@ -1793,6 +1792,16 @@ def test_a_prepared_answer_stays_within_the_answer_limit_after_nfc() -> None:
         added = decision[0]
         assert isinstance(added, QuestionAdded)
         assert len(added.question.prepared_answer) <= MAX_ANSWER
+
+
+def test_a_typed_answer_loses_its_direction_and_zero_width_controls() -> None:
+    # A pasted override would turn every projector's answer around; NUL cannot be stored.
+    typed = "Phường \u202eđã\u202c kiểm\u200b tra\x00\r\nHạn:\ttháng 7."
+    state = do(STATE, EditAnswer("i1", 0, 0, typed), HOST)
+    assert question(state, "i1").answer == "Phường đã kiểm tra\nHạn:tháng 7."
+    base = len(question(state, "i1").answer)
+    cut = do(state, EditAnswer("i1", base, 6, "\u202e"), HOST)  # the cut happens, the control not
+    assert question(cut, "i1").answer == "Phường"
 
 
 def test_an_edit_that_leaves_the_answer_as_it_is_gives_no_event() -> None:
