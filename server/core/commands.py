@@ -181,6 +181,20 @@ MAX_QUESTION = 5000
 MAX_ANSWER = 20_000
 MAX_IMPORT = 5000
 QuestionText = Annotated[str, msgspec.Meta(max_length=MAX_QUESTION * 4)]
+DateOrNone = Annotated[str, msgspec.Meta(pattern=r"^(\d{4}-\d{2}-\d{2})?$")]
+
+
+class PriorOutcomeDraft(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What became of a collected opinion before the meeting, as the desk or the import gives it:
+    answered (a text or a document's number), or forwarded to a higher level."""
+
+    kind: Literal["answered", "forwarded"]
+    agency: Name = ""
+    reference: Name = ""
+    on: DateOrNone = ""
+    text: Annotated[str, msgspec.Meta(max_length=MAX_ANSWER * 4)] = ""
+    forwarded_to: Level | None = None
+    deadline: DateOrNone = ""
 
 
 class QuestionDraft(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -194,6 +208,7 @@ class QuestionDraft(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     body: Body = "committee"
     level: Level = "ward"
     prepared_answer: Annotated[str, msgspec.Meta(max_length=MAX_ANSWER)] = ""
+    prior: PriorOutcomeDraft | None = None
 
 
 class ImportQuestions(_Command, frozen=True, tag="import_questions"):
@@ -321,8 +336,17 @@ class ShowBallot(_Command, frozen=True, tag="show_ballot"):
     ballot_id: Id | None
 
 
+class SetPriorOutcome(_Command, frozen=True, tag="set_prior_outcome"):
+    """The desk records what became of a collected opinion before the meeting (None: left to the
+    meeting). A question the chair decided at the meeting keeps that decision."""
+
+    question_id: Id
+    prior: PriorOutcomeDraft | None
+
+
 class RecordWrittenAnswer(_Command, frozen=True, tag="record_written_answer"):
-    """The written answer promised at the meeting (or by the level it was forwarded to) is sent."""
+    """The written answer promised at the meeting (or by the level it was forwarded to) is sent;
+    recorded again, it corrects the earlier record (which is kept)."""
 
     question_id: Id
     text: Annotated[str, msgspec.Meta(max_length=MAX_ANSWER * 4)]
@@ -375,6 +399,7 @@ Command = (
     | SetPaperCount
     | ShowBallot
     | RecordWrittenAnswer
+    | SetPriorOutcome
 )
 
 Role = Literal["organiser", "host", "desk", "secretary", "display", "overlay", "delegate"]

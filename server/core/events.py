@@ -6,7 +6,7 @@ from typing import Literal
 
 import msgspec
 
-Level = Literal["ward", "district", "city"]
+Level = Literal["ward", "district", "city", "central"]
 Body = Literal["party", "council", "committee", "other"]
 RequestSource = Literal["secretary", "delegate"]
 
@@ -186,6 +186,23 @@ class OpinionRecorded(_Event, frozen=True, tag=True):
 
 QuestionSource = Literal["intake", "manual", "phone", "turn"]
 ChairDecision = Literal["on_the_spot", "written", "forwarded", "not_taken_up"]
+# What became of a question: the chair's decision, or the written answer the competent body gave
+# before the meeting (the Front collects opinions beforehand and most are answered so).
+Outcome = Literal["on_the_spot", "written", "forwarded", "not_taken_up", "answered_before"]
+
+
+class PriorOutcome(msgspec.Struct, frozen=True):
+    """An opinion collected beforehand, settled before the meeting: answered in writing (agency,
+    the document's number, its date, its text), or forwarded to a higher level to answer by a
+    deadline (then followed up like a written answer promised at the meeting)."""
+
+    kind: Literal["answered", "forwarded"]
+    agency: str = ""
+    reference: str = ""  # e.g. "Công văn số 123/UBND-QLĐT"
+    on: str = ""  # ISO date of the answer, or of the forwarding
+    text: str = ""
+    forwarded_to: Level | None = None
+    deadline: str = ""
 
 
 class QuestionRecord(msgspec.Struct, frozen=True):
@@ -199,6 +216,7 @@ class QuestionRecord(msgspec.Struct, frozen=True):
     level: Level
     prepared_answer: str
     source: QuestionSource
+    prior: PriorOutcome | None = None  # settled before the meeting (logs before it: None)
 
 
 class QuestionsImported(_Event, frozen=True, tag=True):
@@ -255,6 +273,14 @@ class AnswerEdited(_Event, frozen=True, tag=True):
     question_id: str
     keep: int
     tail: str
+
+
+class PriorOutcomeSet(_Event, frozen=True, tag=True):
+    """On the desk: what became of a collected opinion before the meeting; None leaves it to the
+    meeting again."""
+
+    question_id: str
+    prior: PriorOutcome | None
 
 
 class QuestionDecided(_Event, frozen=True, tag=True):
@@ -320,6 +346,16 @@ class WrittenAnswerRecorded(_Event, frozen=True, tag=True):
     answered_on: str
 
 
+class WrittenAnswerCorrected(_Event, frozen=True, tag=True):
+    """A written answer recorded wrongly (its date, its text) is corrected; the state keeps the
+    earlier record, so the follow-up shows the history."""
+
+    question_id: str
+    text: str
+    answered_on: str
+    at: float
+
+
 Event = (
     MeetingCreated
     | AgendaItemAdded
@@ -364,6 +400,8 @@ Event = (
     | PaperCountSet
     | BallotShown
     | WrittenAnswerRecorded
+    | WrittenAnswerCorrected
+    | PriorOutcomeSet
 )
 
 _encoder = msgspec.json.Encoder()

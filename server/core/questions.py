@@ -4,7 +4,7 @@ and the chair's decision on each."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import msgspec
 
@@ -20,9 +20,11 @@ from server.core.commands import (
     ImportQuestions,
     MergeQuestions,
     ModerateQuestion,
+    PriorOutcomeDraft,
     QuestionDraft,
     RecordWrittenAnswer,
     SetAnswerer,
+    SetPriorOutcome,
     ShowQuestion,
     SubmitQuestion,
     SupportQuestion,
@@ -31,6 +33,8 @@ from server.core.events import (
     AnswerEdited,
     AnswererSet,
     Level,
+    PriorOutcome,
+    PriorOutcomeSet,
     QuestionAdded,
     QuestionDecided,
     QuestionEdited,
@@ -42,6 +46,7 @@ from server.core.events import (
     QuestionSource,
     QuestionSubmitted,
     QuestionSupported,
+    WrittenAnswerCorrected,
     WrittenAnswerRecorded,
 )
 from server.core.rules import (
@@ -66,7 +71,9 @@ WRITTEN_ANSWER_DAYS = 15  # domain.md: written answers within 15 days of the con
 PHONE_QUESTIONS_PER_WINDOW = 3  # one phone, in rules.BUDGET_SECONDS
 SITE_PHONE_QUESTIONS_PER_WINDOW = 30  # every phone of one site (devices minted from one link)
 SITE_SUPPORTS_PER_WINDOW = 10  # supports of one question from one site's phones
-LEVELS: tuple[Level, ...] = ("ward", "district", "city")
+LEVELS: tuple[Level, ...] = ("ward", "district", "city", "central")
+# Vietnam keeps one time zone and no summer time: "today" for a date someone enters is its date.
+VIETNAM = timezone(timedelta(hours=7))
 
 
 def _clean_answer(raw: str) -> str:
@@ -98,6 +105,9 @@ def _record(
         )
     if draft.site_id is not None and state.site(draft.site_id) is None:
         return Rejected("unknown_site", N_("No site {site_id}."), {"site_id": draft.site_id})
+    prior = None if draft.prior is None else _prior_outcome(draft.prior, state)
+    if isinstance(prior, Rejected):
+        return prior
     return QuestionRecord(
         question_id=question_id,
         text=text,
@@ -109,7 +119,89 @@ def _record(
         level=draft.level,
         prepared_answer=_clean_answer(draft.prepared_answer),
         source=source,
+        prior=prior,
     )
+
+
+def _too_long(text: str, limit: int, field: str) -> Rejected | None:
+    if len(text) <= limit:
+        return None
+    return Rejected(
+        "text_too_long",
+        N_("{field} is too long: at most {limit} characters."),
+        {"field": field, "limit": limit},
+    )
+
+
+def _as_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _date_problem(value: str, field: str) -> Rejected | None:
+    """An empty date is no date; one that does not exist (2017-02-30) is refused, naming it."""
+    if not value or _as_date(value) is not None:
+        return None
+    return Rejected(
+        "bad_date", N_("{field}: {value} is not a date."), {"field": field, "value": value}
+    )
+
+
+def _meeting_date(state: MeetingState) -> date | None:
+    return _as_date(state.info.date) if state.info else None
+
+
+def _today(ctx: Context) -> date:
+    return datetime.fromtimestamp(ctx.now, VIETNAM).date()
+
+
+def _higher_level(wanted: Level | None, state: MeetingState) -> Level | Rejected:
+    """Forwarding goes up: to the level asked for, or the next one above the meeting's."""
+    meeting_level = state.info.level if state.info else "ward"
+    higher = LEVELS[LEVELS.index(meeting_level) + 1 :]
+    if not higher:
+        return Rejected("no_higher_level", N_("There is no higher level to forward to."))
+    if wanted is not None and wanted not in higher:
+        return Rejected("not_higher", N_("Forward only to a higher level than this meeting's."))
+    return wanted or higher[0]
+
+
+def _prior_outcome(draft: PriorOutcomeDraft, state: MeetingState) -> PriorOutcome | Rejected:
+    agency, reference, text = (
+        clean_text(draft.agency),
+        clean_text(draft.reference),
+        _clean_answer(draft.text),
+    )
+    problem = (
+        _too_long(agency, MAX_NAME, N_("Agency"))
+        or _too_long(reference, MAX_NAME, N_("Document number"))
+        or _too_long(text, MAX_ANSWER, N_("Answer"))
+        or _date_problem(draft.on, N_("Date"))
+        or _date_problem(draft.deadline, N_("Answer deadline"))
+    )
+    if problem:
+        return problem
+    held = _meeting_date(state)
+    if draft.on and held and date.fromisoformat(draft.on) > held:
+        return Rejected(
+            "after_the_meeting",
+            N_("{value} is after the meeting: an answer before the meeting is dated before it."),
+            {"value": draft.on},
+        )
+    if draft.kind == "answered":
+        if not (text or reference):
+            return Rejected(
+                "answer_required", N_("Give the written answer or its document number.")
+            )
+        return PriorOutcome("answered", agency, reference, draft.on, text)
+    level = _higher_level(draft.forwarded_to, state)
+    if isinstance(level, Rejected):
+        return level
+    start = _as_date(draft.on) or held or date(1970, 1, 1)
+    deadline = draft.deadline or (start + timedelta(days=WRITTEN_ANSWER_DAYS)).isoformat()
+    return PriorOutcome("forwarded", agency, reference, draft.on, text, level, deadline)
 
 
 def _room(state: MeetingState, more: int = 1) -> Rejected | None:
@@ -353,49 +445,57 @@ def decide_decision(command: DecideQuestion, state: MeetingState, ctx: Context) 
     if isinstance(question, Rejected):
         return question
     agency, reason = clean_text(command.agency), clean_text(command.reason)
-    too_long = (len(agency) > MAX_NAME and N_("Agency")) or (
-        len(reason) > MAX_TOPIC and N_("Reason")
+    problem = (
+        _too_long(agency, MAX_NAME, N_("Agency"))
+        or _too_long(reason, MAX_TOPIC, N_("Reason"))
+        or _date_problem(command.deadline, N_("Answer deadline"))
     )
-    if too_long:
-        limit = MAX_NAME if too_long == "Agency" else MAX_TOPIC
-        return Rejected(
-            "text_too_long",
-            N_("{field} is too long: at most {limit} characters."),
-            {"field": too_long, "limit": limit},
-        )
-    deadline, forwarded_to = command.deadline, command.forwarded_to
-    if command.decision == "written":
-        if not agency:
-            return Rejected("agency_required", N_("Name the agency that will answer in writing."))
-        deadline = deadline or written_deadline(state)
-    elif command.decision == "forwarded":
-        meeting_level = state.info.level if state.info else "ward"
-        higher = LEVELS[LEVELS.index(meeting_level) + 1 :]
-        if not higher:
-            return Rejected("no_higher_level", N_("There is no higher level to forward to."))
-        forwarded_to = forwarded_to or higher[0]
-        if forwarded_to not in higher:
-            return Rejected("not_higher", N_("Forward only to a higher level than this meeting's."))
-    elif command.decision == "not_taken_up" and not reason:
+    if problem:
+        return problem
+    forwarded_to: Level | None = None
+    if command.decision == "written" and not agency:
+        return Rejected("agency_required", N_("Name the agency that will answer in writing."))
+    if command.decision == "forwarded":
+        level = _higher_level(command.forwarded_to, state)
+        if isinstance(level, Rejected):
+            return level
+        forwarded_to = level
+    if command.decision == "not_taken_up" and not reason:
         return Rejected("reason_required", N_("Give the reason it is not taken up."))
-    if deadline and command.decision == "written":
-        try:
-            date.fromisoformat(deadline)
-        except ValueError:
-            return Rejected("bad_date", N_("{value} is not a date."), {"value": deadline})
+    # Both promise an answer by a date, followed up until it is given.
+    promised = command.decision in ("written", "forwarded")
     # Keep only what belongs to the decision taken, so a changed mind leaves no stale agency.
-    written = command.decision == "written"
     return [
         QuestionDecided(
             question_id=question.question_id,
             decision=command.decision,
-            agency=agency if command.decision in ("written", "forwarded") else "",
-            deadline=deadline if written else "",
-            forwarded_to=forwarded_to if command.decision == "forwarded" else None,
+            agency=agency if promised else "",
+            deadline=(command.deadline or written_deadline(state)) if promised else "",
+            forwarded_to=forwarded_to,
             reason=reason if command.decision == "not_taken_up" else "",
             at=ctx.now,
         )
     ]
+
+
+def decide_prior_outcome(command: SetPriorOutcome, state: MeetingState, ctx: Context) -> Decision:
+    problem = host_only(ctx)
+    if problem:
+        return problem
+    question = _open(command.question_id, state)
+    if isinstance(question, Rejected):
+        return question
+    if question.decision is not None and not question.decided_before:
+        return Rejected(
+            "decided_at_meeting",
+            N_("The chair decided this question at the meeting; change the decision there."),
+        )
+    prior = None if command.prior is None else _prior_outcome(command.prior, state)
+    if isinstance(prior, Rejected):
+        return prior
+    if prior == question.prior:
+        return []
+    return [PriorOutcomeSet(question.question_id, prior)]
 
 
 def decide_written_answer(
@@ -412,14 +512,40 @@ def decide_written_answer(
             "no_answer_promised", N_("No written answer was promised for this question.")
         )
     text = _clean_answer(command.text)
-    problem = text_problem(text, MAX_ANSWER, N_("Answer"))
+    problem = text_problem(text, MAX_ANSWER, N_("Answer")) or _sent_on_problem(
+        command.answered_on, question, state, ctx
+    )
     if problem:
         return problem
-    try:
-        date.fromisoformat(command.answered_on)
-    except ValueError:
-        return Rejected("bad_date", N_("{value} is not a date."), {"value": command.answered_on})
+    if (text, command.answered_on) == (question.written_answer, question.answered_on):
+        return []
+    if question.answered_on:
+        return [WrittenAnswerCorrected(question.question_id, text, command.answered_on, ctx.now)]
     return [WrittenAnswerRecorded(question.question_id, text, command.answered_on)]
+
+
+def _sent_on_problem(
+    value: str, question: Question, state: MeetingState, ctx: Context
+) -> Rejected | None:
+    """A written answer is sent on a real day, not after today, and (when the chair promised it)
+    not before the meeting that promised it."""
+    problem = _date_problem(value, N_("Sent on"))
+    if problem:
+        return problem
+    sent, held = date.fromisoformat(value), _meeting_date(state)
+    if sent > _today(ctx):
+        return Rejected(
+            "date_in_future",
+            N_("{value} has not come yet: give the date it was sent."),
+            {"value": value},
+        )
+    if held and sent < held and not question.decided_before:
+        return Rejected(
+            "before_the_meeting",
+            N_("{value} is before the meeting that promised this answer."),
+            {"value": value},
+        )
+    return None
 
 
 # --- apply --------------------------------------------------------------------------------------
@@ -442,7 +568,27 @@ def question_from(record: QuestionRecord, at: float, **more: object) -> Question
         at=at,
         own_asker=bool(asker),
     )
+    if record.prior is not None:
+        question = _settled_before(question, record.prior)
     return msgspec.structs.replace(question, **more) if more else question
+
+
+def _settled_before(question: Question, prior: PriorOutcome | None) -> Question:
+    """The question as settled before the meeting, or (None) left to the meeting again."""
+    if prior is None:
+        return msgspec.structs.replace(
+            question, prior=None, decision=None, agency="", deadline="", forwarded_to=None
+        )
+    forwarded = prior.kind == "forwarded"
+    return msgspec.structs.replace(
+        question,
+        prior=prior,
+        decision="forwarded" if forwarded else "answered_before",
+        agency=prior.agency,
+        deadline=prior.deadline,
+        forwarded_to=prior.forwarded_to,
+        reason="",
+    )
 
 
 def _add(state: MeetingState, *questions: Question) -> MeetingState:
@@ -573,6 +719,7 @@ def apply_decided(event: QuestionDecided, state: MeetingState) -> MeetingState:
         event.question_id,
         lambda q: msgspec.structs.replace(
             q,
+            prior=None,  # the chair's decision at the meeting is what the question ends with
             decision=event.decision,
             agency=event.agency,
             deadline=event.deadline,
@@ -592,6 +739,25 @@ def apply_written_answer(event: WrittenAnswerRecorded, state: MeetingState) -> M
     )
 
 
+def apply_prior_outcome(event: PriorOutcomeSet, state: MeetingState) -> MeetingState:
+    return _change(state, event.question_id, lambda q: _settled_before(q, event.prior))
+
+
+def apply_written_answer_corrected(
+    event: WrittenAnswerCorrected, state: MeetingState
+) -> MeetingState:
+    return _change(
+        state,
+        event.question_id,
+        lambda q: msgspec.structs.replace(
+            q,
+            written_answer=event.text,
+            answered_on=event.answered_on,
+            earlier_answers=(*q.earlier_answers, (q.written_answer, q.answered_on)),
+        ),
+    )
+
+
 DECIDERS: tuple[Callable[..., Decision], ...] = (
     decide_import,
     decide_add,
@@ -605,6 +771,7 @@ DECIDERS: tuple[Callable[..., Decision], ...] = (
     decide_edit_answer,
     decide_decision,
     decide_written_answer,
+    decide_prior_outcome,
 )
 APPLIERS: tuple[Callable[..., MeetingState], ...] = (
     apply_imported,
@@ -619,4 +786,6 @@ APPLIERS: tuple[Callable[..., MeetingState], ...] = (
     apply_answer_edited,
     apply_decided,
     apply_written_answer,
+    apply_prior_outcome,
+    apply_written_answer_corrected,
 )

@@ -17,6 +17,7 @@ from server.core.commands import (
     ModerateQuestion,
     Role,
     SetAnswerer,
+    SetPriorOutcome,
     ShowQuestion,
 )
 from server.core.events import Event
@@ -101,6 +102,7 @@ STANDS_IN: dict[Role, tuple[Role, frozenset[type]]] = {
                 SetAnswerer,
                 EditAnswer,
                 DecideQuestion,
+                SetPriorOutcome,
             }
         ),
     ),

@@ -12,8 +12,9 @@ from server.core.events import (
     DEFAULT_SPEAKING_SECONDS,
     AgendaEntry,
     Body,
-    ChairDecision,
     Level,
+    Outcome,
+    PriorOutcome,
     QuestionSource,
 )
 
@@ -111,7 +112,8 @@ class Question(msgspec.Struct, frozen=True):
     answerer_name: str = ""
     answerer_role: str = ""
     answer: str = ""
-    decision: ChairDecision | None = None
+    decision: Outcome | None = None
+    prior: PriorOutcome | None = None  # settled before the meeting, not by the chair
     agency: str = ""
     deadline: str = ""
     forwarded_to: Level | None = None
@@ -119,6 +121,7 @@ class Question(msgspec.Struct, frozen=True):
     shown_at: float | None = None
     written_answer: str = ""
     answered_on: str = ""
+    earlier_answers: tuple[tuple[str, str], ...] = ()  # (text, answered_on) before corrections
 
     def follow_up(self, today: str) -> str | None:
         """For a promised answer: "answered", "overdue" (past its deadline) or "pending"."""
@@ -127,6 +130,10 @@ class Question(msgspec.Struct, frozen=True):
         if self.answered_on:
             return "answered"
         return "overdue" if self.deadline and self.deadline < today else "pending"
+
+    @property
+    def decided_before(self) -> bool:
+        return self.prior is not None
 
     @property
     def open(self) -> bool:
@@ -139,6 +146,8 @@ class Question(msgspec.Struct, frozen=True):
             return self.moderation
         if self.merged_into is not None:
             return "merged"
+        if self.decision == "forwarded" and self.decided_before:
+            return "forwarded_before"
         return self.decision or "undecided"
 
 

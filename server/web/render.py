@@ -19,7 +19,12 @@ SECTIONS_KEPT = 8192  # drawn sections remembered: a few per site of the largest
 # (template, the view fields it shows) for each section of a view, in page order.
 Sections = tuple[tuple[str, tuple[str, ...]], ...]
 
-LEVEL_NAMES = {"ward": N_("Ward"), "district": N_("District"), "city": N_("City")}
+LEVEL_NAMES = {
+    "ward": N_("Ward"),
+    "district": N_("District"),
+    "city": N_("City"),
+    "central": N_("Central"),
+}
 BODY_NAMES = {
     "party": N_("Party committee"),
     "council": N_("People's Council"),
@@ -34,6 +39,8 @@ DECISION_NAMES = {
     "written": N_("Written answer later"),
     "forwarded": N_("Forwarded to the competent level"),
     "not_taken_up": N_("Not taken up"),
+    "answered_before": N_("Answered before the meeting"),
+    "forwarded_before": N_("Forwarded before the meeting"),
     "pending": N_("Waiting for moderation"),
     "rejected": N_("Rejected"),
     "merged": N_("Merged"),

@@ -32,10 +32,12 @@ from server.core.commands import (
     ImportQuestions,
     MergeQuestions,
     ModerateQuestion,
+    PriorOutcomeDraft,
     QuestionDraft,
     RecordOpinion,
     RecordWrittenAnswer,
     SetAnswerer,
+    SetPriorOutcome,
     ShowQuestion,
     SubmitQuestion,
     SupportQuestion,
@@ -51,6 +53,8 @@ from server.core.events import (
     Level,
     MeetingCreated,
     OpinionRecorded,
+    PriorOutcome,
+    PriorOutcomeSet,
     QuestionAdded,
     QuestionDecided,
     QuestionEdited,
@@ -66,6 +70,7 @@ from server.core.events import (
     SpeakerCalled,
     SpeakerQueued,
     SpeakRequested,
+    WrittenAnswerCorrected,
     WrittenAnswerRecorded,
     decode_event,
     encode_event,
@@ -92,8 +97,8 @@ HALL, SITE_A, SITE_B = "hall", "site-a", "site-b"
 UNKNOWN_SITE = "no-such-site"
 UNKNOWN = "no-such-question"
 FIELD = DEFAULT_FIELDS[1]
-MEETING_DATE = "2025-06-01"
-DEFAULT_DEADLINE = "2025-06-16"  # the meeting date + 15 days
+MEETING_DATE = "2023-11-01"
+DEFAULT_DEADLINE = "2023-11-16"  # the meeting date + 15 days
 
 
 def rec(
@@ -140,6 +145,7 @@ def created(level: Level = "ward") -> MeetingCreated:
 BASE = apply(MeetingState(), created())
 DISTRICT = apply(MeetingState(), created("district"))
 CITY = apply(MeetingState(), created("city"))
+CENTRAL = apply(MeetingState(), created("central"))
 
 HOST = Actor("host")
 ORGANISER = Actor("organiser")
@@ -268,14 +274,75 @@ LONG_NAME = nfd("ế" * MAX_NAME)  # 360 code points that are 120 letters after 
 LONG_QUESTION = nfd("ế" * MAX_QUESTION)  # 15,000 code points that are 5,000 letters after NFC
 SCRIPT = "<script>alert('x')</script> & <b>đường</b>"
 
+ANSWERED_BEFORE = PriorOutcome("answered", "UBND phường", "Công văn số 45/UBND", "2023-10-20")
+FORWARDED_BEFORE = PriorOutcome(
+    "forwarded", "UBND quận", "", "2023-10-25", "", "district", "2023-11-09"
+)
+SETTLED_BEFORE = fold(STATE, PriorOutcomeSet("i1", ANSWERED_BEFORE))
+ANSWERED_AT_MEETING = fold(
+    STATE,
+    QuestionDecided("i1", "written", "UBND", DEFAULT_DEADLINE, None, "", T0),
+    WrittenAnswerRecorded("i1", "Đã trả lời", "2023-11-05"),
+)
+
 ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[Event]]] = [
+    # SetPriorOutcome
+    (
+        "prior-answered-with-a-document-number",
+        STATE,
+        SetPriorOutcome(
+            "i1",
+            PriorOutcomeDraft(
+                "answered", nfd(" UBND  phường "), " Công văn số 45/UBND ", "2023-10-20"
+            ),
+        ),
+        HOST,
+        [PriorOutcomeSet("i1", ANSWERED_BEFORE)],
+    ),
+    (
+        "prior-forwarded-takes-the-next-level-and-a-deadline-from-its-date",
+        STATE,
+        SetPriorOutcome("i1", PriorOutcomeDraft("forwarded", "UBND quận", on="2023-10-25")),
+        HOST,
+        [PriorOutcomeSet("i1", FORWARDED_BEFORE)],
+    ),
+    (
+        "prior-left-to-the-meeting-again",
+        SETTLED_BEFORE,
+        SetPriorOutcome("i1", None),
+        HOST,
+        [PriorOutcomeSet("i1", None)],
+    ),
+    (
+        "prior-the-same-again-is-nothing",
+        SETTLED_BEFORE,
+        SetPriorOutcome(
+            "i1", PriorOutcomeDraft("answered", "UBND phường", "Công văn số 45/UBND", "2023-10-20")
+        ),
+        HOST,
+        [],
+    ),
+    (
+        "written-answer-corrected",
+        ANSWERED_AT_MEETING,
+        RecordWrittenAnswer("i1", "Đã trả lời", "2023-11-06"),
+        HOST,
+        [WrittenAnswerCorrected("i1", "Đã trả lời", "2023-11-06", NOW)],
+    ),
+    (
+        "written-answer-recorded-again-the-same-is-nothing",
+        ANSWERED_AT_MEETING,
+        RecordWrittenAnswer("i1", "Đã trả lời", "2023-11-05"),
+        HOST,
+        [],
+    ),
     # RecordWrittenAnswer
     (
         "written-answer-recorded",
         STATE,
-        RecordWrittenAnswer("d1", nfd(" Đã trả lời  bằng văn bản "), "2026-12-01"),
+        RecordWrittenAnswer("d1", nfd(" Đã trả lời  bằng văn bản "), "2023-11-10"),
         HOST,
-        [WrittenAnswerRecorded("d1", "Đã trả lời bằng văn bản", "2026-12-01")],
+        [WrittenAnswerRecorded("d1", "Đã trả lời bằng văn bản", "2023-11-10")],
     ),
     # ImportQuestions
     (
@@ -639,21 +706,21 @@ ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[Event]]] = [
         STATE,
         DecideQuestion("i1", "forwarded", agency="UBND quận", deadline="2025-07-01", reason="Vì"),
         HOST,
-        [QuestionDecided("i1", "forwarded", "UBND quận", "", "district", "", NOW)],
+        [QuestionDecided("i1", "forwarded", "UBND quận", "2025-07-01", "district", "", NOW)],
     ),
     (
         "decide-forwarded-two-levels-up",
         STATE,
         DecideQuestion("i1", "forwarded", forwarded_to="city"),
         HOST,
-        [QuestionDecided("i1", "forwarded", "", "", "city", "", NOW)],
+        [QuestionDecided("i1", "forwarded", "", DEFAULT_DEADLINE, "city", "", NOW)],
     ),
     (
         "decide-forwarded-from-a-district-meeting",
         fold(DISTRICT, QuestionAdded(rec("q", "Câu hỏi"), T0)),
         DecideQuestion("q", "forwarded"),
         HOST,
-        [QuestionDecided("q", "forwarded", "", "", "city", "", NOW)],
+        [QuestionDecided("q", "forwarded", "", DEFAULT_DEADLINE, "city", "", NOW)],
     ),
     (
         "decide-not-taken-up",
@@ -720,10 +787,71 @@ def draft(text: str = "Câu hỏi", **more: typing.Any) -> QuestionDraft:
 
 
 REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
+    # SetPriorOutcome
+    ("prior-secretary", STATE, SetPriorOutcome("i1", None), SEC_A, "forbidden"),
+    ("prior-unknown", STATE, SetPriorOutcome(UNKNOWN, None), HOST, "unknown_question"),
+    ("prior-pending", STATE, SetPriorOutcome("p1", None), HOST, "question_not_open"),
+    (
+        "prior-of-one-the-chair-decided",
+        ANSWERED_AT_MEETING,
+        SetPriorOutcome("i1", PriorOutcomeDraft("answered", text="Đã trả lời")),
+        HOST,
+        "decided_at_meeting",
+    ),
+    (
+        "prior-answered-with-nothing",
+        STATE,
+        SetPriorOutcome("i1", PriorOutcomeDraft("answered", agency="UBND")),
+        HOST,
+        "answer_required",
+    ),
+    (
+        "prior-answered-after-the-meeting",
+        STATE,
+        SetPriorOutcome("i1", PriorOutcomeDraft("answered", text="Đã trả lời", on="2023-11-02")),
+        HOST,
+        "after_the_meeting",
+    ),
+    (
+        "prior-impossible-date",
+        STATE,
+        SetPriorOutcome("i1", PriorOutcomeDraft("answered", text="Đã trả lời", on="2023-02-30")),
+        HOST,
+        "bad_date",
+    ),
+    (
+        "prior-forwarded-to-the-same-level",
+        STATE,
+        SetPriorOutcome("i1", PriorOutcomeDraft("forwarded", forwarded_to="ward")),
+        HOST,
+        "not_higher",
+    ),
+    (
+        "prior-agency-too-long",
+        STATE,
+        SetPriorOutcome("i1", PriorOutcomeDraft("answered", "x" * (MAX_NAME + 1), text="A")),
+        HOST,
+        "text_too_long",
+    ),
+    # RecordWrittenAnswer, the dates it is sent on
+    (
+        "written-sent-in-the-future",
+        ANSWERED_AT_MEETING,
+        RecordWrittenAnswer("i1", "Đã trả lời", "2023-11-16"),  # today is 15/11/2023 in Vietnam
+        HOST,
+        "date_in_future",
+    ),
+    (
+        "written-sent-before-the-meeting-that-promised-it",
+        ANSWERED_AT_MEETING,
+        RecordWrittenAnswer("i1", "Đã trả lời", "2023-10-31"),
+        HOST,
+        "before_the_meeting",
+    ),
     (
         "written-no-promise",
         STATE,
-        RecordWrittenAnswer("i1", "Trả lời", "2026-12-01"),
+        RecordWrittenAnswer("i1", "Trả lời", "2023-11-10"),
         HOST,
         "no_answer_promised",
     ),
@@ -734,11 +862,11 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
         HOST,
         "bad_date",
     ),
-    ("written-empty", STATE, RecordWrittenAnswer("d1", " \n ", "2026-12-01"), HOST, "empty_text"),
+    ("written-empty", STATE, RecordWrittenAnswer("d1", " \n ", "2023-11-10"), HOST, "empty_text"),
     (
         "written-secretary",
         STATE,
-        RecordWrittenAnswer("d1", "Trả lời", "2026-12-01"),
+        RecordWrittenAnswer("d1", "Trả lời", "2023-11-10"),
         SEC_A,
         "forbidden",
     ),
@@ -1014,8 +1142,8 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
         "bad_date",
     ),
     (
-        "decide-forwarded-above-city",
-        fold(CITY, QuestionAdded(rec("q", "Câu hỏi"), T0)),
+        "decide-forwarded-above-central",
+        fold(CENTRAL, QuestionAdded(rec("q", "Câu hỏi"), T0)),
         DecideQuestion("q", "forwarded"),
         HOST,
         "no_higher_level",
@@ -1089,6 +1217,11 @@ def test_every_rejection_code_of_questions_is_reached() -> None:
         "reason_required",
         "bad_date",
         "no_answer_promised",
+        "decided_at_meeting",
+        "answer_required",
+        "after_the_meeting",
+        "date_in_future",
+        "before_the_meeting",
     }
     assert _codes_in_questions_source() == expected
     assert {code for *_, code in REJECTED} - {"no_meeting"} == expected | shared
@@ -1150,7 +1283,7 @@ def test_rejections_name_what_they_refer_to() -> None:
     assert field.params == {"name": "Thể thao"}
     assert full.params == {"limit": questions.MAX_QUESTIONS}
     assert limited.params == {"limit": 3, "minutes": 10}
-    assert date.params == {"value": "2025-13-01"}
+    assert date.params == {"field": "Answer deadline", "value": "2025-13-01"}
 
 
 def test_moderation_is_once_whatever_the_verdict() -> None:
@@ -1261,7 +1394,13 @@ KINDS: dict[str, tuple[MeetingState, Command, str, str]] = {
     "decide_question": (STATE, DecideQuestion("p2", "on_the_spot"), SITE_B, "dev-2"),
     "record_written_answer": (
         STATE,
-        RecordWrittenAnswer("d1", "Trả lời", "2026-12-01"),
+        RecordWrittenAnswer("d1", "Trả lời", "2023-11-10"),
+        SITE_A,
+        "dev-1",
+    ),
+    "set_prior_outcome": (
+        STATE,
+        SetPriorOutcome("i1", PriorOutcomeDraft("answered", text="Đã trả lời")),
         SITE_A,
         "dev-1",
     ),
@@ -1284,16 +1423,16 @@ ACTORS: dict[str, Callable[[str, str], Actor]] = {
 }
 
 # rows: actor; columns in the order of KINDS:
-#                   imp add edt sub mod mrg sup shw ans txt dcd wrt
+#                   imp add edt sub mod mrg sup shw ans txt dcd wrt pri
 MATRIX: dict[str, tuple[str, ...]] = {
-    "organiser": (OK, F, F, F, F, F, F, F, F, F, F, F),
-    "host": (OK, OK, OK, F, OK, OK, F, OK, OK, OK, OK, OK),
-    "desk": (F, OK, OK, F, OK, OK, F, OK, OK, OK, OK, F),
-    "secretary-own": (F, OK, OK, F, F, F, F, F, F, F, F, F),
-    "secretary-other": (F, O_, O_, F, F, F, F, F, F, F, F, F),
-    "display": (F, F, F, F, F, F, F, F, F, F, F, F),
-    "delegate-owner": (F, F, F, OK, F, F, OK, F, F, F, F, F),
-    "delegate-other": (F, F, F, OK, F, F, OK, F, F, F, F, F),
+    "organiser": (OK, F, F, F, F, F, F, F, F, F, F, F, F),
+    "host": (OK, OK, OK, F, OK, OK, F, OK, OK, OK, OK, OK, OK),
+    "desk": (F, OK, OK, F, OK, OK, F, OK, OK, OK, OK, F, OK),
+    "secretary-own": (F, OK, OK, F, F, F, F, F, F, F, F, F, F),
+    "secretary-other": (F, O_, O_, F, F, F, F, F, F, F, F, F, F),
+    "display": (F, F, F, F, F, F, F, F, F, F, F, F, F),
+    "delegate-owner": (F, F, F, OK, F, F, OK, F, F, F, F, F, F),
+    "delegate-other": (F, F, F, OK, F, F, OK, F, F, F, F, F, F),
 }
 
 
@@ -1336,7 +1475,10 @@ FULL_RECORD = rec(
     prepared="Dòng 1\nDòng 2",
 )
 EVERY_QUESTION_EVENT: list[Event] = [
-    WrittenAnswerRecorded("d1", "Trả lời bằng văn bản", "2026-12-01"),
+    WrittenAnswerRecorded("d1", "Trả lời bằng văn bản", "2023-11-10"),
+    WrittenAnswerCorrected("d1", "Trả lời bằng văn bản, sửa", "2023-11-11", T0),
+    PriorOutcomeSet("i1", FORWARDED_BEFORE),
+    PriorOutcomeSet("i1", None),
     QuestionsImported((FULL_RECORD, rec("q2", "Hai", level="city", body="party")), T0 + 0.25),
     QuestionsImported((), T0),
     QuestionAdded(rec("q3", nfd("Ba"), body="other", source="manual"), 0.1 + 0.2),
@@ -1540,7 +1682,7 @@ def test_the_decision_replaces_the_previous_one_entirely() -> None:
     forwarded = question(state, "i1")
     assert (forwarded.agency, forwarded.deadline, forwarded.forwarded_to) == (
         "UBND quận",
-        "",
+        DEFAULT_DEADLINE,  # followed up like a written answer, so it can be overdue
         "district",
     )
     state = do(state, DecideQuestion("i1", "not_taken_up", reason="Trùng"), HOST)
@@ -1876,3 +2018,72 @@ def test_supports_keep_their_budget_through_a_merge() -> None:
     state = do(state, MergeQuestions("i2", ["i1"]), HOST, now=NOW + 30)
     refused = run(state, SupportQuestion("i2"), delegate("minted-new", SITE_B), now=NOW + 60)
     assert code_of(refused) == "rate_limited"
+
+
+# --- settled before the meeting ------------------------------------------------------------------
+
+
+def test_an_opinion_answered_before_the_meeting_is_not_followed_up_and_says_so() -> None:
+    settled = question(SETTLED_BEFORE, "i1")
+    assert (settled.status, settled.decided_before, settled.follow_up("2023-12-31")) == (
+        "answered_before",
+        True,
+        None,
+    )
+    assert (settled.agency, settled.prior) == ("UBND phường", ANSWERED_BEFORE)
+
+
+def test_one_forwarded_before_the_meeting_is_followed_up_until_the_level_answers() -> None:
+    state = fold(STATE, PriorOutcomeSet("i1", FORWARDED_BEFORE))
+    forwarded = question(state, "i1")
+    assert (forwarded.status, forwarded.decision, forwarded.forwarded_to) == (
+        "forwarded_before",
+        "forwarded",
+        "district",
+    )
+    assert forwarded.follow_up("2023-11-09") == "pending"
+    assert forwarded.follow_up("2023-11-10") == "overdue"
+    # the reply may come before the meeting itself
+    answered = do(state, RecordWrittenAnswer("i1", "Quận đã trả lời", "2023-10-30"), HOST)
+    assert question(answered, "i1").follow_up("2023-12-31") == "answered"
+
+
+def test_the_chairs_decision_at_the_meeting_takes_the_place_of_one_before() -> None:
+    state = do(SETTLED_BEFORE, DecideQuestion("i1", "on_the_spot"), HOST)
+    decided = question(state, "i1")
+    assert (decided.status, decided.prior, decided.agency) == ("on_the_spot", None, "")
+    assert code_of(run(state, SetPriorOutcome("i1", None), HOST)) == "decided_at_meeting"
+
+
+def test_left_to_the_meeting_again_it_is_undecided() -> None:
+    state = do(SETTLED_BEFORE, SetPriorOutcome("i1", None), HOST)
+    assert (question(state, "i1").status, question(state, "i1").agency) == ("undecided", "")
+
+
+def test_the_import_carries_what_became_of_each_opinion() -> None:
+    drafts = [
+        draft("Đã trả lời", prior=PriorOutcomeDraft("answered", "UBND phường", text="Đã sửa")),
+        draft("Đã chuyển", prior=PriorOutcomeDraft("forwarded", forwarded_to="city")),
+        draft("Để hội nghị"),
+    ]
+    (imported,) = events_of(run(BASE, ImportQuestions(drafts), HOST))
+    state = fold(BASE, imported)
+    assert [q.status for q in state.questions] == [
+        "answered_before",
+        "forwarded_before",
+        "undecided",
+    ]
+    assert state.questions[1].deadline == DEFAULT_DEADLINE  # from the meeting's date
+    assert [decode_event(encode_event(imported))] == [imported]
+    bad = run(BASE, ImportQuestions([draft(), draft(prior=PriorOutcomeDraft("answered"))]), HOST)
+    assert isinstance(bad, Rejected)
+    assert (bad.code, bad.params["number"]) == ("answer_required", 2)
+
+
+def test_a_corrected_written_answer_keeps_the_first_record() -> None:
+    state = do(
+        ANSWERED_AT_MEETING, RecordWrittenAnswer("i1", "Đã trả lời, sửa", "2023-11-06"), HOST
+    )
+    corrected = question(state, "i1")
+    assert (corrected.written_answer, corrected.answered_on) == ("Đã trả lời, sửa", "2023-11-06")
+    assert corrected.earlier_answers == (("Đã trả lời", "2023-11-05"),)

@@ -124,14 +124,16 @@ async def test_a_promised_answer_is_followed_up_until_it_is_given(
         )
         assert bad.status_code == 400
         assert "không được để trống" in bad.text
-        done = await http.post(
-            followup,
-            data={
-                "question_id": ids["written"],
-                "text": "Đã khơi thông cống thoát nước tổ 5.",
-                "answered_on": "2026-11-20",
-            },
-        )
+        answer = {"question_id": ids["written"], "text": "Đã khơi thông cống thoát nước tổ 5."}
+        for day, says in (
+            ("2099-01-05", "chưa đến"),  # a sent-date that has not come
+            ("2026-11-20", "trước ngày hội nghị"),  # before the meeting (22/11) that promised it
+            ("2026-11-31", "không phải là một ngày có thật"),
+        ):
+            refused = await http.post(followup, data={**answer, "answered_on": day})
+            assert refused.status_code == 400, day
+            assert says in refused.text, day
+        done = await http.post(followup, data={**answer, "answered_on": "2026-11-25"})
         assert done.status_code == 303
     page = await get(followup)
     assert f'id="q-{ids["written"]}" class="promise promise-answered"' in page.text
