@@ -80,6 +80,12 @@ class ReportQuestion(msgspec.Struct, frozen=True):
     answered_on: str
     satisfaction: Counts | None  # None while its ballot is open with the results hidden
     vote_hidden: bool = False  # a ballot is open on it, results hidden until it closes
+    # Settled before the meeting: "answered" or "forwarded", with the answer's document and text.
+    settled_before: str = ""
+    reference: str = ""
+    settled_on: str = ""
+    prior_text: str = ""
+    earlier_answers: tuple[tuple[str, str], ...] = ()  # (text, sent on) of corrected records
 
 
 class Statistics(msgspec.Struct, frozen=True):
@@ -208,6 +214,11 @@ def _question(
         answered_on=q.answered_on,
         satisfaction=_counts(ballot) if ballot is not None and ballot.results_public else None,
         vote_hidden=ballot is not None and not ballot.results_public,
+        settled_before=q.prior.kind if q.prior else "",
+        reference=q.prior.reference if q.prior else "",
+        settled_on=q.prior.on if q.prior else "",
+        prior_text=q.prior.text if q.prior else "",
+        earlier_answers=q.earlier_answers,
     )
 
 
