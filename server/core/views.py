@@ -25,6 +25,9 @@ from server.core.textmatch import DUPLICATE_THRESHOLD, duplicate_pairs, fold
 NEXT_UP_ON_DISPLAY = 3
 PHONE_QUESTIONS_SHOWN = 30
 MAX_DUPLICATES = 20
+# Phones' questions waiting to be checked, oldest first, a page at a time: a flood of them
+# costs the desk a page, not the flood; the next come up as these are approved or rejected.
+MODERATION_PAGE = 20
 
 
 class SitePresence(msgspec.Struct, frozen=True):
@@ -184,12 +187,13 @@ class QuestionsView(msgspec.Struct, frozen=True):
 
     info: MeetingInfo
     on_screen: QuestionRow | None
-    moderation: tuple[QuestionRow, ...]
+    moderation: tuple[QuestionRow, ...]  # the first MODERATION_PAGE of those waiting
     questions: tuple[QuestionRow, ...]
     duplicates: tuple[tuple[QuestionRow, QuestionRow, int], ...]
     fields: tuple[str, ...]
     sites: tuple[Site, ...]
     written_deadline: str
+    moderation_waiting: int = 0  # all of those waiting
 
 
 class PaperBallot(msgspec.Struct, frozen=True):
@@ -374,8 +378,8 @@ def display_view(state: MeetingState) -> DisplayView:
 
 
 def questions_view(state: MeetingState) -> QuestionsView:
-    rows = [question_row(state, q) for q in state.questions]
-    open_rows = tuple(r for r in rows if r.question.open)
+    open_rows = tuple(question_row(state, q) for q in state.questions if q.open)
+    waiting = [q for q in state.questions if q.moderation == "pending"]
     by_id = {r.question.question_id: r for r in open_rows}
     undecided = tuple(
         (r.question.question_id, r.question.text) for r in open_rows if r.question.decision is None
@@ -387,7 +391,8 @@ def questions_view(state: MeetingState) -> QuestionsView:
     return QuestionsView(
         info=_require_info(state),
         on_screen=_on_screen(state),
-        moderation=tuple(r for r in rows if r.question.moderation == "pending"),
+        moderation=tuple(question_row(state, q) for q in waiting[:MODERATION_PAGE]),
+        moderation_waiting=len(waiting),
         questions=open_rows,
         duplicates=duplicates,
         fields=state.fields,

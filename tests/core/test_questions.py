@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from server.core import questions
+from server.core import questions, views
 from server.core.apply import apply, replay
 from server.core.commands import (
     MAX_ANSWER,
@@ -2087,3 +2087,24 @@ def test_a_corrected_written_answer_keeps_the_first_record() -> None:
     corrected = question(state, "i1")
     assert (corrected.written_answer, corrected.answered_on) == ("Đã trả lời, sửa", "2023-11-06")
     assert corrected.earlier_answers == (("Đã trả lời", "2023-11-05"),)
+
+
+def test_the_desk_gets_a_page_of_the_phones_questions_waiting_not_the_flood() -> None:
+    flood = fold(
+        BASE,
+        *(
+            QuestionSubmitted(
+                rec(f"w{i}", f"Câu hỏi {i}", site=SITE_A, source="phone"), f"dev-{i}", T0 + i
+            )
+            for i in range(450)
+        ),
+    )
+    view = questions_view(flood)
+    assert view.moderation_waiting == 450
+    assert [r.question.question_id for r in view.moderation] == [
+        f"w{i}" for i in range(views.MODERATION_PAGE)
+    ]  # the oldest first
+    checked = do(flood, ModerateQuestion("w0", True), HOST)
+    after = questions_view(checked)
+    assert after.moderation_waiting == 449
+    assert after.moderation[-1].question.question_id == f"w{views.MODERATION_PAGE}"
