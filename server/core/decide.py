@@ -35,18 +35,16 @@ from server.core.events import (
     SiteInfo,
     SiteReadySet,
 )
+from server.core.permissions import permitted
 from server.core.rules import (
-    FORBIDDEN,
     N_,
     NO_MEETING,
     Context,
     Decision,
     Rejected,
     clean_text,
-    host_only,
-    permitted,
-    site_problem,
     text_problem,
+    unknown_site,
 )
 from server.core.state import MeetingState
 
@@ -68,7 +66,7 @@ STANDARD_AGENDA = (
 def decide(state: MeetingState, command: Command, ctx: Context) -> Decision:
     if not isinstance(command, CreateMeeting) and state.info is None:
         return NO_MEETING
-    acting = permitted(command, ctx)
+    acting = permitted(command, state, ctx)
     return acting if isinstance(acting, Rejected) else _decide(command, state, acting)
 
 
@@ -82,8 +80,6 @@ def _decide(command: Command, state: MeetingState, ctx: Context) -> Decision:
 
 @_decide.register
 def _create(command: CreateMeeting, state: MeetingState, ctx: Context) -> Decision:
-    if ctx.actor.role != "organiser":
-        return FORBIDDEN
     if state.info is not None:
         return Rejected("meeting_exists", N_("This meeting exists already."))
     title, chair, hall = (
@@ -140,7 +136,7 @@ def _unknown_item(item_id: str) -> Rejected:
 @_decide.register
 def _add_item(command: AddAgendaItem, state: MeetingState, ctx: Context) -> Decision:
     title = clean_text(command.title)
-    problem = host_only(ctx) or text_problem(title, MAX_TITLE, N_("Agenda item"))
+    problem = text_problem(title, MAX_TITLE, N_("Agenda item"))
     if problem:
         return problem
     if len(state.agenda) >= MAX_AGENDA_ITEMS:
@@ -153,9 +149,9 @@ def _add_item(command: AddAgendaItem, state: MeetingState, ctx: Context) -> Deci
 
 
 @_decide.register
-def _rename_item(command: RenameAgendaItem, state: MeetingState, ctx: Context) -> Decision:
+def _rename_item(command: RenameAgendaItem, state: MeetingState, _ctx: Context) -> Decision:
     title = clean_text(command.title)
-    problem = host_only(ctx) or text_problem(title, MAX_TITLE, N_("Agenda item"))
+    problem = text_problem(title, MAX_TITLE, N_("Agenda item"))
     if problem:
         return problem
     if state.agenda_index(command.item_id) is None:
@@ -164,9 +160,7 @@ def _rename_item(command: RenameAgendaItem, state: MeetingState, ctx: Context) -
 
 
 @_decide.register
-def _remove_item(command: RemoveAgendaItem, state: MeetingState, ctx: Context) -> Decision:
-    if problem := host_only(ctx):
-        return problem
+def _remove_item(command: RemoveAgendaItem, state: MeetingState, _ctx: Context) -> Decision:
     if state.agenda_index(command.item_id) is None:
         return _unknown_item(command.item_id)
     if state.current_item_id == command.item_id:
@@ -175,9 +169,7 @@ def _remove_item(command: RemoveAgendaItem, state: MeetingState, ctx: Context) -
 
 
 @_decide.register
-def _move_item(command: MoveAgendaItem, state: MeetingState, ctx: Context) -> Decision:
-    if problem := host_only(ctx):
-        return problem
+def _move_item(command: MoveAgendaItem, state: MeetingState, _ctx: Context) -> Decision:
     index = state.agenda_index(command.item_id)
     if index is None:
         return _unknown_item(command.item_id)
@@ -189,8 +181,6 @@ def _move_item(command: MoveAgendaItem, state: MeetingState, ctx: Context) -> De
 
 @_decide.register
 def _set_current(command: SetCurrentAgendaItem, state: MeetingState, ctx: Context) -> Decision:
-    if problem := host_only(ctx):
-        return problem
     if command.item_id is not None and state.agenda_index(command.item_id) is None:
         return _unknown_item(command.item_id)
     if command.item_id == state.current_item_id:
@@ -199,15 +189,13 @@ def _set_current(command: SetCurrentAgendaItem, state: MeetingState, ctx: Contex
 
 
 @_decide.register
-def _set_join_shown(command: SetJoinShown, state: MeetingState, ctx: Context) -> Decision:
-    if problem := host_only(ctx):
-        return problem
+def _set_join_shown(command: SetJoinShown, state: MeetingState, _ctx: Context) -> Decision:
     return [] if command.shown == state.join_shown else [JoinShownSet(shown=command.shown)]
 
 
 @_decide.register
 def _set_ready(command: SetSiteReady, state: MeetingState, ctx: Context) -> Decision:
-    if problem := site_problem(command.site_id, state, ctx):
+    if problem := unknown_site(command.site_id, state):
         return problem
     site = state.site(command.site_id)
     if site is not None and site.ready == command.ready:
@@ -217,7 +205,7 @@ def _set_ready(command: SetSiteReady, state: MeetingState, ctx: Context) -> Deci
 
 @_decide.register
 def _set_attendance(command: SetAttendance, state: MeetingState, ctx: Context) -> Decision:
-    if problem := site_problem(command.site_id, state, ctx):
+    if problem := unknown_site(command.site_id, state):
         return problem
     if not 0 <= command.attendance <= MAX_ATTENDANCE:
         return Rejected(

@@ -49,16 +49,15 @@ from server.core.events import (
     SpeechResumed,
 )
 from server.core.rules import (
-    FORBIDDEN,
     N_,
     Context,
     Decision,
     Rejected,
     clean_text,
-    host_only,
     over_budget,
-    site_problem,
+    phone_of,
     text_problem,
+    unknown_site,
 )
 from server.core.state import ACTIVE_STATUSES, Asker, Floor, MeetingState, Question, SpeakerRequest
 
@@ -175,7 +174,7 @@ def _phone_room(state: MeetingState, ctx: Context, site_id: str) -> Rejected | N
 
 
 def decide_register(command: RegisterSpeaker, state: MeetingState, ctx: Context) -> Decision:
-    problem = site_problem(command.site_id, state, ctx)
+    problem = unknown_site(command.site_id, state)
     if problem:
         return problem
     fields = _speaker_fields(state, command.name, command.group, command.topic, command.field)
@@ -192,18 +191,15 @@ def decide_register(command: RegisterSpeaker, state: MeetingState, ctx: Context)
 
 
 def decide_request(command: RequestToSpeak, state: MeetingState, ctx: Context) -> Decision:
-    actor = ctx.actor
-    if actor.role != "delegate" or actor.site_id is None or actor.device_id is None:
-        return FORBIDDEN
-    if state.site(actor.site_id) is None:
-        return Rejected("unknown_site", N_("No site {site_id}."), {"site_id": actor.site_id})
-    if any(
-        r.device_id == actor.device_id and r.status in ACTIVE_STATUSES for r in state.floor.requests
-    ):
+    site_id, device_id = phone_of(ctx)
+    problem = unknown_site(site_id, state)
+    if problem:
+        return problem
+    if any(r.device_id == device_id and r.status in ACTIVE_STATUSES for r in state.floor.requests):
         return Rejected("already_requested", N_("You have asked to speak already."))
     if state.floor.request(command.request_id) is not None:
         return Rejected("request_exists", N_("This request exists already."))
-    problem = _phone_room(state, ctx, actor.site_id)
+    problem = _phone_room(state, ctx, site_id)
     if problem:
         return problem
     fields = _speaker_fields(state, command.name, command.group, command.topic)
@@ -213,27 +209,26 @@ def decide_request(command: RequestToSpeak, state: MeetingState, ctx: Context) -
     return [
         SpeakRequested(
             command.request_id,
-            actor.site_id,
+            site_id,
             name,
             group,
             "",
             topic,
             "delegate",
-            actor.device_id,
+            device_id,
             ctx.now,
         )
     ]
 
 
 def _request_of_site(
-    request_id: str, state: MeetingState, ctx: Context, statuses: tuple[str, ...]
+    request_id: str, state: MeetingState, statuses: tuple[str, ...]
 ) -> SpeakerRequest | Rejected:
-    """The request, if this actor may handle it (host: any; secretary: own site) and it is in one
-    of `statuses`."""
+    """The request, if it is in one of `statuses` (whose site it is: permissions.py)."""
     request = state.floor.request(request_id)
     if request is None:
         return _unknown_request(request_id)
-    problem = site_problem(request.site_id, state, ctx)
+    problem = unknown_site(request.site_id, state)
     if problem:
         return problem
     if request.status not in statuses:
@@ -242,14 +237,14 @@ def _request_of_site(
 
 
 def decide_confirm(command: ConfirmRequest, state: MeetingState, ctx: Context) -> Decision:
-    request = _request_of_site(command.request_id, state, ctx, ("pending",))
+    request = _request_of_site(command.request_id, state, ("pending",))
     return (
         request if isinstance(request, Rejected) else [SpeakerQueued(request.request_id, ctx.now)]
     )
 
 
 def decide_decline(command: DeclineRequest, state: MeetingState, ctx: Context) -> Decision:
-    request = _request_of_site(command.request_id, state, ctx, ("pending",))
+    request = _request_of_site(command.request_id, state, ("pending",))
     return (
         request
         if isinstance(request, Rejected)
@@ -258,16 +253,15 @@ def decide_decline(command: DeclineRequest, state: MeetingState, ctx: Context) -
 
 
 def decide_withdraw(command: WithdrawRequest, state: MeetingState, ctx: Context) -> Decision:
-    if ctx.actor.role == "delegate":
-        if ctx.actor.device_id is None:
-            return FORBIDDEN
+    if ctx.actor.role == "delegate":  # a phone withdraws its own request, and knows no other
+        _, device_id = phone_of(ctx)
         request = state.floor.request(command.request_id)
-        if request is None or request.device_id != ctx.actor.device_id:
+        if request is None or request.device_id != device_id:
             return _unknown_request(command.request_id)
         if request.status not in ("pending", "queued"):
             return Rejected("request_not_open", N_("This request is no longer waiting."))
         return [SpeakRequestWithdrawn(request.request_id, ctx.now)]
-    found = _request_of_site(command.request_id, state, ctx, ("pending", "queued"))
+    found = _request_of_site(command.request_id, state, ("pending", "queued"))
     return (
         found if isinstance(found, Rejected) else [SpeakRequestWithdrawn(found.request_id, ctx.now)]
     )
@@ -282,8 +276,8 @@ def _queued(request_id: str, state: MeetingState) -> Rejected | None:
     return None
 
 
-def decide_move(command: MoveInQueue, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx) or _queued(command.request_id, state)
+def decide_move(command: MoveInQueue, state: MeetingState, _ctx: Context) -> Decision:
+    problem = _queued(command.request_id, state)
     if problem:
         return problem
     if tuple(command.expected_order) != state.floor.queue:
@@ -303,8 +297,8 @@ def _pinned_first(floor: Floor, request_id: str) -> bool:
     return floor.pinned[:1] == (request_id,)
 
 
-def decide_pin(command: PinToTop, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx) or _queued(command.request_id, state)
+def decide_pin(command: PinToTop, state: MeetingState, _ctx: Context) -> Decision:
+    problem = _queued(command.request_id, state)
     if problem:
         return problem
     return (
@@ -314,10 +308,7 @@ def decide_pin(command: PinToTop, state: MeetingState, ctx: Context) -> Decision
     )
 
 
-def decide_give_floor(command: GiveFloorToSite, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
+def decide_give_floor(command: GiveFloorToSite, state: MeetingState, _ctx: Context) -> Decision:
     if state.site(command.site_id) is None:
         return Rejected("unknown_site", N_("No site {site_id}."), {"site_id": command.site_id})
     floor = state.floor
@@ -330,18 +321,12 @@ def decide_give_floor(command: GiveFloorToSite, state: MeetingState, ctx: Contex
     return [] if _pinned_first(floor, first) else [SpeakerPinned(first)]
 
 
-def decide_restore(command: RestoreFairOrder, state: MeetingState, ctx: Context) -> Decision:
+def decide_restore(command: RestoreFairOrder, state: MeetingState, _ctx: Context) -> Decision:
     del command
-    problem = host_only(ctx)
-    if problem:
-        return problem
     return [FairOrderRestored()] if state.floor.manual or state.floor.pinned else []
 
 
 def decide_call(command: CallSpeaker, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
     floor = state.floor
     if command.expected_current != floor.current:
         return Rejected(
@@ -360,10 +345,7 @@ def decide_call(command: CallSpeaker, state: MeetingState, ctx: Context) -> Deci
     return [*ended, SpeakerCalled(request_id, ctx.now, state.speaking_seconds)]
 
 
-def _current(request_id: str, state: MeetingState, ctx: Context) -> SpeakerRequest | Rejected:
-    problem = host_only(ctx)
-    if problem:
-        return problem
+def _current(request_id: str, state: MeetingState) -> SpeakerRequest | Rejected:
     speaker = state.floor.speaker
     if speaker is None or speaker.request_id != request_id:
         return Rejected("not_speaking", N_("This speaker does not have the floor."))
@@ -371,17 +353,17 @@ def _current(request_id: str, state: MeetingState, ctx: Context) -> SpeakerReque
 
 
 def decide_end(command: EndSpeech, state: MeetingState, ctx: Context) -> Decision:
-    speaker = _current(command.request_id, state, ctx)
+    speaker = _current(command.request_id, state)
     return speaker if isinstance(speaker, Rejected) else [SpeechEnded(speaker.request_id, ctx.now)]
 
 
 def decide_skip(command: SkipSpeaker, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx) or _queued(command.request_id, state)
+    problem = _queued(command.request_id, state)
     return problem or [SpeakerSkipped(command.request_id, ctx.now)]
 
 
-def decide_add_time(command: AddSpeakingTime, state: MeetingState, ctx: Context) -> Decision:
-    speaker = _current(command.request_id, state, ctx)
+def decide_add_time(command: AddSpeakingTime, state: MeetingState, _ctx: Context) -> Decision:
+    speaker = _current(command.request_id, state)
     if isinstance(speaker, Rejected):
         return speaker
     if not 1 <= command.seconds <= MAX_EXTRA_SECONDS:
@@ -394,23 +376,20 @@ def decide_add_time(command: AddSpeakingTime, state: MeetingState, ctx: Context)
 
 
 def decide_pause(command: PauseSpeech, state: MeetingState, ctx: Context) -> Decision:
-    speaker = _current(command.request_id, state, ctx)
+    speaker = _current(command.request_id, state)
     if isinstance(speaker, Rejected):
         return speaker
     return [] if speaker.paused_at is not None else [SpeechPaused(speaker.request_id, ctx.now)]
 
 
 def decide_resume(command: ResumeSpeech, state: MeetingState, ctx: Context) -> Decision:
-    speaker = _current(command.request_id, state, ctx)
+    speaker = _current(command.request_id, state)
     if isinstance(speaker, Rejected):
         return speaker
     return [] if speaker.paused_at is None else [SpeechResumed(speaker.request_id, ctx.now)]
 
 
-def decide_speaking_time(command: SetSpeakingTime, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
+def decide_speaking_time(command: SetSpeakingTime, state: MeetingState, _ctx: Context) -> Decision:
     if not MIN_SPEAKING_SECONDS <= command.seconds <= MAX_SPEAKING_SECONDS:
         return Rejected(
             "bad_seconds",
@@ -421,7 +400,7 @@ def decide_speaking_time(command: SetSpeakingTime, state: MeetingState, ctx: Con
 
 
 def decide_opinion(command: RecordOpinion, state: MeetingState, ctx: Context) -> Decision:
-    request = _request_of_site(command.request_id, state, ctx, ("speaking", "finished"))
+    request = _request_of_site(command.request_id, state, ("speaking", "finished"))
     if isinstance(request, Rejected):
         if request.code == "request_not_open":
             return Rejected("not_a_turn", N_("Opinions belong to a turn that has started."))

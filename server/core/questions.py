@@ -50,14 +50,13 @@ from server.core.events import (
     WrittenAnswerRecorded,
 )
 from server.core.rules import (
-    FORBIDDEN,
     N_,
     Context,
     Decision,
     Rejected,
     clean_text,
-    host_only,
     over_budget,
+    phone_of,
     text_problem,
     without_controls,
 )
@@ -237,8 +236,6 @@ def _phone_room(state: MeetingState, ctx: Context, site_id: str) -> Rejected | N
 
 
 def decide_import(command: ImportQuestions, state: MeetingState, ctx: Context) -> Decision:
-    if ctx.actor.role not in ("host", "organiser"):
-        return FORBIDDEN
     problem = _room(state, len(command.questions))
     if problem:
         return problem
@@ -258,12 +255,8 @@ def decide_import(command: ImportQuestions, state: MeetingState, ctx: Context) -
 
 def decide_add(command: AddQuestion, state: MeetingState, ctx: Context) -> Decision:
     actor, draft = ctx.actor, command.question
-    if actor.role == "secretary":
-        if draft.site_id not in (None, actor.site_id):
-            return Rejected("other_site", N_("You may change only your own site."))
+    if actor.role == "secretary":  # their own site, whether the draft names it or not
         draft = msgspec.structs.replace(draft, site_id=actor.site_id)
-    elif actor.role != "host":
-        return FORBIDDEN
     problem = _room(state)
     if problem:
         return problem
@@ -294,12 +287,8 @@ def decide_edit(command: EditQuestion, state: MeetingState, ctx: Context) -> Dec
     if isinstance(question, Rejected):
         return question
     actor, draft = ctx.actor, command.question
-    if actor.role == "secretary":
-        if question.site_id != actor.site_id or draft.site_id not in (None, actor.site_id):
-            return Rejected("other_site", N_("You may change only your own site."))
+    if actor.role == "secretary":  # it stays at their own site
         draft = msgspec.structs.replace(draft, site_id=actor.site_id)
-    elif actor.role != "host":
-        return FORBIDDEN
     record = _record(draft, question.question_id, question.source, state)
     if isinstance(record, Rejected):
         return record
@@ -307,27 +296,22 @@ def decide_edit(command: EditQuestion, state: MeetingState, ctx: Context) -> Dec
 
 
 def decide_submit(command: SubmitQuestion, state: MeetingState, ctx: Context) -> Decision:
-    actor = ctx.actor
-    if actor.role != "delegate" or actor.site_id is None or actor.device_id is None:
-        return FORBIDDEN
+    site_id, device_id = phone_of(ctx)
     if state.question(command.question_id) is not None:
         return Rejected("question_exists", N_("This question exists already."))
-    problem = _phone_room(state, ctx, actor.site_id)
+    problem = _phone_room(state, ctx, site_id)
     if problem:
         return problem
     draft = QuestionDraft(
-        text=command.text, asker=command.asker, group=command.group, site_id=actor.site_id
+        text=command.text, asker=command.asker, group=command.group, site_id=site_id
     )
     record = _record(draft, command.question_id, "phone", state)
     if isinstance(record, Rejected):
         return record
-    return [QuestionSubmitted(record, actor.device_id, ctx.now)]
+    return [QuestionSubmitted(record, device_id, ctx.now)]
 
 
-def decide_moderate(command: ModerateQuestion, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
+def decide_moderate(command: ModerateQuestion, state: MeetingState, _ctx: Context) -> Decision:
     question = _existing(command.question_id, state)
     if isinstance(question, Rejected):
         return question
@@ -336,10 +320,7 @@ def decide_moderate(command: ModerateQuestion, state: MeetingState, ctx: Context
     return [QuestionModerated(question.question_id, command.approve)]
 
 
-def decide_merge(command: MergeQuestions, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
+def decide_merge(command: MergeQuestions, state: MeetingState, _ctx: Context) -> Decision:
     into = _open(command.into_id, state)
     if isinstance(into, Rejected):
         return into
@@ -358,15 +339,12 @@ def decide_merge(command: MergeQuestions, state: MeetingState, ctx: Context) -> 
 
 
 def decide_support(command: SupportQuestion, state: MeetingState, ctx: Context) -> Decision:
-    actor = ctx.actor
-    if actor.role != "delegate" or actor.device_id is None:
-        return FORBIDDEN
+    site_id, device_id = phone_of(ctx)
     question = _open(command.question_id, state)
     if isinstance(question, Rejected):
         return question
-    if actor.device_id in question.supporters:
+    if device_id in question.supporters:
         return Rejected("already_supported", N_("You support this question already."))
-    site_id = actor.site_id or ""
     problem = over_budget(
         (at for site, at in question.supported_at if site == site_id),
         ctx,
@@ -376,13 +354,10 @@ def decide_support(command: SupportQuestion, state: MeetingState, ctx: Context) 
             "minutes. Please wait a little."
         ),
     )
-    return problem or [QuestionSupported(question.question_id, actor.device_id, site_id, ctx.now)]
+    return problem or [QuestionSupported(question.question_id, device_id, site_id, ctx.now)]
 
 
 def decide_show(command: ShowQuestion, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
     if command.question_id is not None:
         question = _open(command.question_id, state)
         if isinstance(question, Rejected):
@@ -392,10 +367,7 @@ def decide_show(command: ShowQuestion, state: MeetingState, ctx: Context) -> Dec
     return [] if unchanged else [QuestionShown(command.question_id, ctx.now)]
 
 
-def decide_answerer(command: SetAnswerer, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
+def decide_answerer(command: SetAnswerer, state: MeetingState, _ctx: Context) -> Decision:
     question = _open(command.question_id, state)
     if isinstance(question, Rejected):
         return question
@@ -408,10 +380,7 @@ def decide_answerer(command: SetAnswerer, state: MeetingState, ctx: Context) -> 
     return [AnswererSet(question.question_id, name, role)]
 
 
-def decide_edit_answer(command: EditAnswer, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
+def decide_edit_answer(command: EditAnswer, state: MeetingState, _ctx: Context) -> Decision:
     question = _open(command.question_id, state)
     if isinstance(question, Rejected):
         return question
@@ -438,9 +407,6 @@ def written_deadline(state: MeetingState) -> str:
 
 
 def decide_decision(command: DecideQuestion, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
     question = _open(command.question_id, state)
     if isinstance(question, Rejected):
         return question
@@ -478,10 +444,7 @@ def decide_decision(command: DecideQuestion, state: MeetingState, ctx: Context) 
     ]
 
 
-def decide_prior_outcome(command: SetPriorOutcome, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
+def decide_prior_outcome(command: SetPriorOutcome, state: MeetingState, _ctx: Context) -> Decision:
     question = _open(command.question_id, state)
     if isinstance(question, Rejected):
         return question
@@ -501,9 +464,6 @@ def decide_prior_outcome(command: SetPriorOutcome, state: MeetingState, ctx: Con
 def decide_written_answer(
     command: RecordWrittenAnswer, state: MeetingState, ctx: Context
 ) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
     question = _open(command.question_id, state)
     if isinstance(question, Rejected):
         return question

@@ -1,4 +1,4 @@
-"""What every rule shares: rejections, the decision context, text cleaning, who may touch what."""
+"""What every rule shares: rejections, the decision context, text cleaning, budgets."""
 
 from __future__ import annotations
 
@@ -7,19 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import msgspec
 
-from server.core.commands import (
-    Actor,
-    AddQuestion,
-    DecideQuestion,
-    EditAnswer,
-    EditQuestion,
-    MergeQuestions,
-    ModerateQuestion,
-    Role,
-    SetAnswerer,
-    SetPriorOutcome,
-    ShowQuestion,
-)
+from server.core.commands import Actor
 from server.core.events import Event
 from server.core.state import MeetingState
 
@@ -82,57 +70,19 @@ FORBIDDEN = Rejected("forbidden", N_("Your role may not do this."))
 NO_MEETING = Rejected("no_meeting", N_("This meeting does not exist yet."))
 
 
-def host_only(ctx: Context) -> Rejected | None:
-    return None if ctx.actor.role == "host" else FORBIDDEN
-
-
-# Roles that stand in for another on a list of commands, and may do nothing else (P5). The
-# questions desk runs the questions with the host's hand; the floor, the agenda, the speaking
-# time, seat cards and ballots (a ballot on a question too) stay the host's.
-STANDS_IN: dict[Role, tuple[Role, frozenset[type]]] = {
-    "desk": (
-        "host",
-        frozenset(
-            {
-                AddQuestion,
-                EditQuestion,
-                ModerateQuestion,
-                MergeQuestions,
-                ShowQuestion,
-                SetAnswerer,
-                EditAnswer,
-                DecideQuestion,
-                SetPriorOutcome,
-            }
-        ),
-    ),
-    # The video mixer's overlay sees what a display sees and may do nothing.
-    "overlay": ("display", frozenset()),
-}
-
-
-def permitted(command: object, ctx: Context) -> Context | Rejected:
-    """The context a command is decided in: a stand-in role acts as the role it stands in for,
-    on its own commands only; every other role as itself (its rules check it further)."""
-    stand_in = STANDS_IN.get(ctx.actor.role)
-    if stand_in is None:
-        return ctx
-    role, commands = stand_in
-    if type(command) not in commands:
-        return FORBIDDEN
-    return msgspec.structs.replace(ctx, actor=Actor(role=role))
-
-
 OTHER_SITE = Rejected("other_site", N_("You may change only your own site."))
 
 
-def site_problem(site_id: str, state: MeetingState, ctx: Context) -> Rejected | None:
-    """The host may touch any site; a site secretary only their own (P5)."""
-    role = ctx.actor.role
-    if role == "secretary" and ctx.actor.site_id != site_id:
-        return OTHER_SITE
-    if role not in ("host", "secretary"):
-        return FORBIDDEN
+def phone_of(ctx: Context) -> tuple[str, str]:
+    """The sending phone's site and device. permissions.permitted lets no phone's command through
+    without both, so a rule asked for one always has them."""
+    site_id, device_id = ctx.actor.site_id, ctx.actor.device_id
+    if site_id is None or device_id is None:
+        raise ValueError("a phone's command without its site or device")
+    return site_id, device_id
+
+
+def unknown_site(site_id: str, state: MeetingState) -> Rejected | None:
     if state.site(site_id) is None:
         return Rejected("unknown_site", N_("No site {site_id}."), {"site_id": site_id})
     return None

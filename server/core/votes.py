@@ -26,7 +26,7 @@ from server.core.events import (
     VoteCast,
     VotingRulesSet,
 )
-from server.core.rules import FORBIDDEN, N_, Context, Decision, Rejected, host_only, site_problem
+from server.core.rules import N_, Context, Decision, Rejected, phone_of, unknown_site
 from server.core.state import CHOICES, Ballot, MeetingState, VotingRules
 
 MAX_BALLOTS = 1000
@@ -36,10 +36,7 @@ def _unknown_ballot(ballot_id: str) -> Rejected:
     return Rejected("unknown_ballot", N_("No ballot {ballot_id}."), {"ballot_id": ballot_id})
 
 
-def decide_rules(command: SetVotingRules, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
+def decide_rules(command: SetVotingRules, state: MeetingState, _ctx: Context) -> Decision:
     if state.open_ballot is not None:
         return Rejected("ballot_open", N_("Close the open ballot first."))
     rules = VotingRules(command.eligibility, command.allow_change)
@@ -48,10 +45,7 @@ def decide_rules(command: SetVotingRules, state: MeetingState, ctx: Context) -> 
     )
 
 
-def decide_cards(command: IssueBallotCards, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
+def decide_cards(command: IssueBallotCards, state: MeetingState, _ctx: Context) -> Decision:
     if not 1 <= command.count <= MAX_CARDS - state.cards_issued:
         return Rejected(
             "bad_card_count", N_("At most {limit} seat cards in all."), {"limit": MAX_CARDS}
@@ -60,9 +54,6 @@ def decide_cards(command: IssueBallotCards, state: MeetingState, ctx: Context) -
 
 
 def decide_open(command: OpenBallot, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
     if state.open_ballot is not None:
         return Rejected("ballot_open", N_("Close the open ballot first."))
     if len(state.ballots) >= MAX_BALLOTS:
@@ -83,9 +74,6 @@ def decide_open(command: OpenBallot, state: MeetingState, ctx: Context) -> Decis
 
 
 def decide_close(command: CloseBallot, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
     ballot = state.ballot(command.ballot_id)
     if ballot is None:
         return _unknown_ballot(command.ballot_id)
@@ -97,8 +85,7 @@ def decide_close(command: CloseBallot, state: MeetingState, ctx: Context) -> Dec
 def voter_of(state: MeetingState, ctx: Context) -> str | Rejected:
     """Who is voting: a joined phone, or (when the meeting votes by seat card) a card."""
     actor = ctx.actor
-    if actor.role != "delegate" or actor.device_id is None or actor.site_id is None:
-        return FORBIDDEN
+    _, device_id = phone_of(ctx)
     if state.voting.eligibility == "card":
         if actor.card is None:
             return Rejected(
@@ -107,7 +94,7 @@ def voter_of(state: MeetingState, ctx: Context) -> str | Rejected:
         if not 0 <= actor.card < state.cards_issued:
             return Rejected("unknown_card", N_("This card is not one of this meeting's."))
         return f"card:{actor.card}"
-    return f"device:{actor.device_id}"
+    return f"device:{device_id}"
 
 
 def decide_vote(command: CastVote, state: MeetingState, ctx: Context) -> Decision:
@@ -131,8 +118,8 @@ def decide_vote(command: CastVote, state: MeetingState, ctx: Context) -> Decisio
     return [VoteCast(ballot.ballot_id, voter, site_id, command.choice)]
 
 
-def decide_paper(command: SetPaperCount, state: MeetingState, ctx: Context) -> Decision:
-    problem = site_problem(command.site_id, state, ctx)
+def decide_paper(command: SetPaperCount, state: MeetingState, _ctx: Context) -> Decision:
+    problem = unknown_site(command.site_id, state)
     if problem:
         return problem
     ballot = state.ballot(command.ballot_id)
@@ -152,10 +139,7 @@ def decide_paper(command: SetPaperCount, state: MeetingState, ctx: Context) -> D
     return [PaperCountSet(ballot.ballot_id, command.site_id, *counts)]
 
 
-def decide_show(command: ShowBallot, state: MeetingState, ctx: Context) -> Decision:
-    problem = host_only(ctx)
-    if problem:
-        return problem
+def decide_show(command: ShowBallot, state: MeetingState, _ctx: Context) -> Decision:
     if command.ballot_id is not None and state.ballot(command.ballot_id) is None:
         return _unknown_ballot(command.ballot_id)
     return [] if command.ballot_id == state.ballot_on_screen else [BallotShown(command.ballot_id)]

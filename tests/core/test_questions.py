@@ -1195,14 +1195,13 @@ def _codes_in_questions_source() -> set[str]:
 
 
 def test_every_rejection_code_of_questions_is_reached() -> None:
-    # from rules: FORBIDDEN, host_only, text_problem, over_budget
-    shared = {"forbidden", "empty_text", "rate_limited"}
+    # from permissions (forbidden, other_site) and rules (text_problem, over_budget)
+    shared = {"forbidden", "other_site", "empty_text", "rate_limited"}
     expected = {
         "text_too_long",
         "unknown_field",
         "unknown_site",
         "too_many_questions",
-        "other_site",
         "unknown_question",
         "question_not_open",
         "question_exists",

@@ -617,7 +617,7 @@ def _codes_in_votes_source() -> set[str]:
 
 
 def test_every_rejection_code_of_votes_is_reached() -> None:
-    shared = {"forbidden", "other_site", "unknown_site"}  # FORBIDDEN, host_only, site_problem
+    shared = {"forbidden", "other_site", "unknown_site"}  # permissions.py, and unknown_site
     expected = {
         "unknown_ballot",
         "ballot_open",
