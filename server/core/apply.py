@@ -7,7 +7,7 @@ from functools import singledispatch
 
 import msgspec
 
-from server.core import floor, questions, votes
+from server.core import delegates, floor, questions, votes
 from server.core.events import (
     AgendaEntry,
     AgendaItemAdded,
@@ -126,5 +126,5 @@ def _attendance_set(event: AttendanceSet, state: MeetingState) -> MeetingState:
     )
 
 
-for _applier in (*floor.APPLIERS, *questions.APPLIERS, *votes.APPLIERS):
+for _applier in (*floor.APPLIERS, *questions.APPLIERS, *votes.APPLIERS, *delegates.APPLIERS):
     _apply.register(_applier)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from server.core.events import Body, ChairDecision, Level
+from server.core.events import Body, ChairDecision, Gender, Level
 
 MAX_TITLE = 200
 MAX_NAME = 120
@@ -284,6 +284,67 @@ class DecideQuestion(_Command, frozen=True, tag="decide_question"):
     reason: Topic = ""
 
 
+MAX_DELEGATES = 20_000  # a meeting's whole list (one real meeting: 579 sites, ~15,000 people)
+Phone = Annotated[str, msgspec.Meta(max_length=40)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_ATTENDANCE)]
+
+
+class DelegateDraft(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One delegate as the list or the organiser's page gives them, before they have an id."""
+
+    name: Name
+    site_id: Id
+    group: Name = ""
+    gender: Gender = ""
+    birth_year: int | None = None
+    position: Name = ""
+    phone: Phone = ""
+
+
+class CompositionDraft(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    total: Count | None = None
+    women: Count | None = None
+    under_35: Count | None = None
+    by_group: Annotated[list[tuple[Name, Count]], msgspec.Meta(max_length=200)] = []
+
+
+class InviteDelegates(_Command, frozen=True, tag="invite_delegates"):
+    """Delegates added to the list (the import, or one from the organiser's page), all or none."""
+
+    delegates: Annotated[list[DelegateDraft], msgspec.Meta(max_length=MAX_DELEGATES)]
+
+
+class EditDelegate(_Command, frozen=True, tag="edit_delegate"):
+    delegate_id: Id
+    delegate: DelegateDraft
+
+
+class UninviteDelegate(_Command, frozen=True, tag="uninvite_delegate"):
+    delegate_id: Id
+
+
+class SetComposition(_Command, frozen=True, tag="set_composition"):
+    """A site's targets: how many delegates, how many women, under 35, from each group."""
+
+    site_id: Id
+    target: CompositionDraft
+
+
+class CheckInDelegate(_Command, frozen=True, tag="check_in_delegate"):
+    delegate_id: Id
+    how: Literal["code", "name"] = "code"
+
+
+class MarkDelegateAbsent(_Command, frozen=True, tag="mark_delegate_absent"):
+    delegate_id: Id
+    reason: Topic = ""
+
+
+class SetWalkIns(_Command, frozen=True, tag="set_walk_ins"):
+    site_id: Id
+    count: int
+
+
 Scale = Literal["three", "two"]
 Choice = Literal["satisfied", "partly", "not_satisfied"]
 Eligibility = Literal["device", "card"]
@@ -400,6 +461,13 @@ Command = (
     | ShowBallot
     | RecordWrittenAnswer
     | SetPriorOutcome
+    | InviteDelegates
+    | EditDelegate
+    | UninviteDelegate
+    | SetComposition
+    | CheckInDelegate
+    | MarkDelegateAbsent
+    | SetWalkIns
 )
 
 Role = Literal["organiser", "host", "desk", "secretary", "display", "overlay", "delegate"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from server.core import floor, questions, votes
+from server.core import delegates, floor, questions, votes
 from server.core.commands import (
     MAX_AGENDA_ITEMS,
     MAX_ATTENDANCE,
@@ -216,5 +216,5 @@ def _set_attendance(command: SetAttendance, state: MeetingState, ctx: Context) -
     return [AttendanceSet(site_id=command.site_id, attendance=command.attendance, at=ctx.now)]
 
 
-for _decider in (*floor.DECIDERS, *questions.DECIDERS, *votes.DECIDERS):
+for _decider in (*floor.DECIDERS, *questions.DECIDERS, *votes.DECIDERS, *delegates.DECIDERS):
     _decide.register(_decider)

@@ -346,6 +346,71 @@ class WrittenAnswerRecorded(_Event, frozen=True, tag=True):
     answered_on: str
 
 
+Gender = Literal["female", "male", ""]
+
+
+class DelegateRecord(msgspec.Struct, frozen=True):
+    """One invited delegate, as the list has them. The phone number never leaves the organiser's
+    and secretaries' pages."""
+
+    delegate_id: str
+    name: str
+    group: str  # the residential group that chose them
+    site_id: str
+    gender: Gender = ""
+    birth_year: int | None = None
+    position: str = ""
+    phone: str = ""
+
+
+class CompositionTarget(msgspec.Struct, frozen=True):
+    """How many a site invites, and of whom: None is "no target set", never 0."""
+
+    total: int | None = None
+    women: int | None = None
+    under_35: int | None = None
+    by_group: tuple[tuple[str, int], ...] = ()
+
+
+class DelegatesInvited(_Event, frozen=True, tag=True):
+    delegates: tuple[DelegateRecord, ...]
+    at: float
+
+
+class DelegateEdited(_Event, frozen=True, tag=True):
+    delegate: DelegateRecord
+
+
+class DelegateUninvited(_Event, frozen=True, tag=True):
+    delegate_id: str
+
+
+class CompositionSet(_Event, frozen=True, tag=True):
+    site_id: str
+    target: CompositionTarget
+
+
+class DelegateCheckedIn(_Event, frozen=True, tag=True):
+    """At the door: by their invitation's code, or found by name."""
+
+    delegate_id: str
+    how: Literal["code", "name"]
+    at: float
+
+
+class DelegateMarkedAbsent(_Event, frozen=True, tag=True):
+    delegate_id: str
+    reason: str
+    at: float
+
+
+class WalkInsSet(_Event, frozen=True, tag=True):
+    """People who came without an invitation, counted apart."""
+
+    site_id: str
+    count: int
+
+
 class WrittenAnswerCorrected(_Event, frozen=True, tag=True):
     """A written answer recorded wrongly (its date, its text) is corrected; the state keeps the
     earlier record, so the follow-up shows the history."""
@@ -402,6 +467,13 @@ Event = (
     | WrittenAnswerRecorded
     | WrittenAnswerCorrected
     | PriorOutcomeSet
+    | DelegatesInvited
+    | DelegateEdited
+    | DelegateUninvited
+    | CompositionSet
+    | DelegateCheckedIn
+    | DelegateMarkedAbsent
+    | WalkInsSet
 )
 
 _encoder = msgspec.json.Encoder()

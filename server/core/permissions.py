@@ -35,6 +35,11 @@ def _site_of_request(command: Any, state: MeetingState) -> Iterable[str | None]:
     return (request.site_id if request else None,)
 
 
+def _site_of_delegate(command: Any, state: MeetingState) -> Iterable[str | None]:
+    delegate = state.delegate(command.delegate_id)
+    return (delegate.record.site_id if delegate else None,)
+
+
 def _site_of_draft(command: c.AddQuestion, _state: MeetingState) -> Iterable[str | None]:
     return (command.question.site_id,)  # None: the secretary's own (the rule fills it in)
 
@@ -95,6 +100,14 @@ PERMISSIONS: dict[type, May] = {
     c.DecideQuestion: May(HOST_AND_DESK),
     c.SetPriorOutcome: May(HOST_AND_DESK),
     c.RecordWrittenAnswer: May(HOST),
+    # delegates: the list is the organiser's and the host's; the door is each site's
+    c.InviteDelegates: May(frozenset({"organiser", "host"})),
+    c.EditDelegate: May(frozenset({"organiser", "host"})),
+    c.UninviteDelegate: May(frozenset({"organiser", "host"})),
+    c.SetComposition: May(frozenset({"organiser", "host"})),
+    c.CheckInDelegate: May(SITE_STAFF, _site_of_delegate),
+    c.MarkDelegateAbsent: May(SITE_STAFF, _site_of_delegate),
+    c.SetWalkIns: May(SITE_STAFF, _named_site),
     # votes
     c.SetVotingRules: May(HOST),
     c.IssueBallotCards: May(HOST),

@@ -12,6 +12,8 @@ from server.core.events import (
     DEFAULT_SPEAKING_SECONDS,
     AgendaEntry,
     Body,
+    CompositionTarget,
+    DelegateRecord,
     Level,
     Outcome,
     PriorOutcome,
@@ -245,6 +247,21 @@ class VotingRules(msgspec.Struct, frozen=True):
     allow_change: bool = True
 
 
+class Delegate(msgspec.Struct, frozen=True):
+    """An invited delegate and whether they came: checked in once (a second time changes
+    nothing), or absent with a reason; "invited" until either."""
+
+    record: DelegateRecord
+    status: Literal["invited", "present", "absent"] = "invited"
+    how: str = ""  # checked in by "code" (the invitation's QR) or "name"
+    reason: str = ""  # why absent
+    at: float | None = None
+
+    @property
+    def delegate_id(self) -> str:
+        return self.record.delegate_id
+
+
 class MeetingState(msgspec.Struct, frozen=True):
     info: MeetingInfo | None = None
     sites: tuple[Site, ...] = ()
@@ -260,6 +277,12 @@ class MeetingState(msgspec.Struct, frozen=True):
     ballot_on_screen: str | None = None
     voting: VotingRules = VotingRules()
     cards_issued: int = 0
+    delegates: tuple[Delegate, ...] = ()
+    composition: tuple[tuple[str, CompositionTarget], ...] = ()  # per site, the targets set
+    walk_ins: tuple[tuple[str, int], ...] = ()  # per site, those who came uninvited
+
+    def delegate(self, delegate_id: str) -> Delegate | None:
+        return next((d for d in self.delegates if d.delegate_id == delegate_id), None)
 
     def ballot(self, ballot_id: str) -> Ballot | None:
         return next((b for b in self.ballots if b.ballot_id == ballot_id), None)

@@ -8,7 +8,7 @@ import unicodedata
 import msgspec
 import pytest
 
-from server.core import floor, questions, votes
+from server.core import delegates, floor, questions, votes
 from server.core.apply import apply, replay
 from server.core.events import (
     AgendaEntry,
@@ -291,9 +291,9 @@ EVERY_EVENT: list[Event] = [
 
 
 def test_every_event_type_is_covered() -> None:
-    floor_events = {  # covered in test_floor.py and test_questions.py
+    floor_events = {  # covered in test_floor.py, test_questions.py, test_votes.py, test_delegates.py
         typing.get_type_hints(f)["event"]
-        for f in (*floor.APPLIERS, *questions.APPLIERS, *votes.APPLIERS)
+        for f in (*floor.APPLIERS, *questions.APPLIERS, *votes.APPLIERS, *delegates.APPLIERS)
     }
     assert {type(e) for e in EVERY_EVENT} == set(typing.get_args(Event)) - floor_events
 

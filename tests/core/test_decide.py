@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 import msgspec
 import pytest
 
-from server.core import floor, questions, votes
+from server.core import delegates, floor, questions, votes
 from server.core.apply import apply, replay
 from server.core.commands import (
     MAX_AGENDA_ITEMS,
@@ -695,9 +695,9 @@ def test_matrix_covers_every_role_and_every_command_kind() -> None:
     }
     tags = {type(cmd).__struct_config__.tag for _, cmd in KINDS.values()}
     assert tags == set(KINDS)
-    floor_kinds = {  # covered in test_floor.py and test_questions.py
+    floor_kinds = {  # covered in test_floor.py, test_questions.py, test_votes.py, test_delegates.py
         typing.get_type_hints(f)["command"]
-        for f in (*floor.DECIDERS, *questions.DECIDERS, *votes.DECIDERS)
+        for f in (*floor.DECIDERS, *questions.DECIDERS, *votes.DECIDERS, *delegates.DECIDERS)
     }
     assert len(tags) == len(set(typing.get_args(Command)) - floor_kinds)
     assert all(len(row) == len(KINDS) for row in MATRIX.values())
