@@ -59,6 +59,18 @@ class Keys:
         expected = self.card_code(meeting_id, int(number))
         return int(number) if hmac.compare_digest(expected, f"{number}-{mac}") else None
 
+    def delegate_code(self, meeting_id: str, delegate_id: str) -> str:
+        """An invited delegate's code, printed as the QR on their invitation: who they are and a
+        MAC, so the door finds them by it and a code cannot be made up for a ballot."""
+        return f"{delegate_id}~{self._mac('delegate', meeting_id, delegate_id)[:16]}"
+
+    def delegate_of_code(self, meeting_id: str, code: str) -> str | None:
+        delegate_id, _, _ = code.partition("~")
+        if not delegate_id or len(code) > 100:
+            return None
+        expected = self.delegate_code(meeting_id, delegate_id)
+        return delegate_id if hmac.compare_digest(expected, code) else None
+
     def device_actor(self, meeting_id: str, token: str) -> Actor | None:
         site_id, _, rest = token.partition(".")
         device_id, _, mac = rest.partition(".")

@@ -60,3 +60,13 @@ def test_device_tokens_are_signed_and_name_their_site() -> None:
 def test_join_keys_are_per_site() -> None:
     assert KEYS.join_ok("m1", "s1", KEYS.join_key("m1", "s1"))
     assert not KEYS.join_ok("m1", "s2", KEYS.join_key("m1", "s1"))
+
+
+def test_a_delegates_code_names_them_and_cannot_be_made_up() -> None:
+    code = KEYS.delegate_code("m1", "d1")
+    assert code.startswith("d1~")
+    assert KEYS.delegate_of_code("m1", code) == "d1"
+    assert KEYS.delegate_of_code("m2", code) is None  # another meeting's
+    assert KEYS.delegate_of_code("m1", code.replace("d1~", "d2~")) is None  # another's MAC
+    assert KEYS.delegate_of_code("m1", "d1") is None
+    assert KEYS.delegate_of_code("m1", "~" + code) is None

@@ -305,25 +305,40 @@ def _composition(delegates: list[Delegate], year: int) -> Composition:
     )
 
 
+_by_site_cache: list[tuple[tuple[Delegate, ...], dict[str, list[Delegate]]]] = []
+
+
+def delegates_by_site(state: MeetingState) -> dict[str, list[Delegate]]:
+    """The delegates of each site. Every site's door draws from the same state after a change, so
+    the grouping of the last state is kept (one pass, not one per site)."""
+    if _by_site_cache and _by_site_cache[0][0] is state.delegates:
+        return _by_site_cache[0][1]
+    grouped: dict[str, list[Delegate]] = {}
+    for d in state.delegates:
+        grouped.setdefault(d.record.site_id, []).append(d)
+    _by_site_cache[:] = [(state.delegates, grouped)]
+    return grouped
+
+
+def attendance_of(state: MeetingState, site_id: str) -> SiteAttendance:
+    invited = delegates_by_site(state).get(site_id, [])
+    present = [d for d in invited if d.status == "present"]
+    absent = sum(d.status == "absent" for d in invited)
+    walk_ins = dict(state.walk_ins)
+    year = _meeting_year(state)
+    return SiteAttendance(
+        site_id=site_id,
+        invited=_composition(invited, year),
+        present=_composition(present, year),
+        absent=absent,
+        walk_ins=walk_ins.get(site_id),
+        taken=bool(present or absent or site_id in walk_ins),
+        target=dict(state.composition).get(site_id),
+    )
+
+
 def site_attendance(state: MeetingState) -> tuple[SiteAttendance, ...]:
-    year, walk_ins, targets = _meeting_year(state), dict(state.walk_ins), dict(state.composition)
-    rows = []
-    for site in state.sites:
-        invited = [d for d in state.delegates if d.record.site_id == site.site_id]
-        present = [d for d in invited if d.status == "present"]
-        absent = sum(d.status == "absent" for d in invited)
-        rows.append(
-            SiteAttendance(
-                site_id=site.site_id,
-                invited=_composition(invited, year),
-                present=_composition(present, year),
-                absent=absent,
-                walk_ins=walk_ins.get(site.site_id),
-                taken=bool(present or absent or site.site_id in walk_ins),
-                target=targets.get(site.site_id),
-            )
-        )
-    return tuple(rows)
+    return tuple(attendance_of(state, site.site_id) for site in state.sites)
 
 
 DECIDERS: tuple[Callable[..., Decision], ...] = (

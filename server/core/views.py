@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import msgspec
 
+from server.core.delegates import SiteAttendance, attendance_of, delegates_by_site
 from server.core.events import AgendaEntry
 from server.core.questions import written_deadline
 from server.core.state import (
@@ -218,6 +219,25 @@ class SecretaryView(msgspec.Struct, frozen=True):
     fields: tuple[str, ...] = ()
     questions: tuple[QuestionRow, ...] = ()
     paper: tuple[PaperBallot, ...] = ()  # the latest ballots first
+
+
+class DoorRow(msgspec.Struct, frozen=True):
+    delegate_id: str
+    name: str
+    group: str
+    position: str
+    status: str  # "invited", "present", "absent"
+    reason: str
+    search: str  # the folded text the page filters on
+
+
+class DoorView(msgspec.Struct, frozen=True):
+    """A site's door: its invited delegates (no phone numbers) and its attendance so far."""
+
+    info: MeetingInfo
+    site: Site
+    rows: tuple[DoorRow, ...]
+    attendance: SiteAttendance
 
 
 class DelegateView(msgspec.Struct, frozen=True):
@@ -495,6 +515,27 @@ def secretary_view(state: MeetingState, site_id: str) -> SecretaryView:
         ),
         paper=tuple(_paper_ballot(state, b, site_id) for b in reversed(state.ballots)),
     )
+
+
+def door_view(state: MeetingState, site_id: str) -> DoorView:
+    site = _require_site(state, site_id)
+    rows = tuple(
+        DoorRow(
+            delegate_id=d.delegate_id,
+            name=d.record.name,
+            group=d.record.group,
+            position=d.record.position,
+            status=d.status,
+            reason=d.reason,
+            search=fold(f"{d.record.name} {d.record.group} {d.record.position}"),
+        )
+        # by given name, then the whole name, as a Vietnamese list is read
+        for d in sorted(
+            delegates_by_site(state).get(site_id, []),
+            key=lambda d: (fold(d.record.name.rsplit(" ", 1)[-1]), fold(d.record.name)),
+        )
+    )
+    return DoorView(_require_info(state), site, rows, attendance_of(state, site_id))
 
 
 def _paper_ballot(state: MeetingState, ballot: Ballot, site_id: str) -> PaperBallot:

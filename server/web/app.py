@@ -40,22 +40,9 @@ from server.log.sqlite import SqliteLog
 from server.upload_worker import UploadParser
 from server.web import intake, organiser, pages, reports, screens
 from server.web.live import RawSendMiddleware, live_socket
+from server.web.policy import CSP
 from server.web.services import Services
 
-CSP = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
-)
 SECURITY_HEADERS = [
     ResponseHeader(name="Content-Security-Policy", value=CSP),
     ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
@@ -309,6 +296,8 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
             intake.intake_upload,
             intake.intake_confirm,
             pages.site_page,
+            pages.door_page,
+            pages.invitations_sheet,
             pages.join,
             pages.phone_page,
             pages.join_qr,

@@ -150,11 +150,13 @@ class RawSendMiddleware:
 
 def _view_kind(actor: Actor, wanted: str | None) -> str:
     """The host has two desks: the console (floor, agenda, sites) and the questions; the desk's
-    own link opens only the questions."""
+    own link opens only the questions. A site secretary has the console and the door."""
     if actor.role == "organiser":
         raise ValueError("organisers have no live view")
     if actor.role == "desk" or (actor.role == "host" and wanted == "questions"):
         return "questions"
+    if actor.role == "secretary" and wanted == "door":  # the same key: the site's check-in
+        return "door"
     return actor.role
 
 

@@ -18,6 +18,7 @@ from server.core.state import MeetingState, Site
 from server.i18n import pick_language
 from server.service import MeetingRuntime
 from server.web.live import CARD_COOKIE, DEVICE_COOKIE, LANG_COOKIE, delegate_actor
+from server.web.policy import DOOR_CSP
 from server.web.render import qr_svg
 from server.web.screens import join_info, join_url
 from server.web.services import Services
@@ -87,6 +88,7 @@ def _live_page(
         "secretary": "secretary.html",
         "display": "display.html",
         "overlay": "overlay.html",
+        "door": "door.html",
     }.get(kind, "phone.html")
     return html(
         request,
@@ -175,6 +177,67 @@ async def site_page(
     if role not in ("secretary", "display") or actor is None:
         raise PermissionDeniedException("Wrong link")
     return _live_page(request, runtime, actor, key)
+
+
+# The same shape as the site's pages (a fixed "secretary" here would hide them from the router).
+@get("/m/{meeting_id:str}/s/{site_id:str}/{role:str}/{key:str}/door", name="door_page")
+async def door_page(
+    request: Request[Any, Any, Any], meeting_id: str, site_id: str, role: str, key: str
+) -> Response[str]:
+    """The site's door on the secretary's phone: invited delegates checked in by their
+    invitation's QR code or by name, absences, walk-ins."""
+    services = services_of(request)
+    runtime, state = await meeting_or_404(services, meeting_id)
+    site_or_404(state, site_id)
+    actor = services.keys.actor_for(meeting_id, "secretary", site_id, key)
+    if role != "secretary" or actor is None:
+        raise PermissionDeniedException("Wrong link")
+    response = _live_page(request, runtime, actor, key, desk="door")
+    # The QR decoder is WebAssembly: this page alone may compile it.
+    response.headers["Content-Security-Policy"] = DOOR_CSP
+    return response
+
+
+INVITATIONS_PER_PAGE = 60
+
+
+def _invitation_url(services: Services, meeting_id: str, delegate_id: str) -> str:
+    code = services.keys.delegate_code(meeting_id, delegate_id)
+    return f"{services.settings.base_url}/m/{meeting_id}/d/{code}"
+
+
+@get("/m/{meeting_id:str}/host/{key:str}/invitations", name="invitations_sheet")
+async def invitations_sheet(
+    request: Request[Any, Any, Any], meeting_id: str, key: str, page: int = 1
+) -> Response[str]:
+    """Each invited delegate's invitation, to print: their name, site and personal QR code (the
+    door checks them in by it). A page at a time; organiser and host only (names are on it)."""
+    services = services_of(request)
+    _, state = await meeting_or_404(services, meeting_id)
+    if services.keys.actor_for(meeting_id, "host", None, key) is None:
+        raise PermissionDeniedException("Wrong link")
+    pages = max(1, -(-len(state.delegates) // INVITATIONS_PER_PAGE))
+    page = max(1, min(page, pages))
+    chosen = state.delegates[(page - 1) * INVITATIONS_PER_PAGE :][:INVITATIONS_PER_PAGE]
+    # segno's own SVG, inline so a printed page needs no extra requests
+    invitations = [
+        (
+            d,
+            state.site(d.record.site_id),
+            Markup(qr_svg(_invitation_url(services, meeting_id, d.delegate_id)).decode()),  # noqa: S704
+        )
+        for d in chosen
+    ]
+    return html(
+        request,
+        "invitations.html",
+        info=state.info,
+        invitations=invitations,
+        page=page,
+        pages=pages,
+        meeting_id=meeting_id,
+        key=key,
+    )
 
 
 @get("/m/{meeting_id:str}/s/{site_id:str}/join/{key:str}", name="join")

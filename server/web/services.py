@@ -20,6 +20,7 @@ from server.core.views import (
     delegate_view,
     devices_with_requests,
     display_view,
+    door_view,
     host_view,
     questions_view,
     secretary_view,
@@ -196,7 +197,7 @@ class Services:
         """Screens that look the same at every site share one key, so one render serves them all:
         only a secretary's console shows its own site, and a phone that asked to speak its own
         request."""
-        if kind == "secretary":
+        if kind in ("secretary", "door"):
             return ViewKey(kind, actor.site_id, lang)
         if kind == "delegate" and actor.device_id in self._phones_with_requests(runtime):
             return ViewKey(kind, None, lang, actor.device_id)
@@ -277,6 +278,8 @@ class Services:
             return render(key.lang, template, view=display_view(state))
         if key.kind == "questions":
             return render(key.lang, template, view=questions_view(state))
+        if key.kind == "door":
+            return render(key.lang, template, view=door_view(state, key.site_id or ""))
         if key.kind == "secretary":
             console = secretary_view(state, key.site_id or "")
             return self.renderer.render_sections(key.lang, SECRETARY_SECTIONS, console)

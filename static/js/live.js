@@ -233,6 +233,10 @@ function submitCommand(command, shownAs) {
   return message.command_id;
 }
 
+// A page module that makes commands of its own (the door's QR scanner) hands them here, so they
+// go through the same outbox: sent once, kept through an outage.
+document.addEventListener("diemcau:command", (event) => submitCommand(event.detail));
+
 // "Your vote is counted" only once the server says the vote is in the log (its ack).
 const votesSent = new Map(); // command id -> "ballot:choice"
 const votedKey = outboxKey(wsPath).replace("dc-outbox:", "dc-voted:");

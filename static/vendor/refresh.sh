@@ -38,6 +38,16 @@ cp "$work/package/dist/idiomorph.esm.js" "$work/package/LICENSE" "$dest/"
 echo "integrity: $(npm view "idiomorph@$idiomorph_version" dist.integrity)"
 echo "sha384 of idiomorph.esm.js: $(sha384sum "$dest/idiomorph.esm.js" | cut -d' ' -f1)"
 
+# The door page's QR decoder: ZXing-C++ as WebAssembly, the reader only.
+zxing_version=3.1.6
+(cd "$work" && rm -rf package ./*.tgz &&
+  npm pack "zxing-wasm@$zxing_version" --silent >/dev/null && tar xzf ./*.tgz)
+dest=static/vendor/zxing-wasm
+rm -rf "$dest" && mkdir -p "$dest/reader"
+cp "$work/package/dist/es/share.js" "$work/package/LICENSE" "$dest/"
+cp "$work/package/dist/es/reader/index.js" "$work/package/dist/reader/zxing_reader.wasm" "$dest/reader/"
+echo "integrity: $(npm view "zxing-wasm@$zxing_version" dist.integrity)"
+
 # axe-core, for the accessibility checks of the browser tests only (never served).
 axe_version=4.14.1
 (cd "$work" && rm -rf package ./*.tgz &&
