@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -33,6 +34,14 @@ class CreateMeeting(_Command, frozen=True, tag="create_meeting"):
     main_hall: Name
     sites: Annotated[list[Name], msgspec.Meta(max_length=MAX_SITES)]
     agenda: Annotated[list[Title], msgspec.Meta(max_length=MAX_AGENDA_ITEMS)] | None = None
+
+    def __post_init__(self) -> None:
+        # The pattern lets 2017-02-30 through, and every date worked out from the meeting's (the
+        # written answers' deadline) would then fail. The path tells the API which field it was.
+        try:
+            datetime.date.fromisoformat(self.date)
+        except ValueError:
+            raise ValueError(f"Invalid date {self.date!r}: no such day - at `$.date`") from None
 
 
 class AddAgendaItem(_Command, frozen=True, tag="add_agenda_item"):

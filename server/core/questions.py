@@ -402,8 +402,10 @@ def decide_edit_answer(command: EditAnswer, state: MeetingState, _ctx: Context) 
 
 
 def written_deadline(state: MeetingState) -> str:
-    held = date.fromisoformat(state.info.date) if state.info else date(1970, 1, 1)
-    return (held + timedelta(days=WRITTEN_ANSWER_DAYS)).isoformat()
+    """The default deadline; none when the meeting's date is no real day (an old log may hold
+    2017-02-30: the desk shows the meeting rather than fail)."""
+    held = _meeting_date(state) if state.info else date(1970, 1, 1)
+    return (held + timedelta(days=WRITTEN_ANSWER_DAYS)).isoformat() if held else ""
 
 
 def decide_decision(command: DecideQuestion, state: MeetingState, ctx: Context) -> Decision:

@@ -184,10 +184,10 @@ async def health() -> dict[str, str]:
 def _error_page(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     """People get a page they can read; programs (the API) get JSON."""
     if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
-        return Response(
-            {"status_code": error.status_code, "detail": error.detail},
-            status_code=error.status_code,
-        )
+        body: dict[str, Any] = {"status_code": error.status_code, "detail": error.detail}
+        if error.extra:  # which field a validation failed on ("key": "date") and why
+            body["extra"] = error.extra
+        return Response(body, status_code=error.status_code)
     if isinstance(error, organiser.SignInNeeded):  # a person without a session: how to sign in
         return Redirect(f"/organiser/login?{urlencode({'next': request.url.path})}")
     response = pages.html(

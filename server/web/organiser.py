@@ -19,6 +19,7 @@ from litestar.response import Redirect
 from server.config import local_today
 from server.core.commands import CreateMeeting
 from server.core.decide import Rejected
+from server.core.rules import N_
 from server.core.state import MeetingState
 from server.web.pages import html, language, meeting_or_404, services_of
 from server.web.screens import join_url
@@ -165,7 +166,14 @@ async def create_from_form(
             CreateMeeting,
         )
     except msgspec.ValidationError as error:
-        return _form_again(request, services, data, [str(error)])
+        problem = str(error)
+        if problem.endswith("`$.date`"):  # a day that does not exist (2017-02-30), in words
+            problem = services.message(
+                language(request),
+                N_("{field}: {value} is not a date."),
+                {"field": N_("Date"), "value": data.date},
+            )
+        return _form_again(request, services, data, [problem])
     meeting_id, outcome = await services.meetings.create(command, secrets.token_hex(8))
     if isinstance(outcome, Rejected):
         return _form_again(

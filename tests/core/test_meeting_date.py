@@ -1,0 +1,79 @@
+"""A meeting's date is a real day: refused when it is not (2017-02-30), and an old log that holds
+one still shows its desk, report and papers instead of failing."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from server import exports
+from server.core.apply import apply
+from server.core.commands import (
+    Actor,
+    AddQuestion,
+    Command,
+    CreateMeeting,
+    DecideQuestion,
+    QuestionDraft,
+)
+from server.core.events import AgendaEntry, MeetingCreated, SiteInfo
+from server.core.questions import written_deadline
+from server.core.report import meeting_report
+from server.core.state import MeetingState
+from server.core.views import questions_view
+from tests.core.support import do
+
+HOST = Actor("host")
+MEETING = {
+    "type": "create_meeting",
+    "title": "Hội nghị tiếp xúc, đối thoại",
+    "level": "ward",
+    "chair": "Bí thư Đảng ủy phường",
+    "main_hall": "Hội trường",
+    "sites": ["Tổ dân phố 1"],
+}
+
+
+@pytest.mark.parametrize(
+    "day", ["2017-02-30", "2026-02-29", "2026-04-31", "2026-13-01", "0000-01-01"]
+)
+def test_a_day_that_does_not_exist_is_refused_naming_the_date(day: str) -> None:
+    body = msgspec.json.encode({**MEETING, "date": day})
+    with pytest.raises(msgspec.ValidationError) as refused:
+        msgspec.json.decode(body, type=Command)
+    assert str(refused.value).endswith("- at `$.date`")
+    assert day in str(refused.value)
+
+
+@pytest.mark.parametrize("day", ["2024-02-29", "2026-12-31", "2017-02-28"])
+def test_a_real_day_is_taken(day: str) -> None:
+    command = msgspec.json.decode(msgspec.json.encode({**MEETING, "date": day}), type=Command)
+    assert isinstance(command, CreateMeeting)
+    assert command.date == day
+
+
+OLD_LOG_MEETING = MeetingCreated(
+    meeting_id="m-1",
+    title="Hội nghị năm 2017",
+    date="2017-02-30",  # accepted before dates were checked as days
+    level="ward",
+    chair="Bí thư Đảng ủy phường",
+    sites=(SiteInfo("hall", "Hội trường", is_main_hall=True),),
+    agenda=(AgendaEntry("i1", "Khai mạc"),),
+    at=1_700_000_000.0,
+)
+
+
+def test_an_old_meeting_on_no_real_day_still_has_a_desk_report_and_papers() -> None:
+    state = apply(MeetingState(), OLD_LOG_MEETING)
+    state = do(state, AddQuestion(QuestionDraft("Đèn đường tổ 3 hỏng")), HOST)
+    question_id = state.questions[0].question_id
+    state = do(state, DecideQuestion(question_id, "written", agency="UBND phường"), HOST)
+    assert written_deadline(state) == ""  # no default deadline from a day that does not exist
+    desk = questions_view(state)
+    assert desk.written_deadline == ""
+    assert state.questions[0].deadline == ""
+    report = meeting_report(state, "2026-12-02")
+    for make in (exports.minutes_docx, exports.conclusion_notice_docx, exports.questions_xlsx):
+        assert make(report)
+    assert "2017-02-30" in exports.minutes_content(report).date_line
