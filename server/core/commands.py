@@ -356,12 +356,13 @@ class SetWalkIns(_Command, frozen=True, tag="set_walk_ins"):
 
 Scale = Literal["three", "two"]
 Choice = Literal["satisfied", "partly", "not_satisfied"]
-Eligibility = Literal["device", "card"]
+Eligibility = Literal["device", "card", "invitation"]
 MAX_CARDS = 20_000
 
 
 class SetVotingRules(_Command, frozen=True, tag="set_voting_rules"):
-    """Who may vote (per joined phone, or per printed seat card) and whether a vote may change."""
+    """Who may vote (per joined phone, per printed seat card, or per invited delegate checked in
+    at the door, by their invitation's QR) and whether a vote may change."""
 
     eligibility: Eligibility = "device"
     allow_change: bool = True
@@ -489,3 +490,4 @@ class Actor(msgspec.Struct, frozen=True):
     site_id: str | None = None
     device_id: str | None = None
     card: int | None = None  # a delegate holding a printed seat card: its number
+    delegate_id: str | None = None  # a delegate whose invitation's QR this phone scanned

@@ -298,7 +298,7 @@ Choice = Literal["satisfied", "partly", "not_satisfied"]
 
 
 class VotingRulesSet(_Event, frozen=True, tag=True):
-    eligibility: Literal["device", "card"]
+    eligibility: Literal["device", "card", "invitation"]
     allow_change: bool
 
 

@@ -217,7 +217,7 @@ class Ballot(msgspec.Struct, frozen=True):
     votes: VoteBook = VoteBook()
     phone_counts: Counts = (0, 0, 0)
     paper: tuple[tuple[str, Counts], ...] = ()  # per site, the latest count entered
-    eligibility: Literal["device", "card"] = "device"  # the rules it opened under
+    eligibility: Literal["device", "card", "invitation"] = "device"  # the rules it opened under
 
     @property
     def open(self) -> bool:
@@ -243,7 +243,7 @@ class Ballot(msgspec.Struct, frozen=True):
 
 
 class VotingRules(msgspec.Struct, frozen=True):
-    eligibility: Literal["device", "card"] = "device"
+    eligibility: Literal["device", "card", "invitation"] = "device"
     allow_change: bool = True
 
 

@@ -256,6 +256,7 @@ class DelegateView(msgspec.Struct, frozen=True):
     card_mode: bool = False
 
     @property
+    invitation_mode: bool = False
     def can_request(self) -> bool:
         return self.mine is None or self.mine.status not in ACTIVE_STATUSES
 
@@ -577,6 +578,7 @@ def delegate_view(state: MeetingState, device_id: str | None = None) -> Delegate
         card_mode=state.voting.eligibility == "card",
     )
 
+        invitation_mode=state.voting.eligibility == "invitation",
 
 def devices_with_requests(state: MeetingState) -> frozenset[str]:
     return frozenset(r.device_id for r in state.floor.requests if r.device_id is not None)

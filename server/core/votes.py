@@ -82,6 +82,23 @@ def decide_close(command: CloseBallot, state: MeetingState, ctx: Context) -> Dec
     )  # closing twice: nothing
 
 
+def _invited_voter(state: MeetingState, delegate_id: str | None) -> str | Rejected:
+    """One vote per invited delegate, and only once they are checked in at the door."""
+    if delegate_id is None:
+        return Rejected(
+            "invitation_required",
+            N_("This meeting votes by invitation: scan the QR code on your invitation first."),
+        )
+    delegate = state.delegate(delegate_id)
+    if delegate is None:
+        return Rejected("unknown_invitation", N_("This invitation is not one of this meeting's."))
+    if delegate.status != "present":
+        return Rejected(
+            "not_checked_in", N_("Only delegates checked in at the door vote: check in first.")
+        )
+    return f"delegate:{delegate_id}"
+
+
 def voter_of(state: MeetingState, ctx: Context) -> str | Rejected:
     """Who is voting: a joined phone, or (when the meeting votes by seat card) a card."""
     actor = ctx.actor
@@ -94,6 +111,8 @@ def voter_of(state: MeetingState, ctx: Context) -> str | Rejected:
         if not 0 <= actor.card < state.cards_issued:
             return Rejected("unknown_card", N_("This card is not one of this meeting's."))
         return f"card:{actor.card}"
+    if state.voting.eligibility == "invitation":
+        return _invited_voter(state, actor.delegate_id)
     return f"device:{device_id}"
 
 

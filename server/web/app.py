@@ -298,6 +298,7 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
             pages.site_page,
             pages.door_page,
             pages.invitations_sheet,
+            pages.invitation_card,
             pages.join,
             pages.phone_page,
             pages.join_qr,

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 CommandId = Annotated[str, msgspec.Meta(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 DEVICE_COOKIE = "dc_device_{meeting_id}"
 CARD_COOKIE = "dc_card_{meeting_id}"
+INVITATION_COOKIE = "dc_invitation_{meeting_id}"
 LANG_COOKIE = "dc_lang"
 POLICY_VIOLATION = 1008
 FRAME_RATE = 10.0  # frames a second per socket, sustained: a live answer is typed at about 2
@@ -95,7 +96,7 @@ def origin_allowed(socket: WebSocket[Any, Any, Any], public_url: str) -> bool:
 
 
 def delegate_actor(services: Services, meeting_id: str, cookies: Mapping[str, str]) -> Actor | None:
-    """A phone: its signed device cookie, and the seat card it scanned, if any."""
+    """A phone: its signed device cookie, and the seat card or invitation it scanned, if any."""
     actor = services.keys.device_actor(
         meeting_id, cookies.get(DEVICE_COOKIE.format(meeting_id=meeting_id), "")
     )
@@ -104,7 +105,10 @@ def delegate_actor(services: Services, meeting_id: str, cookies: Mapping[str, st
     card = services.keys.card_number(
         meeting_id, cookies.get(CARD_COOKIE.format(meeting_id=meeting_id), "")
     )
-    return msgspec.structs.replace(actor, card=card) if card is not None else actor
+    invited = services.keys.delegate_of_code(
+        meeting_id, cookies.get(INVITATION_COOKIE.format(meeting_id=meeting_id), "")
+    )
+    return msgspec.structs.replace(actor, card=card, delegate_id=invited)
 
 
 def authenticate(

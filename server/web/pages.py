@@ -17,7 +17,13 @@ from server.core.rules import N_
 from server.core.state import MeetingState, Site
 from server.i18n import pick_language
 from server.service import MeetingRuntime
-from server.web.live import CARD_COOKIE, DEVICE_COOKIE, LANG_COOKIE, delegate_actor
+from server.web.live import (
+    CARD_COOKIE,
+    DEVICE_COOKIE,
+    INVITATION_COOKIE,
+    LANG_COOKIE,
+    delegate_actor,
+)
 from server.web.policy import DOOR_CSP
 from server.web.render import qr_svg
 from server.web.screens import join_info, join_url
@@ -365,6 +371,42 @@ async def seat_card(
         )
     )
     return redirect
+
+
+@get("/m/{meeting_id:str}/d/{code:str}", name="invitation_card")
+async def invitation_card(
+    request: Request[Any, Any, Any], meeting_id: str, code: str
+) -> Redirect | Response[str]:
+    """An invitation's QR scanned with the delegate's own phone: it joins their site and, where
+    the meeting votes by invitation, votes as that delegate (once checked in at the door)."""
+    services = services_of(request)
+    _, state = await meeting_or_404(services, meeting_id)
+    delegate_id = services.keys.delegate_of_code(meeting_id, code)
+    delegate = state.delegate(delegate_id) if delegate_id else None
+    if delegate is None:
+        raise PermissionDeniedException("This invitation is not one of this meeting's")
+    redirect = Redirect(f"/m/{meeting_id}/phone")
+    cookie_path = f"/m/{meeting_id}"
+    device = services.keys.device_actor(
+        meeting_id, request.cookies.get(DEVICE_COOKIE.format(meeting_id=meeting_id), "")
+    )
+    if device is None or device.site_id != delegate.record.site_id:
+        if not services.device_joined(meeting_id, delegate.record.site_id):
+            return _joining_too_fast(request)
+        token = services.keys.new_device(meeting_id, delegate.record.site_id)
+        redirect.set_cookie(
+            _phone_cookie(DEVICE_COOKIE.format(meeting_id=meeting_id), token, cookie_path)
+        )
+    redirect.set_cookie(
+        _phone_cookie(INVITATION_COOKIE.format(meeting_id=meeting_id), code, cookie_path)
+    )
+    return redirect
+
+
+def _phone_cookie(name: str, value: str, path: str) -> Cookie:
+    return Cookie(
+        key=name, value=value, max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="lax", path=path
+    )
 
 
 CARDS_PER_PAGE = 60

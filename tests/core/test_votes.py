@@ -50,6 +50,9 @@ from server.core.events import (
     BallotClosed,
     BallotOpened,
     BallotShown,
+    DelegateCheckedIn,
+    DelegateRecord,
+    DelegatesInvited,
     Event,
     MeetingCreated,
     PaperCountSet,
@@ -75,6 +78,7 @@ from tests.core.support import (
     check_permission,
     check_round_trip,
     code_of,
+    do,
     events_of,
     fold,
     id_source,
@@ -165,6 +169,21 @@ CARD_STATE = fold(
     VoteCast("b1", "card:0", SITE_A, "satisfied"),
 )
 CARD_IDLE = fold(CARD_STATE, BallotClosed("b1", T0 + 13))
+# By invitation: An and Bình invited at site A, An checked in at the door, b1 open.
+INVITED = fold(
+    BASE,
+    *QUESTION_EVENTS,
+    VotingRulesSet("invitation", allow_change=False),
+    DelegatesInvited(
+        (
+            DelegateRecord("d-an", "Nguyễn Văn An", "", SITE_A),
+            DelegateRecord("d-binh", "Trần Bình", "", SITE_A),
+        ),
+        T0,
+    ),
+    DelegateCheckedIn("d-an", "code", T0),
+    BallotOpened("b1", "q1", "three", True, T0 + 12),
+)
 NO_CHANGE = fold(STATE, VotingRulesSet("device", allow_change=False))  # as applied from a log
 MEETING_BALLOTED = fold(
     IDLE, BallotOpened("bm", None, "three", True, T0 + 14), BallotClosed("bm", T0 + 15)
@@ -553,6 +572,34 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
         delegate("dev-9"),
         "card_required",
     ),
+    (
+        "vote-by-invitation-without-one",
+        INVITED,
+        CastVote("b1", "satisfied"),
+        delegate("dev-9"),
+        "invitation_required",
+    ),
+    (
+        "vote-by-an-invitation-not-of-this-meeting",
+        INVITED,
+        CastVote("b1", "satisfied"),
+        Actor("delegate", SITE_A, "dev-9", delegate_id="d-stranger"),
+        "unknown_invitation",
+    ),
+    (
+        "vote-by-an-invited-delegate-not-checked-in",
+        INVITED,
+        CastVote("b1", "satisfied"),
+        Actor("delegate", SITE_A, "dev-9", delegate_id="d-binh"),
+        "not_checked_in",
+    ),
+    (
+        "vote-by-an-invitation-used-again-from-another-phone",
+        fold(INVITED, VoteCast("b1", "delegate:d-an", SITE_A, "satisfied")),
+        CastVote("b1", "not_satisfied"),
+        Actor("delegate", SITE_A, "dev-other", delegate_id="d-an"),
+        "already_voted",
+    ),
     # SetPaperCount
     ("paper-by-a-delegate", STATE, SetPaperCount("b1", SITE_A, 1), delegate("dev-1"), "forbidden"),
     ("paper-by-a-display", STATE, SetPaperCount("b1", SITE_A, 1), DISPLAY, "forbidden"),
@@ -627,6 +674,9 @@ def test_every_rejection_code_of_votes_is_reached() -> None:
         "already_balloted",
         "card_required",
         "unknown_card",
+        "invitation_required",
+        "unknown_invitation",
+        "not_checked_in",
         "ballot_closed",
         "not_on_scale",
         "already_voted",
@@ -1273,3 +1323,15 @@ def test_showing_the_question_under_a_ballot_again_replaces_the_ballot() -> None
     decision = run(state, ShowQuestion("q1"), HOST)
     assert events_of(decision) == [QuestionShown("q1", NOW)]
     assert fold(state, *events_of(decision)).ballot_on_screen is None
+
+
+def test_by_invitation_each_checked_in_delegate_votes_once_whatever_the_phone() -> None:
+    an = Actor("delegate", SITE_A, "dev-1", delegate_id="d-an")
+    voted = do(INVITED, CastVote("b1", "satisfied"), an)
+    ballot = voted.ballot("b1")
+    assert ballot is not None
+    assert ballot.votes.get("delegate:d-an") is not None
+    assert ballot.phone_counts == (1, 0, 0)
+    again = Actor("delegate", SITE_A, "dev-2", delegate_id="d-an")  # the invitation on a 2nd phone
+    assert events_of(run(voted, CastVote("b1", "satisfied"), again)) == []  # counted once
+    assert code_of(run(voted, CastVote("b1", "partly"), again)) == "already_voted"

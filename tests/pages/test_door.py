@@ -151,7 +151,8 @@ def test_the_door_checks_in_by_the_invitations_qr_and_by_name(
     (invited,) = events_of(server, meeting["meeting_id"], DelegatesInvited)
     by_name = {d.name: d.delegate_id for d in invited.delegates}
 
-    sheet = page_errors.watch(browser.new_page(viewport=CONSOLE))  # a printed sheet, not live
+    # a printed sheet, not a live page
+    sheet = page_errors.watch(browser.new_page(viewport=CONSOLE))  # type: ignore[arg-type]
     sheet.goto(meeting["links"]["host"] + "/invitations")
     codes = invitation_codes(sheet)
     assert set(codes) == set(by_name.values())
@@ -162,7 +163,7 @@ def test_the_door_checks_in_by_the_invitations_qr_and_by_name(
     scanned = NAMES[:8]
     shown = [codes[by_name[name]] for name in scanned]
     write_film(camera_video, [*shown, shown[0], "https://example.com/not-an-invitation"])
-    door = camera_browser.new_page(viewport=PHONE)
+    door = camera_browser.new_page(viewport=PHONE)  # type: ignore[arg-type]
     page_errors.watch(door)
     door.goto(site["secretary"] + "/door")
     door.locator("#scan-start").click()
