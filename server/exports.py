@@ -29,7 +29,14 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
-from server.core.report import BODIES, DECISIONS, Counts, Report, ReportQuestion
+from server.core.report import (
+    BODIES,
+    DECISIONS,
+    Counts,
+    Report,
+    ReportQuestion,
+    largest_remainder,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates" / "export"
@@ -123,8 +130,18 @@ def _long_date(iso: str) -> str:
     return f"Ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
 
 
-def _share(part: int, total: int) -> float | None:
-    return part / total if total else None
+TENTHS = 1000  # shares are printed to a tenth of a percent
+
+
+def shares(counts: Sequence[int], whole: int) -> tuple[float | None, ...]:
+    """Each count's share of `whole`, as a fraction to a tenth of a percent. Counts that make up
+    the whole share it by largest remainder, so the printed shares add up to exactly 100 %
+    (rounding each on its own printed 100,1 %); None when the whole is 0."""
+    if whole <= 0:
+        return tuple(None for _ in counts)
+    if sum(counts) == whole:
+        return tuple(t / TENTHS for t in largest_remainder(counts, TENTHS))
+    return tuple(largest_remainder((n, max(whole - n, 0)), TENTHS)[0] / TENTHS for n in counts)
 
 
 def percent_text(share: float | None) -> str:
@@ -134,10 +151,6 @@ def percent_text(share: float | None) -> str:
     return f"{share * 100:.1f}".removesuffix(".0").replace(".", ",") + "%"
 
 
-def percent(part: int, total: int) -> str:
-    return percent_text(_share(part, total))
-
-
 def _duration(seconds: int) -> str:
     minutes, rest = divmod(seconds, 60)
     if not minutes:
@@ -145,15 +158,26 @@ def _duration(seconds: int) -> str:
     return f"{minutes} phút {rest} giây" if rest else f"{minutes} phút"
 
 
-def _count_share(part: int, total: int) -> str:
-    return f"{part} ({percent(part, total)})" if total else str(part)
+def _choice_shares(counts: Counts) -> tuple[float | None, ...]:
+    return tuple(t / TENTHS for t in counts.shares(TENTHS)) if counts.total else (None,) * 3
+
+
+def _counts_with_shares(counts: Counts) -> tuple[str, str, str]:
+    """Satisfied, partly, not satisfied as "16 (72,7%)", the three shares adding up to 100 %."""
+    values = (counts.satisfied, counts.partly, counts.not_satisfied)
+    if not counts.total:
+        return (str(values[0]), str(values[1]), str(values[2]))
+    shown = zip(values, _choice_shares(counts), strict=True)
+    a, b, c = (f"{n} ({percent_text(share)})" for n, share in shown)
+    return (a, b, c)
 
 
 def _satisfaction_text(counts: Counts) -> str:
     parts = (
-        f"{label('choice', 'satisfied')} {_count_share(counts.satisfied, counts.total)}",
-        f"{label('choice', 'partly')} {_count_share(counts.partly, counts.total)}",
-        f"{label('choice', 'not_satisfied')} {_count_share(counts.not_satisfied, counts.total)}",
+        f"{label('choice', choice)} {text}"
+        for choice, text in zip(
+            ("satisfied", "partly", "not_satisfied"), _counts_with_shares(counts), strict=True
+        )
     )
     return "; ".join(parts) + f"; tổng số {counts.total} phiếu"
 
@@ -171,16 +195,22 @@ def _decision_text(question: ReportQuestion) -> str:
 @dataclass(frozen=True)
 class StatRow:
     label: str
-    count: int
-    whole: int | None  # what the share is of, when a share means something
-
-    @property
-    def share(self) -> float | None:
-        return None if self.whole is None else _share(self.count, self.whole)
+    count: int | str  # a text where the figure is not a plain count ("chưa ghi nhận")
+    whole: int | None = None  # what the share is of, when a share means something
+    share: float | None = None  # of `whole`, worked out with the rows it adds up with
 
     @property
     def share_text(self) -> str:
-        return "" if self.whole is None else percent(self.count, self.whole)
+        return "" if self.whole is None else percent_text(self.share)
+
+
+def share_rows(pairs: Iterable[tuple[str, int]], whole: int) -> tuple[StatRow, ...]:
+    """Rows with their shares of `whole`: those that make it up add up to 100 %."""
+    listed = [(clean(name), n) for name, n in pairs]
+    return tuple(
+        StatRow(name, n, whole, share)
+        for (name, n), share in zip(listed, shares([n for _, n in listed], whole), strict=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -196,13 +226,7 @@ class SatRow:
 
     @property
     def cells(self) -> tuple[str, str, str, str]:
-        c = self.counts
-        return (
-            _count_share(c.satisfied, c.total),
-            _count_share(c.partly, c.total),
-            _count_share(c.not_satisfied, c.total),
-            str(c.total),
-        )
+        return (*_counts_with_shares(self.counts), str(self.counts.total))
 
 
 @dataclass(frozen=True)
@@ -257,19 +281,17 @@ def statistics_sections(report: Report) -> tuple[StatSection, ...]:
     total = len(report.questions)
     forwarded = sum(n for _, n in s.forwarded_by_level)
 
-    def rows(pairs: Iterable[tuple[str, int]], whole: int) -> tuple[StatRow, ...]:
-        return tuple(StatRow(clean(name), n, whole) for name, n in pairs)
-
+    rows = share_rows
     pending = s.promised - s.promised_answered - s.promised_overdue
     return (
         StatSection(
             "Tổng quan",
             (
-                StatRow("Số điểm cầu", len(report.sites), None),
+                StatRow("Số điểm cầu", len(report.sites)),
                 StatRow("Số người dự", s.attendance, None),
-                StatRow("Số lượt phát biểu", s.turns, None),
-                StatRow("Số ý kiến nêu trong các lượt phát biểu", s.opinions_in_turns, None),
-                StatRow("Tổng số ý kiến, kiến nghị", total, None),
+                StatRow("Số lượt phát biểu", s.turns),
+                StatRow("Số ý kiến nêu trong các lượt phát biểu", s.opinions_in_turns),
+                StatRow("Tổng số ý kiến, kiến nghị", total),
             ),
         ),
         StatSection(
@@ -310,7 +332,7 @@ def statistics_sections(report: Report) -> tuple[StatSection, ...]:
         StatSection(
             "Theo dõi nội dung hẹn trả lời sau",
             (
-                StatRow("Hẹn trả lời sau (bằng văn bản, chuyển cấp)", s.promised, None),
+                StatRow("Hẹn trả lời sau (bằng văn bản, chuyển cấp)", s.promised),
                 *rows(
                     [
                         (label("follow_up", "answered"), s.promised_answered),
@@ -705,19 +727,28 @@ def notice_figures(report: Report) -> tuple[StatRow, ...]:
     total = len(report.questions)
     decided = dict(s.by_decision)
     figures = [
-        StatRow("Số điểm cầu", len(report.sites), None),
+        StatRow("Số điểm cầu", len(report.sites)),
         StatRow("Số người dự", s.attendance, None),
-        StatRow("Số lượt phát biểu", s.turns, None),
-        StatRow("Tổng số ý kiến, kiến nghị", total, None),
-        StatRow("Thu thập trước hội nghị", s.collected_before, total),
-        StatRow("Nêu tại hội nghị", s.raised_in_hall, total),
-        *(StatRow(label("decision", d), decided[d], total) for d in DECISIONS),
+        StatRow("Số lượt phát biểu", s.turns),
+        StatRow("Tổng số ý kiến, kiến nghị", total),
+        *share_rows(
+            [
+                ("Thu thập trước hội nghị", s.collected_before),
+                ("Nêu tại hội nghị", s.raised_in_hall),
+            ],
+            total,
+        ),
+        *share_rows(((label("decision", d), decided[d]) for d in DECISIONS), total),
     ]
     q, m = s.satisfaction_questions, s.satisfaction_meeting
     if q.total:
-        figures.append(StatRow("Phiếu hài lòng về các câu trả lời", q.satisfied, q.total))
+        figures.append(
+            StatRow("Phiếu hài lòng về các câu trả lời", q.satisfied, q.total, q.satisfied_share)
+        )
     if m is not None and m.total:
-        figures.append(StatRow("Phiếu hài lòng về hội nghị", m.satisfied, m.total))
+        figures.append(
+            StatRow("Phiếu hài lòng về hội nghị", m.satisfied, m.total, m.satisfied_share)
+        )
     return tuple(figures)
 
 
@@ -1082,17 +1113,20 @@ def _satisfaction_block(sheet: Any, first_row: int, sections: Sequence[SatSectio
             (
                 section.title,
                 row.subject,
-                row.counts.satisfied,
-                _share(row.counts.satisfied, row.counts.total),
-                row.counts.partly,
-                _share(row.counts.partly, row.counts.total),
-                row.counts.not_satisfied,
-                _share(row.counts.not_satisfied, row.counts.total),
+                *_with_shares(row.counts),
                 row.counts.total,
             )
             for section in sections
             for row in section.rows
         ),
+    )
+
+
+def _with_shares(counts: Counts) -> tuple[Cell, ...]:
+    """Satisfied, its share, partly, its share, not satisfied, its share (adding up to 100 %)."""
+    values = (counts.satisfied, counts.partly, counts.not_satisfied)
+    return tuple(
+        cell for n, share in zip(values, _choice_shares(counts), strict=True) for cell in (n, share)
     )
 
 

@@ -326,7 +326,9 @@ def report() -> Report:
 
 # --- the known numbers ---------------------------------------------------------------------------
 
-# (section, label, count, share as the documents print it)
+# (section, label, count, share as the documents print it). The shares of a section add up to
+# 100 % (largest remainder, in tenths): four of 2/11 and three of 1/11 of the fields were 18,2 % and
+# 9,1 % each, 100,1 % in all; now the largest remainders (1/11: ,909; 2/11: ,818) take the tenths.
 STATISTICS: list[tuple[str, str, int, str]] = [
     ("Tổng quan", "Số điểm cầu", 3, ""),
     ("Tổng quan", "Số người dự", 200, ""),
@@ -343,7 +345,7 @@ STATISTICS: list[tuple[str, str, int, str]] = [
     ("Theo lĩnh vực", SCHOOL, 2, "18,2%"),
     ("Theo lĩnh vực", BUILDING, 2, "18,2%"),
     ("Theo lĩnh vực", PARTY, 2, "18,2%"),
-    ("Theo lĩnh vực", LAND, 2, "18,2%"),
+    ("Theo lĩnh vực", LAND, 2, "18,1%"),
     ("Theo lĩnh vực", "An sinh xã hội", 1, "9,1%"),
     ("Theo lĩnh vực", "Y tế", 1, "9,1%"),
     ("Theo lĩnh vực", "Chưa xác định lĩnh vực", 1, "9,1%"),
@@ -355,11 +357,11 @@ STATISTICS: list[tuple[str, str, int, str]] = [
     ("Theo thẩm quyền", "Quận/huyện", 1, "9,1%"),
     ("Theo thẩm quyền", "Thành phố", 1, "9,1%"),
     ("Theo điểm cầu", HALL_NAME, 4, "36,4%"),
-    ("Theo điểm cầu", A_NAME, 4, "36,4%"),
+    ("Theo điểm cầu", A_NAME, 4, "36,3%"),
     ("Theo điểm cầu", B_NAME, 3, "27,3%"),
     ("Kết quả xử lý", "Trả lời tại hội nghị", 3, "27,3%"),
     ("Kết quả xử lý", "Trả lời bằng văn bản", 3, "27,3%"),
-    ("Kết quả xử lý", "Chuyển cấp có thẩm quyền", 3, "27,3%"),
+    ("Kết quả xử lý", "Chuyển cấp có thẩm quyền", 3, "27,2%"),
     ("Kết quả xử lý", "Không tiếp thu", 1, "9,1%"),
     ("Kết quả xử lý", "Chưa quyết định", 1, "9,1%"),
     ("Chuyển cấp có thẩm quyền, theo cấp nhận", "Phường/xã", 0, "0%"),
@@ -368,7 +370,7 @@ STATISTICS: list[tuple[str, str, int, str]] = [
     ("Theo dõi nội dung hẹn trả lời sau", "Hẹn trả lời sau (bằng văn bản, chuyển cấp)", 6, ""),
     ("Theo dõi nội dung hẹn trả lời sau", "Đã trả lời", 1, "16,7%"),
     ("Theo dõi nội dung hẹn trả lời sau", "Quá hạn", 4, "66,7%"),
-    ("Theo dõi nội dung hẹn trả lời sau", "Đang chờ", 1, "16,7%"),
+    ("Theo dõi nội dung hẹn trả lời sau", "Đang chờ", 1, "16,6%"),
 ]
 # (section, subject, satisfied, partly, not satisfied): phones and paper together
 SATISFACTION: list[tuple[str, str, int, int, int]] = [
@@ -389,7 +391,7 @@ SATISFACTION_TEXT: dict[str, tuple[str, str, str, str]] = {
     "Câu 3": ("7 (87,5%)", "0 (0%)", "1 (12,5%)", "8"),
     "Câu 4": ("4 (33,3%)", "2 (16,7%)", "6 (50%)", "12"),
     "Đảng ủy": ("7 (87,5%)", "0 (0%)", "1 (12,5%)", "8"),
-    "UBND": ("20 (58,8%)", "6 (17,6%)", "8 (23,5%)", "34"),
+    "UBND": ("20 (58,8%)", "6 (17,7%)", "8 (23,5%)", "34"),  # 17,6 + … made 99,9 %
     HALL_NAME: ("71 (78%)", "13 (14,3%)", "7 (7,7%)", "91"),
     A_NAME: ("24 (63,2%)", "7 (18,4%)", "7 (18,4%)", "38"),
     B_NAME: ("19 (73,1%)", "5 (19,2%)", "2 (7,7%)", "26"),
@@ -654,6 +656,37 @@ def test_minutes_docx_has_every_statistic(report: Report) -> None:
     ]
 
 
+def _printed_share(text: str) -> int:
+    """ "18,2%" or "16 (72,7%)" as tenths of a percent."""
+    match = re.search(r"([\d,]+)%", text)
+    assert match is not None, text
+    return round(10 * float(match.group(1).replace(",", ".")))
+
+
+def test_every_printed_set_of_shares_adds_up_to_100_percent(report: Report) -> None:
+    """The shares of a section are of one whole (the follow-up's first line is that whole, with no
+    share); printed, they add up to exactly 100,0 %, and so do the three of every ballot."""
+    sections: dict[str, list[int]] = {}
+    for section, _, count, share in STATISTICS:
+        if share and count:
+            sections.setdefault(section, []).append(_printed_share(share))
+    assert sorted(sections) == sorted({s for s, *_ in STATISTICS} - {"Tổng quan"})
+    for section, printed in sections.items():
+        assert sum(printed) == 1000, (section, printed)
+    tables = docx_tables(minutes_docx(report))
+    for row in (row for table in tables if table[0][0] == "Đối tượng" for row in table[1:]):
+        assert sum(_printed_share(cell) for cell in row[1:4]) == 1000, row
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [(1, 1, 1), (2, 2, 2, 2, 1, 1, 1), (1, 1, 1, 1, 1, 1, 1), (3, 3, 2), (1, 2, 4), (997, 2, 1)],
+)
+def test_shares_of_a_whole_print_as_100_percent(counts: tuple[int, ...]) -> None:
+    printed = [exports.percent_text(share) for share in exports.shares(counts, sum(counts))]
+    assert sum(_printed_share(text) for text in printed) == 1000, printed
+
+
 def test_docx_styles_name_times_new_roman_for_every_script(report: Report) -> None:
     for data in (minutes_docx(report), conclusion_notice_docx(report)):
         document = docx.Document(io.BytesIO(data))
@@ -756,7 +789,7 @@ def test_conclusion_notice_lists_every_promised_answer_by_answering_body(report:
         ("Nêu tại hội nghị", "8", "72,7%"),
         ("Trả lời tại hội nghị", "3", "27,3%"),
         ("Trả lời bằng văn bản", "3", "27,3%"),
-        ("Chuyển cấp có thẩm quyền", "3", "27,3%"),
+        ("Chuyển cấp có thẩm quyền", "3", "27,2%"),  # the decisions' shares add up to 100 %
         ("Không tiếp thu", "1", "9,1%"),
         ("Chưa quyết định", "1", "9,1%"),
         ("Phiếu hài lòng về các câu trả lời", "27", "64,3%"),
@@ -904,7 +937,7 @@ def test_xlsx_questions_sheet_has_every_field(report: Report) -> None:
         4,
         2,
         22,
-        pytest.approx(16 / 22),
+        0.727,  # to a tenth of a percent, as the shares printed beside it (adding up to 100 %)
     )
     o1 = rows[NUMBER["o1"]]
     assert o1[8:19] == (
@@ -967,9 +1000,9 @@ def test_xlsx_turns_sites_and_statistics_sheets(report: Report) -> None:
     ]
     sites = sheet_rows(data, "Điểm cầu")
     assert sites[1:] == [
-        (HALL_NAME, "Có", 120, 1, 2, 4, 71, 13, 7, 91, pytest.approx(71 / 91)),
-        (A_NAME, None, 45, 1, 3, 4, 24, 7, 7, 38, pytest.approx(24 / 38)),
-        (B_NAME, None, 35, 1, 1, 3, 19, 5, 2, 26, pytest.approx(19 / 26)),
+        (HALL_NAME, "Có", 120, 1, 2, 4, 71, 13, 7, 91, 0.78),
+        (A_NAME, None, 45, 1, 3, 4, 24, 7, 7, 38, 0.632),
+        (B_NAME, None, 35, 1, 1, 3, 19, 5, 2, 26, 0.731),
     ]
     rows = sheet_rows(data, "Thống kê")
     assert rows[0] == ("Nhóm", "Chỉ tiêu", "Số lượng", "Tỷ lệ", None, None, None, None, None)
@@ -990,9 +1023,10 @@ def test_xlsx_turns_sites_and_statistics_sheets(report: Report) -> None:
         (section, subject, s, p, n, s + p + n) for section, subject, s, p, n in SATISFACTION
     ]
     meeting = block[-1]
-    assert meeting[3] == pytest.approx(87 / 113)
-    assert meeting[5] == pytest.approx(19 / 113)
-    assert meeting[7] == pytest.approx(7 / 113)
+    # stored as printed, to a tenth of a percent, so Excel's column adds up to 100 % too
+    assert (meeting[3], meeting[5], meeting[7]) == (0.77, 0.168, 0.062)
+    for row in block:
+        assert round(1000 * (row[3] + row[5] + row[7])) == 1000, row
 
 
 def test_csv_is_the_questions_sheet_with_a_bom_and_crlf(report: Report) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import msgspec
 
@@ -13,6 +13,22 @@ IN_HALL_SOURCES = ("turn", "phone", "manual")
 DECISIONS = ("on_the_spot", "written", "forwarded", "not_taken_up", "undecided")
 BODIES = ("party", "council", "committee", "other")
 LEVELS = ("ward", "district", "city")
+
+
+def largest_remainder(counts: Sequence[int], whole: int = 100) -> tuple[int, ...]:
+    """Each count's share of `whole` units (100: whole percents, 1000: tenths of one), adding up
+    to exactly `whole` when any count is not 0; rounding each on its own can make 101 % or 99 %.
+    Every share is its exact value rounded down or up; the units left after rounding down go to
+    the largest remainders, a tie to the larger count, then to the one listed first."""
+    total = sum(counts)
+    if total <= 0:
+        return tuple(0 for _ in counts)
+    floors = [n * whole // total for n in counts]
+    remainders = [n * whole % total for n in counts]
+    by_remainder = sorted(range(len(counts)), key=lambda i: (-remainders[i], -counts[i], i))
+    for i in by_remainder[: whole - sum(floors)]:
+        floors[i] += 1
+    return tuple(floors)
 
 
 class Counts(msgspec.Struct, frozen=True):
@@ -26,9 +42,14 @@ class Counts(msgspec.Struct, frozen=True):
     def total(self) -> int:
         return self.satisfied + self.partly + self.not_satisfied
 
+    def shares(self, whole: int = 100) -> tuple[int, ...]:
+        """Satisfied, partly, not satisfied as shares of `whole` that add up to it."""
+        return largest_remainder((self.satisfied, self.partly, self.not_satisfied), whole)
+
     @property
     def satisfied_share(self) -> float | None:
-        return self.satisfied / self.total if self.total else None
+        """As a fraction to a tenth of a percent, the same as the three shares printed beside it."""
+        return self.shares(1000)[0] / 1000 if self.total else None
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(

@@ -10,6 +10,7 @@ import msgspec
 from server.core.delegates import SiteAttendance, attendance_of, delegates_by_site
 from server.core.events import AgendaEntry
 from server.core.questions import written_deadline
+from server.core.report import largest_remainder
 from server.core.state import (
     ACTIVE_STATUSES,
     CHOICES,
@@ -110,7 +111,8 @@ class Tally(msgspec.Struct, frozen=True):
         return sum(self.counts)
 
     def share(self, index: int) -> int:
-        return round(100 * self.counts[index] / self.total) if self.total else 0
+        """Whole percents that add up to 100 (largest remainder), so a screen never shows 101 %."""
+        return largest_remainder(self.counts)[index]
 
 
 class SiteTally(msgspec.Struct, frozen=True):
