@@ -256,9 +256,9 @@ class DelegateView(msgspec.Struct, frozen=True):
     open_ballot: BallotResult | None = None
     ballot: BallotResult | None = None
     card_mode: bool = False
+    invitation_mode: bool = False
 
     @property
-    invitation_mode: bool = False
     def can_request(self) -> bool:
         return self.mine is None or self.mine.status not in ACTIVE_STATUSES
 
@@ -578,9 +578,9 @@ def delegate_view(state: MeetingState, device_id: str | None = None) -> Delegate
         else None,
         ballot=_ballot_on_screen(state),
         card_mode=state.voting.eligibility == "card",
+        invitation_mode=state.voting.eligibility == "invitation",
     )
 
-        invitation_mode=state.voting.eligibility == "invitation",
 
 def devices_with_requests(state: MeetingState) -> frozenset[str]:
     return frozenset(r.device_id for r in state.floor.requests if r.device_id is not None)
