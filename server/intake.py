@@ -10,9 +10,10 @@ import codecs
 import csv
 import io
 import re
+import string
 import unicodedata
 import zipfile
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from itertools import chain, islice
 from typing import Literal, Protocol, TypeVar
 
@@ -23,6 +24,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from server.core.commands import MAX_ANSWER, MAX_IMPORT, MAX_NAME, MAX_QUESTION
 from server.core.events import Body, Level
 from server.core.rules import N_
+from server.core.textmatch import fold, tokens
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 # A 5 MiB workbook may still unpack into far more; opinions never need this much.
@@ -37,8 +39,11 @@ MAX_COLUMNS = 200
 MAX_ROWS = 10 * MAX_IMPORT
 MAX_CELLS = 1_000_000
 
-Field = Literal["text", "asker", "group", "site", "field", "body", "level", "prepared_answer"]
-REQUIRED: tuple[Field, ...] = ("text", "body", "level")
+Field = Literal[
+    "text", "asker", "group", "site", "field", "body", "level", "prepared_answer", "outcome"
+]
+# Only the opinion itself: every other column has the desk's default (server/web/intake.py).
+REQUIRED: tuple[Field, ...] = ("text",)
 # Named as the Front's own template names them, so a person recognises a missing one.
 COLUMN_NAMES: dict[Field, str] = {
     "text": "Nội dung ý kiến",
@@ -49,6 +54,7 @@ COLUMN_NAMES: dict[Field, str] = {
     "body": "Cơ quan trả lời",
     "level": "Thẩm quyền",
     "prepared_answer": "Nội dung trả lời chuẩn bị",
+    "outcome": "Kết quả giải quyết",
 }
 LIMITS: dict[Field, int] = {
     "text": MAX_QUESTION,
@@ -57,6 +63,7 @@ LIMITS: dict[Field, int] = {
     "site": MAX_NAME,
     "field": MAX_NAME,
     "prepared_answer": MAX_ANSWER,
+    "outcome": MAX_ANSWER,
 }
 
 T = TypeVar("T")
@@ -66,7 +73,7 @@ def _aliases(table: Iterable[tuple[T, tuple[str, ...]]]) -> dict[str, T]:
     return {alias: value for value, aliases in table for alias in aliases}
 
 
-# Keys are folded (see _fold); the longest alias that starts a folded header wins, so
+# Keys are folded (textmatch.fold); the longest alias that starts a folded header wins, so
 # "Nội dung trả lời chuẩn bị" is the prepared answer even though it starts with "Nội dung".
 HEADER_ALIASES: dict[str, Field] = _aliases(
     [
@@ -84,8 +91,15 @@ HEADER_ALIASES: dict[str, Field] = _aliases(
         ("level", ("level", "authority")),
         ("prepared_answer", ("noi dung tra loi", "tra loi", "y kien tra loi", "du kien tra loi")),
         ("prepared_answer", ("prepared answer", "draft answer", "answer", "response")),
+        # What became of the opinion before the meeting, as the Front writes it: read as text
+        # here and carried to the preview as `outcome_text` (server/intake_outcome.py reads it).
+        ("outcome", ("ket qua giai quyet", "ket qua tra loi", "ket qua xu ly", "ket qua")),
+        ("outcome", ("da tra loi", "da giai quyet", "tinh hinh giai quyet")),
+        ("outcome", ("outcome", "result", "answered", "resolution")),
     ]
 )
+# Columns every template has and nobody means as data: not reported as unused.
+IGNORED_HEADERS = frozenset({"stt", "tt", "so tt", "so thu tu", "no", "number"})
 BODY_ALIASES: dict[str, Body] = _aliases(
     [
         ("party", ("dang uy", "dang", "du", "cap uy", "party committee", "party")),
@@ -120,9 +134,10 @@ class IntakeRow(msgspec.Struct, frozen=True):
     group: str
     site: str  # as written; the caller matches it to the meeting's sites
     field: str
-    body: Body
-    level: Level
+    body: Body | None  # None: not given, the desk's default applies
+    level: Level | None
     prepared_answer: str
+    outcome_text: str = ""  # the "Kết quả giải quyết" cell as written, not yet understood
 
 
 class IntakeProblem(msgspec.Struct, frozen=True):
@@ -133,6 +148,23 @@ class IntakeProblem(msgspec.Struct, frozen=True):
     params: dict[str, str | int] = {}
 
 
+class UnusedColumn(msgspec.Struct, frozen=True):
+    """A column that holds something but is not read: `name` as headed, "" when it has none;
+    `index` counts from 0 (column A)."""
+
+    index: int
+    name: str
+
+    @property
+    def letter(self) -> str:
+        """The column's letter as a spreadsheet names it: A … Z, AA …"""
+        letters, number = "", self.index + 1
+        while number:
+            number, rest = divmod(number - 1, 26)
+            letters = string.ascii_uppercase[rest] + letters
+        return letters
+
+
 class IntakeResult(msgspec.Struct, frozen=True):
     """`file_format` is "csv", "tsv" or "xlsx"; `encoding` is "" for a workbook."""
 
@@ -140,6 +172,7 @@ class IntakeResult(msgspec.Struct, frozen=True):
     problems: list[IntakeProblem]
     file_format: str
     encoding: str
+    unused_columns: list[UnusedColumn] = []
 
 
 TOO_BIG = N_("The file is larger than {limit} MiB.")
@@ -368,7 +401,7 @@ def _sheet_rows(workbook: _Workbook) -> Generator[Row]:
     line = 0
     try:
         sheets = workbook.worksheets
-        sheet = next((s for s in sheets if _fold(s.title) == "y kien"), sheets[0])
+        sheet = next((s for s in sheets if fold(s.title) == "y kien"), sheets[0])
         _check_declared_size(sheet)
         # Some exporters write a wrong used range; read-only mode would trust it and cut rows.
         sheet.reset_dimensions()
@@ -441,33 +474,70 @@ def _from_rows(rows: Iterator[Row], file_format: str, encoding: str) -> IntakeRe
         problems = [IntakeProblem(0, MISSING_COLUMN, {"column": COLUMN_NAMES[f]}) for f in missing]
         return IntakeResult([], problems, file_format, encoding)
     names = {field: header[i] for field, i in columns.items()}
-    good, problems = _check_rows(chain(head[index + 1 :], rows), columns, names)
-    if not good and not problems:
-        problems.append(IntakeProblem(0, NO_ROWS))
-    return IntakeResult(good, problems, file_format, encoding)
+    checked = _RowChecker(columns, names, _unheaded(header))
+    checked.read(chain(head[index + 1 :], rows))
+    if not checked.good and not checked.problems:
+        checked.problems.append(IntakeProblem(0, NO_ROWS))
+    unused = _unused_columns(header, columns) + [
+        UnusedColumn(i, "") for i in sorted(checked.unheaded_with_data)
+    ]
+    return IntakeResult(
+        checked.good,
+        checked.problems,
+        file_format,
+        encoding,
+        sorted(unused, key=lambda column: column.index),
+    )
 
 
-def _check_rows(
-    rows: Iterator[Row], columns: Mapping[Field, int], names: Mapping[Field, str]
-) -> tuple[list[IntakeRow], list[IntakeProblem]]:
-    good: list[IntakeRow] = []
-    problems: list[IntakeProblem] = []
-    count = 0
-    for line, cells in rows:
-        values = {field: cells[i] if i < len(cells) else "" for field, i in columns.items()}
-        # A template numbered down to row 100 has STT-only rows: nothing a person wrote.
-        if not any(values.values()):
-            continue
-        count += 1
-        if count > MAX_IMPORT:
-            problems.append(IntakeProblem(0, TOO_MANY_ROWS, {"limit": MAX_IMPORT}))
-            break
-        checked = _check_row(line, values, names)
-        if isinstance(checked, IntakeRow):
-            good.append(checked)
-        else:
-            problems.extend(checked)
-    return good, problems
+def _unheaded(header: list[str]) -> Callable[[int], bool]:
+    """Whether column `i` has no header: data there would be read by nobody."""
+    return lambda i: i >= len(header) or not header[i]
+
+
+def _unused_columns(header: list[str], columns: Mapping[Field, int]) -> list[UnusedColumn]:
+    """Headed columns nothing reads: unknown ones, and the second of two look-alikes."""
+    read = set(columns.values())
+    return [
+        UnusedColumn(i, name)
+        for i, name in enumerate(header)
+        if name and i not in read and fold(name) not in IGNORED_HEADERS
+    ]
+
+
+class _RowChecker:
+    """Checks each data row; remembers the header-less columns some row wrote in."""
+
+    def __init__(
+        self,
+        columns: Mapping[Field, int],
+        names: Mapping[Field, str],
+        unheaded: Callable[[int], bool],
+    ) -> None:
+        self.columns, self.names, self.unheaded = columns, names, unheaded
+        self.good: list[IntakeRow] = []
+        self.problems: list[IntakeProblem] = []
+        self.unheaded_with_data: set[int] = set()
+
+    def read(self, rows: Iterator[Row]) -> None:
+        count = 0
+        for line, cells in rows:
+            values = {f: cells[i] if i < len(cells) else "" for f, i in self.columns.items()}
+            # A template numbered down to row 100 has STT-only rows: nothing a person wrote.
+            if not any(values.values()):
+                continue
+            count += 1
+            if count > MAX_IMPORT:
+                self.problems.append(IntakeProblem(0, TOO_MANY_ROWS, {"limit": MAX_IMPORT}))
+                break
+            self.unheaded_with_data.update(
+                i for i, cell in enumerate(cells) if cell and self.unheaded(i)
+            )
+            checked = _check_row(line, values, self.names)
+            if isinstance(checked, IntakeRow):
+                self.good.append(checked)
+            else:
+                self.problems.extend(checked)
 
 
 def _check_row(
@@ -476,30 +546,35 @@ def _check_row(
     def problem(field: Field, message: str, **params: str | int) -> IntakeProblem:
         return IntakeProblem(line, message, {"column": names[field], **params})
 
+    def value(field: Field) -> str:
+        return values.get(field, "")
+
     problems = [
         problem(field, TOO_LONG, limit=limit)
         for field, limit in LIMITS.items()
-        if len(values.get(field, "")) > limit
+        if len(value(field)) > limit
     ]
     problems += [problem(field, EMPTY_CELL) for field in REQUIRED if not values[field]]
-    body = _match(_fold(values["body"]), BODY_ALIASES)
-    level = _match(_fold(values["level"]).removeprefix("cap "), LEVEL_ALIASES)
-    if values["body"] and body is None:
-        problems.append(problem("body", UNKNOWN_BODY, value=_shown(values["body"])))
-    if values["level"] and level is None:
-        problems.append(problem("level", UNKNOWN_LEVEL, value=_shown(values["level"])))
-    if problems or body is None or level is None:
+    # An empty cell takes the desk's default, as a missing column does; a wrong one is an error.
+    body = _match(fold(value("body")), BODY_ALIASES)
+    level = _match(fold(value("level")).removeprefix("cap "), LEVEL_ALIASES)
+    if value("body") and body is None:
+        problems.append(problem("body", UNKNOWN_BODY, value=_shown(value("body"))))
+    if value("level") and level is None:
+        problems.append(problem("level", UNKNOWN_LEVEL, value=_shown(value("level"))))
+    if problems:
         return problems
     return IntakeRow(
         line=line,
         text=values["text"],
-        asker=values.get("asker", ""),
-        group=values.get("group", ""),
-        site=values.get("site", ""),
-        field=values.get("field", ""),
+        asker=value("asker"),
+        group=value("group"),
+        site=value("site"),
+        field=value("field"),
         body=body,
         level=level,
-        prepared_answer=values.get("prepared_answer", ""),
+        prepared_answer=value("prepared_answer"),
+        outcome_text=value("outcome"),
     )
 
 
@@ -520,7 +595,7 @@ def _columns(header: list[str]) -> dict[Field, int]:
     """Which cell holds which field; the first of two look-alike columns wins."""
     columns: dict[Field, int] = {}
     for index, name in enumerate(header):
-        field = _match(_fold(name), HEADER_ALIASES)
+        field = _match(fold(name), HEADER_ALIASES)
         if field is not None and field not in columns:
             columns[field] = index
     return columns
@@ -530,13 +605,6 @@ def _match(key: str, aliases: Mapping[str, T]) -> T | None:
     """The value of the longest alias that is `key` or starts it as whole words."""
     found = [alias for alias in aliases if key == alias or key.startswith(alias + " ")]
     return aliases[max(found, key=len)] if found else None
-
-
-def _fold(text: str) -> str:
-    """What a header or value means, spelling aside: "Thẩm quyền " -> "tham quyen"."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join("".join(c if c.isalnum() else " " for c in bare).split())
 
 
 def _clean(raw: str) -> str:
@@ -553,3 +621,63 @@ def _visible(char: str) -> str:
     if category == "Cc":
         return " "
     return "" if category in ("Cf", "Cs", "Co") else char
+
+
+# -- sites --------------------------------------------------------------------------------------
+
+# How the Front writes a site and how the organiser named it differ in words like these, folded:
+# "Điểm cầu Tổ dân phố số 05" is the site "TDP 5".
+SITE_PREFIX = ("diem", "cau")
+SITE_ABBREVIATIONS: dict[tuple[str, ...], str] = {
+    ("to", "dan", "pho"): "tdp",
+    ("to", "dp"): "tdp",
+    ("khu", "pho"): "kp",
+    ("khu", "dan", "cu"): "kdc",
+}
+# "tổ 5" is a residential group only when numbered; "tổ công tác" is not one.
+NUMBERED_GROUP = "to"
+NUMBER_WORD = "so"  # "số 5" is "5"
+GLUED_NUMBER = re.compile(r"(so|to|tdp|kp|kdc)(\d+)")  # "TDP5", "số5"
+
+
+def site_key(name: str) -> str:
+    """A site's name, spelling aside: case, diacritics, spacing, a leading "Điểm cầu",
+    "Tổ dân phố"/"TDP", "Khu phố"/"KP", "số 5"/"5"/"05" do not tell two names apart."""
+    words = [piece for word in tokens(name) for piece in _unglued(word)]
+    while words[:2] == list(SITE_PREFIX) and len(words) > 2:
+        words = words[2:]
+    key: list[str] = []
+    at = 0
+    while at < len(words):
+        phrase = next((p for p in SITE_ABBREVIATIONS if tuple(words[at : at + len(p)]) == p), None)
+        if phrase is not None:
+            key.append(SITE_ABBREVIATIONS[phrase])
+            at += len(phrase)
+            continue
+        word, numbered = words[at], at + 1 < len(words) and words[at + 1].isdecimal()
+        at += 1
+        if word == NUMBER_WORD and numbered:
+            continue
+        if word == NUMBERED_GROUP and numbered:
+            word = "tdp"
+        key.append(str(int(word)) if word.isdecimal() else word)
+    return " ".join(key)
+
+
+def _unglued(word: str) -> list[str]:
+    glued = GLUED_NUMBER.fullmatch(word)
+    return [glued[1], glued[2]] if glued else [word]
+
+
+def suggest_site(written: str, sites: Mapping[str, str]) -> str | None:
+    """The one site (id, from ids to names) whose name is `written`'s with words left out or
+    added, numbers alike: "Nhà văn hóa tổ 3" suggests "Tổ dân phố 3", not "Tổ dân phố 13"."""
+    words = set(site_key(written).split())
+    numbers = {w for w in words if w.isdecimal()}
+    found = []
+    for site_id, name in sites.items():
+        other = set(site_key(name).split())
+        alike = other and (other <= words or words <= other)
+        if alike and {w for w in other if w.isdecimal()} == numbers:
+            found.append(site_id)
+    return found[0] if len(found) == 1 else None

@@ -17,7 +17,15 @@ import pytest
 from openpyxl import Workbook  # type: ignore[import-untyped]
 
 from server import intake, upload_worker
-from server.intake import IntakeProblem, IntakeResult, IntakeRow, parse_intake
+from server.intake import (
+    IntakeProblem,
+    IntakeResult,
+    IntakeRow,
+    UnusedColumn,
+    parse_intake,
+    site_key,
+    suggest_site,
+)
 from server.upload_worker import UploadParser
 
 DATA = Path(__file__).parent / "data"
@@ -221,13 +229,24 @@ def test_a_title_above_the_header_is_skipped_and_lines_stay_the_sheets() -> None
     assert [row.line for row in result.rows] == [4]
 
 
-def test_a_missing_required_column_is_named_and_no_rows_come_back() -> None:
-    level = HEADER.index("Thẩm quyền")
-    rows = [[cell for i, cell in enumerate(row) if i != level] for row in (HEADER, GOOD, GOOD)]
+def test_a_missing_opinion_column_is_named_and_no_rows_come_back() -> None:
+    text = HEADER.index("Nội dung ý kiến")
+    rows = [[cell for i, cell in enumerate(row) if i != text] for row in (HEADER, GOOD, GOOD)]
     result = parse_csv(rows)
     problem = only_file_problem(result)
-    assert problem.params == {"column": "Thẩm quyền"}
+    assert problem.params == {"column": "Nội dung ý kiến"}
     assert "{column}" in problem.message
+
+
+def test_without_body_and_level_columns_the_rows_leave_them_to_the_desk() -> None:
+    dropped = {HEADER.index("Cơ quan trả lời"), HEADER.index("Thẩm quyền")}
+    rows = [[cell for i, cell in enumerate(row) if i not in dropped] for row in (HEADER, GOOD)]
+    result = parse_csv(rows)
+    assert result.problems == []
+    assert result.unused_columns == []
+    assert [(row.text, row.body, row.level) for row in result.rows] == [
+        ("Đề nghị sửa đèn đường.", None, None)
+    ]
 
 
 def test_optional_columns_may_be_absent() -> None:
@@ -236,6 +255,100 @@ def test_optional_columns_may_be_absent() -> None:
     )
     assert result.problems == []
     assert result.rows == [IntakeRow(2, "Ý kiến", "", "", "", "", "council", "district", "")]
+
+
+def test_unknown_columns_are_reported_not_dropped() -> None:
+    header = [*HEADER, "Ghi chú", "Nội dung", "", "Số điện thoại"]
+    row = [*GOOD, "gọi lại", "bản sao của ý kiến", "", ""]
+    lost = [*GOOD, "", "", "ô không tiêu đề", "0903 000 000"]
+    result = parse_csv([header, row, lost])
+    assert result.problems == []
+    assert len(result.rows) == 2
+    # STT is every template's numbering: not reported; the second "Nội dung" is a look-alike
+    assert result.unused_columns == [
+        UnusedColumn(9, "Ghi chú"),
+        UnusedColumn(10, "Nội dung"),
+        UnusedColumn(11, ""),
+        UnusedColumn(12, "Số điện thoại"),
+    ]
+    assert [c.letter for c in result.unused_columns] == ["J", "K", "L", "M"]
+    assert UnusedColumn(26, "").letter == "AA"
+
+
+def test_a_headerless_column_nobody_wrote_in_is_not_reported() -> None:
+    result = parse_csv([[*HEADER, "", "Ghi chú"], [*GOOD, "", ""]])
+    assert result.unused_columns == [UnusedColumn(10, "Ghi chú")]
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Kết quả giải quyết", "Kết quả", "Đã trả lời", "KẾT QUẢ TRẢ LỜI", "Outcome", "Result"],
+)
+def test_an_outcome_column_is_carried_as_text(header: str) -> None:
+    result = parse_csv([[*HEADER, header], [*GOOD, "Đã trả lời tại Công văn số 12/UBND"], GOOD])
+    assert result.problems == []
+    assert result.unused_columns == []
+    assert [row.outcome_text for row in result.rows] == ["Đã trả lời tại Công văn số 12/UBND", ""]
+    assert result.rows[0].prepared_answer == ""  # "Đã trả lời" is not "Trả lời"
+
+
+def test_the_sample_has_no_unused_column(reference: IntakeResult) -> None:
+    assert reference.unused_columns == []
+    assert {row.outcome_text for row in reference.rows} == {""}
+
+
+# -- sites --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "named"),
+    [
+        ("Điểm cầu Nhà văn hóa tổ 12", "Nhà văn hóa tổ 12"),
+        ("Nhà văn hoá tổ 12", "NHÀ VĂN HÓA TỔ 12"),  # tone on the other vowel, capitals
+        ("  Nhà   văn hóa  tổ 12 ", "Nhà văn hóa tổ 12"),
+        ("Tổ dân phố số 5", "TDP 5"),
+        ("Tổ dân phố 05", "tổ dân phố số 5"),
+        ("TDP5", "Tổ dân phố 5"),
+        ("Điểm cầu TDP số 5", "Tổ DP 5"),
+        ("Khu phố 3", "KP 3"),
+        ("Nhà văn hóa khu phố Đông", "Nhà văn hóa KP Đông"),
+        ("Khu dân cư số 2", "KDC 2"),
+        ("Điểm cầu số 7", "7"),
+    ],
+)
+def test_site_names_alike_but_for_spelling_share_a_key(written: str, named: str) -> None:
+    assert site_key(written) == site_key(named)
+
+
+@pytest.mark.parametrize(
+    ("written", "named"),
+    [
+        ("Tổ dân phố 5", "Tổ dân phố 15"),
+        ("Tổ dân phố 5", "Khu phố 5"),
+        ("Nhà văn hóa tổ 3", "Tổ dân phố 3"),  # the same place perhaps: suggested, not matched
+        ("Hội trường", "Hội trường UBND phường"),
+        ("Tổ công tác", "Tổ dân phố"),
+        ("Điểm cầu", "Cầu"),
+    ],
+)
+def test_different_site_names_do_not_share_a_key(written: str, named: str) -> None:
+    assert site_key(written) != site_key(named)
+
+
+def test_a_site_is_suggested_when_one_name_holds_the_other_with_the_same_numbers() -> None:
+    sites = {
+        "hall": "Hội trường UBND phường",
+        "t3": "Tổ dân phố 3",
+        "t13": "Tổ dân phố 13",
+        "east": "Nhà văn hóa khu phố Đông",
+        "school": "Trường Tiểu học Nguyễn Trãi",
+    }
+    assert suggest_site("Điểm cầu Nhà văn hóa tổ 3", sites) == "t3"
+    assert suggest_site("Hội trường", sites) == "hall"
+    assert suggest_site("Nhà văn hóa tổ 14", sites) is None
+    assert suggest_site("Trường THCS Thạch Bàn", sites) is None
+    two = {"a": "Tổ dân phố 3", "b": "Nhà văn hóa tổ 3 cũ"}
+    assert suggest_site("Nhà văn hóa tổ 3", two) is None  # two candidates: the person says
 
 
 # -- values -------------------------------------------------------------------------------------
@@ -295,16 +408,22 @@ def test_levels(written: str, level: str) -> None:
 
 def test_a_bad_body_or_level_is_reported_on_its_line_and_nothing_else_is_lost() -> None:
     bad_body = [*GOOD[:6], "Sở Xây dựng", "Phường", ""]
+    bad_level = [*GOOD[:7], "Ấp", ""]
     no_level = [*GOOD[:7], "", ""]
-    result = parse_csv([HEADER, GOOD, bad_body, GOOD, no_level, GOOD])
+    result = parse_csv([HEADER, GOOD, bad_body, GOOD, bad_level, no_level])
     assert [row.line for row in result.rows] == [2, 4, 6]
+    assert result.rows[2].level is None  # an empty cell takes the desk's default
     assert result.problems == [
         IntakeProblem(
             3,
             'Column {column}: "{value}" is not a known answering body.',
             {"column": "Cơ quan trả lời", "value": "Sở Xây dựng"},
         ),
-        IntakeProblem(5, "Column {column} is empty.", {"column": "Thẩm quyền"}),
+        IntakeProblem(
+            5,
+            'Column {column}: "{value}" is not a known level.',
+            {"column": "Thẩm quyền", "value": "Ấp"},
+        ),
     ]
 
 
@@ -392,7 +511,7 @@ def test_a_multi_line_cell_is_one_row_as_the_spreadsheet_numbers_it() -> None:
 
 def test_a_problem_after_a_multi_line_cell_names_the_spreadsheet_row() -> None:
     multi = [GOOD[0], "Một\nHai", *GOOD[2:]]
-    bad = [*GOOD[:6], "", "Phường", ""]
+    bad = [*GOOD[:6], "Sở Y tế", "Phường", ""]
     result = parse_csv([HEADER, multi, bad])
     assert [row.line for row in result.rows] == [2]
     assert [problem.line for problem in result.problems] == [3]
@@ -482,7 +601,7 @@ def test_a_table_of_someone_elses_is_told_which_columns_it_needs() -> None:
     result = parse_csv([["Col A", "Col B"], ["1", "2"]])
     problem = only_file_problem(result)
     assert problem.params == {
-        "columns": "Nội dung ý kiến, Cơ quan trả lời, Thẩm quyền",
+        "columns": "Nội dung ý kiến",
         "rows": 10,
     }
 
