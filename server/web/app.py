@@ -294,6 +294,7 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
             pages.seat_cards_sheet,
             intake.intake_form,
             intake.intake_upload,
+            intake.intake_sites,
             intake.intake_confirm,
             pages.site_page,
             pages.door_page,
