@@ -25,13 +25,14 @@ from litestar.status_codes import (
 )
 from litestar.stores.base import Store
 
-from server.core.commands import Actor, ImportQuestions, QuestionDraft
+from server.core.commands import Actor, ImportQuestions, PriorOutcomeDraft, QuestionDraft
 from server.core.events import Body as AnsweringBody
 from server.core.events import Level
 from server.core.rules import N_, Rejected
 from server.core.state import MeetingState
 from server.core.textmatch import fold
 from server.intake import IntakeProblem, IntakeResult, IntakeRow, site_key, suggest_site
+from server.intake_outcome import OutcomeReading, read_outcome
 from server.service import Accepted, MeetingRuntime
 from server.upload_worker import UploadParser
 from server.web.pages import html, language, meeting_or_404, services_of
@@ -129,8 +130,11 @@ class PreviewRow(msgspec.Struct, frozen=True):
     level: Level
     level_given: bool
     prepared_answer: str
-    # The "Kết quả giải quyết" cell as written; not yet recorded on the opinion.
+    # The "Kết quả giải quyết" cell as written, and what it was read as (None: left to the
+    # meeting; `outcome_understood` False: the cell said something else, left to the meeting too).
     outcome_text: str
+    prior: PriorOutcomeDraft | None
+    outcome_understood: bool
     already: bool  # the same file, or the same text, asker and site, is in the meeting
 
     def draft(self) -> QuestionDraft:
@@ -143,6 +147,7 @@ class PreviewRow(msgspec.Struct, frozen=True):
             body=self.body,
             level=self.level,
             prepared_answer=self.prepared_answer,
+            prior=self.prior,
         )
 
 
@@ -195,6 +200,16 @@ def _question_keys(state: MeetingState) -> set[tuple[str, str, str | None]]:
     return keys
 
 
+def _outcome(cell: str, prepared_answer: str, state: MeetingState) -> OutcomeReading:
+    """The cell read as an outcome before the meeting. A date after the meeting's cannot be the
+    date of an answer before it: read as no date, rather than refusing the whole import."""
+    reading = read_outcome(cell, prepared_answer)
+    held = state.info.date if state.info else ""
+    if reading.prior is not None and reading.prior.on and held and reading.prior.on > held:
+        return OutcomeReading(msgspec.structs.replace(reading.prior, on=""), reading.understood)
+    return reading
+
+
 def preview_rows(preview: Preview, state: MeetingState, file_seen: bool) -> list[PreviewRow]:
     """The rows as they would be imported now (the meeting may have changed since the upload)."""
     names = {site.site_id: site.name for site in state.sites}
@@ -227,6 +242,8 @@ def preview_rows(preview: Preview, state: MeetingState, file_seen: bool) -> list
                 level_given=row.level is not None,
                 prepared_answer=row.prepared_answer,
                 outcome_text=row.outcome_text,
+                prior=(reading := _outcome(row.outcome_text, row.prepared_answer, state)).prior,
+                outcome_understood=reading.understood,
                 already=status != "pending" and (file_seen or same),
             )
         )

@@ -10,6 +10,7 @@ import httpx
 
 from tests.support.client import LiveClient
 from tests.support.server import ServerProcess
+from tests.web.test_intake_pages import as_csv, confirm, confirm_token, upload
 
 HTML = {"accept": "text/html"}
 ANSWERED = {
@@ -119,3 +120,51 @@ async def test_a_written_answer_recorded_wrongly_is_corrected_and_the_first_reco
     assert "25/11/2026" in item
     assert "<s>Đã thay bóng đèn. (24/11/2026)</s> — đã sửa" in item
     assert f'id="correct-{question_id}"' in item
+
+
+async def test_the_fronts_outcome_column_is_read_at_import_and_recorded_on_each_opinion(
+    server: ServerProcess, meeting: dict[str, Any]
+) -> None:
+    rows = [
+        ["Nội dung ý kiến", "Kết quả giải quyết"],
+        [
+            "Cống tổ 5 tắc",
+            "Đã trả lời tại Công văn số 123/UBND-QLĐT ngày 15/11/2026 của UBND phường",
+        ],
+        ["Cầu Rạch Cát xuống cấp", "Đã chuyển UBND quận giải quyết"],
+        ["Chợ tạm lấn chiếm lòng đường", "Chưa giải quyết"],
+        ["Đèn đường hẻm 7 hỏng", "Đang xem xét"],
+        # answered "after" the meeting of 22/11: the date cannot be the answer's, it is dropped
+        ["Rác thải chưa thu gom", "Đã trả lời bằng văn bản số 9/UBND ngày 30/11/2026"],
+    ]
+    preview = await upload(meeting, "y-kien.csv", as_csv(rows))
+    assert preview.status_code == 200, preview.text
+    for reading in (
+        "Đã trả lời trước hội nghị · Công văn số 123/UBND-QLĐT · 15/11/2026",
+        "Đã chuyển trước hội nghị · Quận/huyện",
+        "Để hội nghị giải quyết",
+        "Không hiểu được: để hội nghị giải quyết",
+    ):
+        assert reading in preview.text, reading
+    done = await confirm(meeting, confirm_token(preview.text))
+    assert done.status_code in (200, 303), done.text
+    desk = await LiveClient.open(server, meeting["links"]["host"], view="questions")
+    html = desk.views[-1]["html"]
+    await desk.close()
+    statuses = dict(
+        re.findall(r'<p class="q-text">([^<]+)</p>.*?class="status status-(\w+)"', html, re.DOTALL)
+    )
+    assert statuses == {
+        "Cống tổ 5 tắc": "answered_before",
+        "Cầu Rạch Cát xuống cấp": "forwarded_before",
+        "Chợ tạm lấn chiếm lòng đường": "undecided",
+        "Đèn đường hẻm 7 hỏng": "undecided",
+        "Rác thải chưa thu gom": "answered_before",
+    }
+    async with httpx.AsyncClient(headers=HTML, timeout=20) as http:
+        public = await http.get(f"{server.url}/m/{meeting['meeting_id']}/answers")
+    before = public.text.split('id="answered-before"', 1)[1]
+    assert "Công văn số 123/UBND-QLĐT · 15/11/2026" in before
+    assert "văn bản số 9/UBND" in before
+    late = before.split("Rác thải", 1)[1].split("</li>", 1)[0]
+    assert "· 30/11/2026" not in late  # not dated after the meeting; the text keeps what it said
