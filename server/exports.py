@@ -32,6 +32,7 @@ from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 from server.core.report import (
     BODIES,
     DECISIONS,
+    Attendance,
     Counts,
     Report,
     ReportQuestion,
@@ -67,6 +68,7 @@ LABELS: dict[str, dict[str, str]] = {
         "not_satisfied": "Chưa hài lòng",
     },
 }
+NOT_RECORDED = "chưa ghi nhận"  # a count nobody entered: never printed as 0
 NO_FIELD = "Chưa xác định lĩnh vực"
 NO_SITE = "Chưa xác định điểm cầu"
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
@@ -149,6 +151,37 @@ def percent_text(share: float | None) -> str:
     if share is None:
         return "—"
     return f"{share * 100:.1f}".removesuffix(".0").replace(".", ",") + "%"
+
+
+def site_attendance_text(count: int | None) -> str:
+    return NOT_RECORDED if count is None else str(count)
+
+
+def attendance_text(attendance: Attendance) -> str:
+    """350; 200 (2 điểm cầu chưa ghi nhận) when some sites entered none; chưa ghi nhận."""
+    if attendance.total is not None:
+        return str(attendance.total)
+    if attendance.recorded:
+        return f"{attendance.entered} ({attendance.sites_missing} điểm cầu {NOT_RECORDED})"
+    return NOT_RECORDED
+
+
+def _attendance_cell(attendance: Attendance) -> int | str:
+    """A number only when it is the whole; otherwise the words, so no sheet sums a part."""
+    return attendance.total if attendance.total is not None else attendance_text(attendance)
+
+
+def _attendance_sentence(report: Report) -> str:
+    attendance, sites = report.statistics.attendance, len(report.sites)
+    if attendance.total is not None:
+        return f"Hội nghị có {attendance.total} người dự tại {sites} điểm cầu."
+    if attendance.recorded:
+        return (
+            f"Hội nghị được tổ chức tại {sites} điểm cầu; số người dự đã ghi nhận tại"
+            f" {attendance.sites_entered} điểm cầu là {attendance.entered} người,"
+            f" {attendance.sites_missing} điểm cầu chưa ghi nhận số người dự."
+        )
+    return f"Hội nghị được tổ chức tại {sites} điểm cầu; số người dự {NOT_RECORDED}."
 
 
 def _duration(seconds: int) -> str:
@@ -288,7 +321,7 @@ def statistics_sections(report: Report) -> tuple[StatSection, ...]:
             "Tổng quan",
             (
                 StatRow("Số điểm cầu", len(report.sites)),
-                StatRow("Số người dự", s.attendance, None),
+                StatRow("Số người dự", _attendance_cell(s.attendance)),
                 StatRow("Số lượt phát biểu", s.turns),
                 StatRow("Số ý kiến nêu trong các lượt phát biểu", s.opinions_in_turns),
                 StatRow("Tổng số ý kiến, kiến nghị", total),
@@ -387,7 +420,7 @@ def summary_sentences(report: Report) -> tuple[str, ...]:
     in_hall = _joined(((bodies[b], n) for b, n in s.raised_in_hall_by_body), "về ")
     forwarded = _joined(((label("level", v), n) for v, n in s.forwarded_by_level), "lên ")
     sentences = [
-        f"Hội nghị có {s.attendance} người dự tại {len(report.sites)} điểm cầu.",
+        _attendance_sentence(report),
         f"Tổng số {total} ý kiến, kiến nghị: {s.collected_before} ý kiến thu thập trước hội nghị"
         f" và {s.raised_in_hall} ý kiến nêu tại hội nghị" + (f" ({in_hall})." if in_hall else "."),
         f"Có {s.turns} lượt phát biểu với {s.opinions_in_turns} ý kiến.",
@@ -436,7 +469,7 @@ def minutes_content(report: Report) -> Minutes:
         (
             str(i),
             clean(site.name) + (" (điểm cầu chính)" if site.is_main_hall else ""),
-            "—" if site.attendance is None else str(site.attendance),
+            site_attendance_text(site.attendance),
             str(site.turns),
             str(site.opinions),
             str(site.questions),
@@ -473,7 +506,7 @@ def minutes_content(report: Report) -> Minutes:
             ("Cấp", label("level", info.level)),
             ("Chủ trì", clean(info.chair)),
             ("Số điểm cầu", str(len(report.sites))),
-            ("Tổng số người dự", str(report.statistics.attendance)),
+            ("Tổng số người dự", attendance_text(report.statistics.attendance)),
         ),
         site_header=("STT", "Điểm cầu", "Số người dự", "Lượt phát biểu", "Ý kiến", "Câu hỏi"),
         sites=site_rows,
@@ -728,7 +761,7 @@ def notice_figures(report: Report) -> tuple[StatRow, ...]:
     decided = dict(s.by_decision)
     figures = [
         StatRow("Số điểm cầu", len(report.sites)),
-        StatRow("Số người dự", s.attendance, None),
+        StatRow("Số người dự", _attendance_cell(s.attendance)),
         StatRow("Số lượt phát biểu", s.turns),
         StatRow("Tổng số ý kiến, kiến nghị", total),
         *share_rows(
@@ -1082,7 +1115,7 @@ def questions_xlsx(report: Report) -> bytes:
             (
                 site.name,
                 "Có" if site.is_main_hall else "",
-                site.attendance,
+                NOT_RECORDED if site.attendance is None else site.attendance,
                 site.turns,
                 site.opinions,
                 site.questions,

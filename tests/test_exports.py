@@ -1133,8 +1133,8 @@ def test_a_meeting_without_questions_turns_or_votes_still_exports(tmp_path: Path
         "Tổng số 0 ý kiến, kiến nghị: 0 ý kiến thu thập trước hội nghị và 0 ý kiến nêu tại hội nghị."
         in texts["minutes.docx"]
     )
-    # no attendance entered: shown as unknown, counted as 0
-    assert ("1", f"{HALL_NAME} (điểm cầu chính)", "—", "0", "0", "0") in docx_tables(
+    # no attendance entered: "chưa ghi nhận", never 0
+    assert ("1", f"{HALL_NAME} (điểm cầu chính)", "chưa ghi nhận", "0", "0", "0") in docx_tables(
         files["minutes.docx"]
     )[0]
     rows = sheet_rows(files["questions.xlsx"], "Câu hỏi")
@@ -1143,6 +1143,58 @@ def test_a_meeting_without_questions_turns_or_votes_still_exports(tmp_path: Path
     statistics = sheet_rows(files["questions.xlsx"], "Thống kê")
     assert statistics[6][:4] == ("Nguồn ý kiến, kiến nghị", "Thu thập trước hội nghị", 0, None)
     assert csv_rows(files["questions.csv"]) == [list(QUESTION_HEADER)]
+
+
+ATTENDANCE_CASES = {
+    # sites that entered a count -> (the total as the papers print it, the summary sentence)
+    "none": (
+        (),
+        "chưa ghi nhận",
+        "Hội nghị được tổ chức tại 3 điểm cầu; số người dự chưa ghi nhận.",
+    ),
+    "some": (
+        (AttendanceSet(HALL, 120, T0), AttendanceSet(SITE_B, 0, T0)),  # 0 entered is a count
+        "120 (1 điểm cầu chưa ghi nhận)",
+        "Hội nghị được tổ chức tại 3 điểm cầu; số người dự đã ghi nhận tại 2 điểm cầu là"
+        " 120 người, 1 điểm cầu chưa ghi nhận số người dự.",
+    ),
+    "all": (
+        (AttendanceSet(HALL, 120, T0), AttendanceSet(SITE_A, 45, T0), AttendanceSet(SITE_B, 0, T0)),
+        "165",
+        "Hội nghị có 165 người dự tại 3 điểm cầu.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ATTENDANCE_CASES))
+def test_attendance_nobody_entered_is_printed_as_not_recorded_never_0(
+    case: str, tmp_path: Path
+) -> None:
+    entered, total, sentence = ATTENDANCE_CASES[case]
+    report = report_of([created(), *entered])
+    files = every_export(report)
+    texts = {name: flat(text) for name, text in texts_of(files, tmp_path).items()}
+    minutes = docx_paragraphs(files["minutes.docx"])
+    assert f"Tổng số người dự: {total}" in minutes
+    assert sentence in minutes
+    assert sentence in texts["minutes.pdf"]
+    counts = {a.site_id: a.attendance for a in entered if isinstance(a, AttendanceSet)}
+    sites = [row[2] for row in docx_tables(files["minutes.docx"])[0][1:]]
+    assert sites == [
+        str(counts[s]) if s in counts else "chưa ghi nhận" for s in (HALL, SITE_A, SITE_B)
+    ]
+    for paper in ("minutes.docx", "notice.docx"):
+        figures = [row for table in docx_tables(files[paper]) for row in table]
+        assert ("Số người dự", total, "") in figures, paper
+    assert f"Tổng số người dự: {total}" in texts["minutes.pdf"]
+    statistics = sheet_rows(files["questions.xlsx"], "Thống kê")
+    # a number only when it is the whole; the words otherwise, so no sheet adds up a part
+    assert statistics[2][1:3] == ("Số người dự", int(total) if case == "all" else total)
+    by_site = [row[2] for row in sheet_rows(files["questions.xlsx"], "Điểm cầu")[1:]]
+    assert by_site == [counts.get(s, "chưa ghi nhận") for s in (HALL, SITE_A, SITE_B)]
+    for text in texts.values():
+        assert "Hội nghị có 0 người dự" not in text
+        assert "Tổng số người dự: 0" not in text
 
 
 FORMULAS = [
@@ -1264,7 +1316,7 @@ def test_a_3000_letter_word_breaks_nothing(tmp_path: Path) -> None:
     ]
     report = report_of(events)
     files = every_export(report)
-    assert ("1", f"{word} (điểm cầu chính)", "—", "0", "0", "1") in docx_tables(
+    assert ("1", f"{word} (điểm cầu chính)", "chưa ghi nhận", "0", "0", "1") in docx_tables(
         files["minutes.docx"]
     )[0]
     assert f"Câu 1. {word}" in docx_paragraphs(files["minutes.docx"])

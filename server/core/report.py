@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from typing import Literal
 
 import msgspec
 
@@ -59,10 +60,45 @@ class Counts(msgspec.Struct, frozen=True):
         )
 
 
+class Attendance(msgspec.Struct, frozen=True):
+    """People present over some sites: the sum of the counts entered and how many sites have
+    entered none. Unknown is not zero: `total` is None until every site has entered its count, so
+    no sum of some sites is ever passed off as the whole."""
+
+    entered: int = 0  # the sum of the counts the sites entered
+    sites_entered: int = 0
+    sites_missing: int = 0  # sites whose count nobody entered
+
+    @property
+    def total(self) -> int | None:
+        return self.entered if self.sites_entered and not self.sites_missing else None
+
+    @property
+    def recorded(self) -> bool:
+        """Some site entered a count (so `entered` means something, whole or in part)."""
+        return self.sites_entered > 0
+
+    def __add__(self, other: Attendance) -> Attendance:
+        return Attendance(
+            self.entered + other.entered,
+            self.sites_entered + other.sites_entered,
+            self.sites_missing + other.sites_missing,
+        )
+
+
+def attendance_over(sites: Iterable[Site]) -> Attendance:
+    counts = [site.attendance for site in sites]
+    return Attendance(
+        entered=sum(n for n in counts if n is not None),
+        sites_entered=sum(n is not None for n in counts),
+        sites_missing=sum(n is None for n in counts),
+    )
+
+
 class ReportSite(msgspec.Struct, frozen=True):
     name: str
     is_main_hall: bool
-    attendance: int | None
+    attendance: int | None  # None: never entered (shown as "chưa ghi nhận", never as 0)
     turns: int
     opinions: int
     questions: int
@@ -127,9 +163,22 @@ class Statistics(msgspec.Struct, frozen=True):
     satisfaction_meeting: Counts | None
     satisfaction_questions: Counts
     satisfaction_by_body: tuple[tuple[str, Counts], ...]
-    attendance: int
+    attendance: Attendance
     ballots_hidden: int = 0  # open with results hidden: not in any figure until they close
     ballots_by_device: int = 0  # counted one vote per joined phone, not per person
+
+    @property
+    def satisfaction(self) -> Counts | None:
+        """The one satisfaction figure of the meeting, wherever a single one is quoted (a year's
+        headline, each meeting's row): the ballot on the meeting as a whole, or where none was
+        held, every answer's ballot together; None when nobody voted."""
+        chosen = self.satisfaction_meeting or self.satisfaction_questions
+        return chosen if chosen.total else None
+
+    @property
+    def satisfaction_of_answers(self) -> bool:
+        """`satisfaction` is the answers' ballots, for want of one on the meeting."""
+        return self.satisfaction is not None and self.satisfaction_meeting is None
 
 
 class Report(msgspec.Struct, frozen=True):
@@ -140,6 +189,26 @@ class Report(msgspec.Struct, frozen=True):
     turns: tuple[ReportTurn, ...]
     questions: tuple[ReportQuestion, ...]
     statistics: Statistics
+    opened: bool = False  # see under_way()
+
+    @property
+    def held(self) -> bool:
+        """Counted as a meeting held (a year's figures): opened, on or before its own day. One
+        dated later is a rehearsal until that day; one never opened (a draft, the demo left as
+        it was made, opinions imported and nothing else) was not held."""
+        return self.opened and self.info.date <= self.today
+
+
+def under_way(state: MeetingState) -> bool:
+    """The meeting has begun: the host made an agenda item current, a speaker was called, a
+    question was put on screen or decided at the meeting, or a ballot opened. Preparing it
+    (sites, opinions imported, answers given before it, attendance) is not holding it."""
+    return (  # the cheap tests first: every site's console asks after every change
+        state.current_item_id is not None
+        or bool(state.ballots)
+        or any(r.called_at is not None for r in state.floor.requests)
+        or any(q.shown_at is not None or (q.decision and not q.prior) for q in state.questions)
+    )
 
 
 def _public(ballots: Iterable[Ballot]) -> list[Ballot]:
@@ -203,6 +272,7 @@ def meeting_report(state: MeetingState, today: str) -> Report:
         turns=report_turns,
         questions=report_questions,
         statistics=_statistics(state, questions, report_questions, site_names),
+        opened=under_way(state),
     )
 
 
@@ -305,7 +375,84 @@ def _statistics(
         satisfaction_meeting=meeting_ballot,
         satisfaction_questions=question_ballots,
         satisfaction_by_body=tuple((body, by_body[body]) for body in BODIES if body in by_body),
-        attendance=sum(s.attendance or 0 for s in state.sites),
+        attendance=attendance_over(state.sites),
         ballots_hidden=sum(not b.results_public for b in state.ballots),
         ballots_by_device=sum(b.eligibility == "device" for b in state.ballots),
+    )
+
+
+# --- a year of meetings --------------------------------------------------------------------------
+
+NotHeld = Literal["", "sample", "future", "not_opened"]
+
+
+class YearRow(msgspec.Struct, frozen=True):
+    meeting_id: str
+    report: Report
+    not_held: NotHeld = ""  # why it is not counted: the demo, its day has not come, never opened
+
+
+class YearFigures(msgspec.Struct, frozen=True):
+    """What a year's report quotes, over the meetings held (Report.held) and only those."""
+
+    year: int
+    meetings: int
+    opinions: int
+    collected_before: int
+    raised_in_hall: int
+    answered_on_the_spot: int
+    promised: int
+    answered_on_time: int
+    answered_late: int
+    overdue: int
+    pending: int
+    satisfaction: Counts  # the sum of every row's Statistics.satisfaction
+    attendance: Attendance
+    rows: tuple[YearRow, ...]  # the meetings held, latest first
+    not_held: tuple[YearRow, ...] = ()  # dated in the year, not counted, and why
+
+
+def _not_held(meeting_id: str, report: Report, samples: Collection[str]) -> NotHeld:
+    if meeting_id in samples:
+        return "sample"
+    if report.held:
+        return ""
+    return "future" if report.info.date > report.today else "not_opened"
+
+
+def year_figures(
+    reports: Iterable[tuple[str, Report]], year: int, samples: Collection[str] = ()
+) -> YearFigures:
+    """Meetings, opinions, answered on the spot, promises kept, satisfaction and attendance of
+    the meetings held in `year`. `samples` (the demo meeting) are never counted as held."""
+    dated = [
+        YearRow(mid, r, _not_held(mid, r, samples))
+        for mid, r in reports
+        if r.info.date.startswith(f"{year:04d}-")
+    ]
+    dated.sort(key=lambda row: (row.report.info.date, row.meeting_id), reverse=True)
+    held = [row.report for row in dated if not row.not_held]
+    promises = [q for r in held for q in r.questions if q.follow_up]
+    answered = [q for q in promises if q.follow_up == "answered"]
+    late = sum(bool(q.deadline) and q.answered_on > q.deadline for q in answered)
+    satisfaction, attendance = Counts(), Attendance()
+    for report in held:
+        satisfaction = satisfaction + (report.statistics.satisfaction or Counts())
+        attendance = attendance + report.statistics.attendance
+    return YearFigures(
+        year=year,
+        meetings=len(held),
+        opinions=sum(len(r.questions) for r in held),
+        collected_before=sum(r.statistics.collected_before for r in held),
+        raised_in_hall=sum(r.statistics.raised_in_hall for r in held),
+        answered_on_the_spot=sum(dict(r.statistics.by_decision)["on_the_spot"] for r in held),
+        promised=sum(r.statistics.promised for r in held),
+        answered_on_time=len(answered) - late,
+        answered_late=late,
+        overdue=sum(q.follow_up == "overdue" for q in promises),
+        pending=sum(q.follow_up == "pending" for q in promises),
+        satisfaction=satisfaction,
+        attendance=attendance,
+        rows=tuple(row for row in dated if not row.not_held),
+        not_held=tuple(row for row in dated if row.not_held),
     )

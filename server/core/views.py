@@ -10,7 +10,7 @@ import msgspec
 from server.core.delegates import SiteAttendance, attendance_of, delegates_by_site
 from server.core.events import AgendaEntry
 from server.core.questions import written_deadline
-from server.core.report import largest_remainder
+from server.core.report import Attendance, attendance_over, largest_remainder, under_way
 from server.core.state import (
     ACTIVE_STATUSES,
     CHOICES,
@@ -163,7 +163,7 @@ class HostView(msgspec.Struct, frozen=True):
     sites: tuple[SiteRow, ...]
     sites_ready: int
     sites_online: int
-    attendance_total: int
+    attendance: Attendance  # a part is never shown as the whole: see Attendance.total
     queue: tuple[QueueRow, ...] = ()
     queue_order: tuple[str, ...] = ()
     speaker: SpeakerOnFloor | None = None
@@ -183,6 +183,8 @@ class HostView(msgspec.Struct, frozen=True):
     voting: VotingRules = VotingRules()
     cards_issued: int = 0
     devices_joined: int = 0  # phones made from every join link (each row has its site's)
+    attendance_missing: tuple[str, ...] = ()  # the sites that have not entered it, by name
+    under_way: bool = False  # the meeting has begun (report.under_way): now it is missed
 
 
 class QuestionsView(msgspec.Struct, frozen=True):
@@ -221,6 +223,7 @@ class SecretaryView(msgspec.Struct, frozen=True):
     fields: tuple[str, ...] = ()
     questions: tuple[QuestionRow, ...] = ()
     paper: tuple[PaperBallot, ...] = ()  # the latest ballots first
+    attendance_due: bool = False  # under way and this site has not entered its attendance
 
 
 class DoorRow(msgspec.Struct, frozen=True):
@@ -448,7 +451,7 @@ def host_view(state: MeetingState, presence: Mapping[str, SitePresence]) -> Host
         sites=sites,
         sites_ready=sum(site.ready for site in state.sites),
         sites_online=sum(row.online for row in sites),
-        attendance_total=sum(site.attendance or 0 for site in state.sites),
+        attendance=attendance_over(state.sites),
         queue=queue_rows(state),
         queue_order=floor.queue,
         speaker=_speaker(state),
@@ -470,6 +473,8 @@ def host_view(state: MeetingState, presence: Mapping[str, SitePresence]) -> Host
         voting=state.voting,
         cards_issued=state.cards_issued,
         devices_joined=sum(row.presence.joined for row in sites),
+        attendance_missing=tuple(s.name for s in state.sites if s.attendance is None),
+        under_way=under_way(state),
     )
 
 
@@ -503,9 +508,10 @@ def secretary_view(state: MeetingState, site_id: str) -> SecretaryView:
         for r in reversed(floor.requests)
         if r.site_id == site_id and r.status in ("speaking", "finished")
     )
+    site = _require_site(state, site_id)
     return SecretaryView(
         info=_require_info(state),
-        site=_require_site(state, site_id),
+        site=site,
         current=_current_row(state),
         speaker=_speaker(state),
         pending=tuple(r for r in floor.requests if r.site_id == site_id and r.status == "pending"),
@@ -517,6 +523,7 @@ def secretary_view(state: MeetingState, site_id: str) -> SecretaryView:
             question_row(state, q) for q in state.questions if q.site_id == site_id and q.open
         ),
         paper=tuple(_paper_ballot(state, b, site_id) for b in reversed(state.ballots)),
+        attendance_due=site.attendance is None and under_way(state),
     )
 
 

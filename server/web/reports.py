@@ -18,7 +18,7 @@ from litestar.response import Redirect
 from server import exports
 from server.config import local_today
 from server.core.commands import RecordWrittenAnswer
-from server.core.report import Counts, Report, meeting_report
+from server.core.report import Report, meeting_report, year_figures
 from server.core.rules import Rejected
 from server.service import MeetingRuntime
 from server.web.organiser import organiser_guard
@@ -115,57 +115,16 @@ async def public_answers(request: Request[Any, Any, Any], meeting_id: str) -> Re
     return html(request, "answers.html", report=_report(runtime))
 
 
-class YearFigures(msgspec.Struct):
-    year: int
-    meetings: int
-    opinions: int
-    collected_before: int
-    raised_in_hall: int
-    answered_on_the_spot: int
-    promised: int
-    answered_on_time: int
-    answered_late: int
-    overdue: int
-    pending: int
-    satisfaction: Counts
-    rows: list[tuple[str, str, Report]]
+DEMO_MARKER = "demo-meeting"  # where `python -m server demo` keeps its meeting's id (server/cli.py)
 
 
-def year_figures(reports: list[tuple[str, Report]], year: int) -> YearFigures:
-    """What yearly reports quote: meetings, opinions, answered on the spot, promises kept."""
-    chosen = [(mid, r) for mid, r in reports if r.info.date.startswith(f"{year:04d}-")]
-    on_time = late = overdue = pending = 0
-    satisfaction = Counts()
-    for _, report in chosen:
-        for q in report.questions:
-            if q.follow_up == "answered":
-                if q.deadline and q.answered_on > q.deadline:
-                    late += 1
-                else:
-                    on_time += 1
-            elif q.follow_up == "overdue":
-                overdue += 1
-            elif q.follow_up == "pending":
-                pending += 1
-        meeting = report.statistics.satisfaction_meeting
-        satisfaction = satisfaction + (meeting or report.statistics.satisfaction_questions)
-    return YearFigures(
-        year=year,
-        meetings=len(chosen),
-        opinions=sum(len(r.questions) for _, r in chosen),
-        collected_before=sum(r.statistics.collected_before for _, r in chosen),
-        raised_in_hall=sum(r.statistics.raised_in_hall for _, r in chosen),
-        answered_on_the_spot=sum(
-            dict(r.statistics.by_decision).get("on_the_spot", 0) for _, r in chosen
-        ),
-        promised=sum(r.statistics.promised for _, r in chosen),
-        answered_on_time=on_time,
-        answered_late=late,
-        overdue=overdue,
-        pending=pending,
-        satisfaction=satisfaction,
-        rows=sorted(((r.info.date, mid, r) for mid, r in chosen), reverse=True),
-    )
+def _samples(request: Request[Any, Any, Any]) -> frozenset[str]:
+    """The demo meeting: a sample to try the consoles on, never a conference held."""
+    marker = services_of(request).settings.data_dir / DEMO_MARKER
+    try:
+        return frozenset({marker.read_text(encoding="utf-8").strip()})
+    except OSError:
+        return frozenset()
 
 
 @get("/organiser/dashboard", name="organiser_dashboard", guards=[organiser_guard])
@@ -180,7 +139,8 @@ async def organiser_dashboard(
         for r in services.meetings.loaded()
         if r.state.info
     ]
-    return html(request, "organiser/dashboard.html", figures=year_figures(reports, chosen))
+    figures = year_figures(reports, chosen, _samples(request))
+    return html(request, "organiser/dashboard.html", figures=figures)
 
 
 EXPORTS = {

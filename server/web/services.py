@@ -34,6 +34,7 @@ from server.web.render import Renderer, Sections
 
 PUBLISH_EVERY = 0.25  # seconds: at most four renders a second per meeting
 SECRETARY_SECTIONS: Sections = (
+    ("live/secretary/attendance_due.html", ("attendance_due", "site")),
     ("live/secretary/now.html", ("current", "speaker")),
     ("live/secretary/register.html", ("site", "fields")),
     ("live/secretary/requests.html", ("pending", "site_queue", "queue_length")),

@@ -26,6 +26,7 @@ from server.core.events import (
     decode_event,
     encode_event,
 )
+from server.core.report import Attendance
 from server.core.state import MeetingInfo, MeetingState, Site
 from server.core.views import (
     AgendaRow,
@@ -396,7 +397,9 @@ def test_host_view_sites_presence_and_totals() -> None:
     assert view.sites[0].presence == presence["hall"]
     assert view.sites_online == 2
     assert view.sites_ready == 2
-    assert view.attendance_total == 180  # b has no attendance yet and counts as 0
+    # b has no attendance yet: unknown, not 0, so 180 is the sum of two sites, not the total
+    assert (view.attendance.entered, view.attendance.total) == (180, None)
+    assert view.attendance_missing == ("Phường B",)
 
 
 def test_host_view_with_no_presence_at_all() -> None:
@@ -404,7 +407,7 @@ def test_host_view_with_no_presence_at_all() -> None:
     assert view.sites_online == 0
     assert all(r.presence == SitePresence() and not r.online for r in view.sites)
     assert view.sites_ready == 0
-    assert view.attendance_total == 0
+    assert view.attendance == Attendance(0, 0, 3)  # nothing entered: not recorded, not 0
 
 
 def test_secretary_and_delegate_views_show_their_site_and_the_current_item() -> None:

@@ -5,12 +5,45 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.core.report import Counts, largest_remainder
-from server.core.views import Tally
+from server.core.apply import apply, replay
+from server.core.events import (
+    AgendaEntry,
+    AttendanceSet,
+    BallotClosed,
+    BallotOpened,
+    Choice,
+    CurrentAgendaItemSet,
+    Event,
+    MeetingCreated,
+    PriorOutcome,
+    QuestionDecided,
+    QuestionRecord,
+    QuestionShown,
+    QuestionsImported,
+    SiteInfo,
+    SiteReadySet,
+    SpeakerCalled,
+    SpeakerQueued,
+    SpeakRequested,
+    VoteCast,
+    decode_event,
+)
+from server.core.report import (
+    Attendance,
+    Counts,
+    Report,
+    largest_remainder,
+    meeting_report,
+    under_way,
+    year_figures,
+)
+from server.core.state import MeetingState
+from server.core.views import Tally, host_view, secretary_view
 
 # --- shares ------------------------------------------------------------------------------------
 
@@ -73,3 +106,198 @@ def test_shares_worked_out_by_hand(counts: tuple[int, ...], shares: tuple[int, .
 def test_a_tie_in_remainders_goes_to_the_larger_count() -> None:
     # 27, 6, 9 of 42 in tenths: 642,857 and 142,857 have the same remainder
     assert largest_remainder((27, 6, 9), 1000) == (643, 143, 214)
+
+
+# --- attendance: unknown until entered -----------------------------------------------------------
+
+AT = 1_700_000_000.0
+CREATED = MeetingCreated(
+    meeting_id="m-1",
+    title="Hội nghị tiếp xúc, đối thoại",
+    date="2026-11-22",
+    level="ward",
+    chair="Bí thư Đảng ủy phường",
+    sites=(
+        SiteInfo("hall", "Hội trường", is_main_hall=True),
+        SiteInfo("a", "Tổ dân phố 1"),
+        SiteInfo("b", "Tổ dân phố 2"),
+    ),
+    agenda=(AgendaEntry("i1", "Khai mạc"), AgendaEntry("i2", "Đối thoại")),
+    at=AT,
+)
+TODAY = "2026-12-02"
+
+
+def state_of(*events: Event, created: MeetingCreated = CREATED) -> MeetingState:
+    return replay([created, *events])
+
+
+@pytest.mark.parametrize(
+    ("entered", "expected"),
+    [
+        ({}, Attendance(0, 0, 3)),
+        ({"a": 0}, Attendance(0, 1, 2)),  # 0 people entered is a count, unlike nothing entered
+        ({"hall": 120, "b": 35}, Attendance(155, 2, 1)),
+        ({"hall": 120, "a": 0, "b": 35}, Attendance(155, 3, 0)),
+    ],
+)
+def test_attendance_is_a_total_only_when_every_site_entered_it(
+    entered: dict[str, int], expected: Attendance
+) -> None:
+    state = state_of(*(AttendanceSet(site, n, AT) for site, n in entered.items()))
+    attendance = meeting_report(state, TODAY).statistics.attendance
+    assert attendance == expected
+    assert attendance.total == (expected.entered if len(entered) == 3 else None)
+    assert attendance.recorded == bool(entered)
+    sites = {s.name: s.attendance for s in meeting_report(state, TODAY).sites}
+    assert list(sites.values()) == [entered.get(site) for site in ("hall", "a", "b")]
+    host = host_view(state, {})
+    assert host.attendance == expected
+    names = {"hall": "Hội trường", "a": "Tổ dân phố 1", "b": "Tổ dân phố 2"}
+    assert host.attendance_missing == tuple(n for s, n in names.items() if s not in entered)
+
+
+def test_an_old_log_with_attendance_reads_as_it_did() -> None:
+    """AttendanceSet has always carried a count, and a site without one is None: old logs need no
+    change to tell "not entered" from 0."""
+    old = b'{"type":"AttendanceSet","site_id":"a","attendance":0,"at":1700000000.0}'
+    state = state_of(decode_event(old))
+    assert [s.attendance for s in state.sites] == [None, 0, None]
+
+
+# --- under way, and held -------------------------------------------------------------------------
+
+QUESTION = QuestionRecord(
+    "q1", "Đèn đường tổ 3 hỏng", "", "", None, "", "committee", "ward", "", "intake"
+)
+PREPARED = (
+    AttendanceSet("a", 40, AT),
+    SiteReadySet("a", True, AT),
+    QuestionsImported(
+        (
+            QUESTION,
+            msgspec.structs.replace(
+                QUESTION, question_id="q2", prior=PriorOutcome("answered", "UBND phường", "12/UBND")
+            ),
+            msgspec.structs.replace(
+                QUESTION,
+                question_id="q3",
+                prior=PriorOutcome("forwarded", "UBND quận", forwarded_to="district"),
+            ),
+        ),
+        AT,
+    ),
+)
+OPENINGS: dict[str, tuple[Event, ...]] = {
+    "an agenda item made current": (CurrentAgendaItemSet("i1", AT),),
+    "a ballot opened": (BallotOpened("b1", None, "three", False, AT),),
+    "a speaker called": (
+        SpeakRequested("r1", "a", "Trần Văn An", "", "", "", "secretary", None, AT),
+        SpeakerQueued("r1", AT),
+        SpeakerCalled("r1", AT, 180),
+    ),
+    "a question on screen": (QuestionShown("q1", AT),),
+    "a question decided at the meeting": (
+        QuestionDecided("q1", "on_the_spot", "", "", None, "", AT),
+    ),
+}
+
+
+def test_preparing_a_meeting_is_not_holding_it() -> None:
+    state = state_of(*PREPARED)
+    assert not under_way(state)
+    assert not meeting_report(state, TODAY).held
+    assert not secretary_view(state, "b").attendance_due  # no prompt before the meeting
+    assert not host_view(state, {}).under_way
+
+
+@pytest.mark.parametrize("opening", list(OPENINGS))
+def test_a_meeting_is_under_way_once_opened(opening: str) -> None:
+    state = state_of(*PREPARED, *OPENINGS[opening])
+    assert under_way(state)
+    assert meeting_report(state, TODAY).held
+    assert meeting_report(state, "2026-11-21").held is False  # its day has not come: a rehearsal
+    assert secretary_view(state, "b").attendance_due  # under way, and b never entered it
+    assert not secretary_view(state, "a").attendance_due  # a entered 40
+    assert host_view(state, {}).under_way
+
+
+def test_the_prompt_goes_once_the_site_enters_its_attendance_even_0() -> None:
+    state = state_of(*OPENINGS["an agenda item made current"])
+    assert secretary_view(state, "b").attendance_due
+    state = apply(state, AttendanceSet("b", 0, AT))
+    assert not secretary_view(state, "b").attendance_due
+
+
+# --- the year --------------------------------------------------------------------------------------
+
+
+def _ballot(ballot_id: str, question_id: str | None, *choices: Choice) -> tuple[Event, ...]:
+    return (
+        BallotOpened(ballot_id, question_id, "three", True, AT),
+        *(VoteCast(ballot_id, f"{ballot_id}-{i}", "a", c) for i, c in enumerate(choices)),
+        BallotClosed(ballot_id, AT),
+    )
+
+
+def _meeting(date: str, *events: Event) -> Report:
+    return meeting_report(
+        state_of(*events, created=msgspec.structs.replace(CREATED, date=date)), TODAY
+    )
+
+
+def test_the_year_counts_only_meetings_held_and_says_why_the_others_are_not() -> None:
+    opened = OPENINGS["an agenda item made current"]
+    reports = [
+        ("held", _meeting("2026-03-01", *opened, AttendanceSet("hall", 100, AT))),
+        ("also-held", _meeting("2026-11-22", *PREPARED, *opened)),
+        ("draft", _meeting("2026-06-01", *PREPARED)),  # opinions imported, never opened
+        ("rehearsal", _meeting("2026-12-20", *opened)),  # tried out before its day
+        ("demo", _meeting("2026-10-01", *opened)),  # the demo meeting, tried out
+        ("last-year", _meeting("2025-05-05", *opened)),
+    ]
+    figures = year_figures(reports, 2026, samples={"demo"})
+    assert figures.meetings == 2
+    assert [row.meeting_id for row in figures.rows] == ["also-held", "held"]  # latest first
+    assert [(row.meeting_id, row.not_held) for row in figures.not_held] == [
+        ("rehearsal", "future"),
+        ("demo", "sample"),
+        ("draft", "not_opened"),
+    ]
+    assert (figures.opinions, figures.collected_before) == (3, 3)  # not the draft's 3 more
+    # the held meetings' sites: 1 of 3 and 1 of 3 entered, so the sum is a part, and says so
+    assert figures.attendance == Attendance(140, 2, 4)
+    assert figures.attendance.total is None
+
+
+def test_the_year_headline_satisfaction_is_the_sum_of_the_rows() -> None:
+    opened = OPENINGS["an agenda item made current"]
+    with_meeting_ballot = _meeting(
+        "2026-03-01",
+        *opened,
+        *_ballot("m", None, "satisfied", "satisfied", "partly"),
+        *_ballot("x", "q1", "not_satisfied"),  # the meeting's own ballot is the figure
+        QuestionsImported((QUESTION,), AT),
+    )
+    answers_only = _meeting(
+        "2026-04-01",
+        *opened,
+        QuestionsImported((QUESTION,), AT),
+        *_ballot("y", "q1", "satisfied", "not_satisfied", "not_satisfied"),
+    )
+    nobody_voted = _meeting("2026-05-01", *opened)
+    figures = year_figures(
+        [("with", with_meeting_ballot), ("answers", answers_only), ("none", nobody_voted)], 2026
+    )
+    rows = {row.meeting_id: row.report.statistics for row in figures.rows}
+    assert rows["with"].satisfaction == Counts(2, 1, 0)
+    assert not rows["with"].satisfaction_of_answers
+    # no ballot on the meeting: its answers' ballots, marked as such (it showed "—" beside 62 %)
+    assert rows["answers"].satisfaction == Counts(1, 0, 2)
+    assert rows["answers"].satisfaction_of_answers
+    assert rows["none"].satisfaction is None
+    assert figures.satisfaction == Counts(3, 1, 2)
+    total = Counts()
+    for stats in rows.values():
+        total = total + (stats.satisfaction or Counts())
+    assert figures.satisfaction == total

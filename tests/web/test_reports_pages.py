@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from server.config import local_today
 from tests.support.client import LiveClient
-from tests.support.server import ServerProcess, organiser_headers
-from tests.test_exports import texts_of
+from tests.support.server import ServerProcess, create_meeting, organiser_headers
+from tests.test_exports import docx_paragraphs, texts_of
 
 HTML = {"accept": "text/html"}
 
@@ -261,3 +264,131 @@ async def test_while_a_ballot_hides_its_results_no_page_export_or_api_tells_its_
     assert after["questions.xlsx"] != before["questions.xlsx"]
     for client in (host, secretary, *phones):
         await client.close()
+
+
+async def open_the_meeting(server: ServerProcess, host_link: str) -> None:
+    """The host moves to the first agenda item: the meeting is under way."""
+    host = await LiveClient.open(server, host_link)
+    first = re.search(r'id="next-item"[^>]*?data-args=\'(\{[^\']*\})\'', host.views[-1]["html"])
+    assert first is not None
+    ack = await host.command({"type": "set_current_agenda_item", **json.loads(first.group(1))})
+    assert ack["type"] == "ack", ack
+    await host.close()
+
+
+def text_of(html_text: str, element_id: str) -> str:
+    """An element's text, tags dropped and blanks folded."""
+    inner = html_text.split(f'id="{element_id}"', 1)[1].split(">", 1)[1]
+    depth, end = 1, 0
+    for match in re.finditer(r"<(/?)(\w+)[^>]*?(/?)>", inner):
+        if match.group(3) or match.group(2) in ("br", "img", "input"):
+            continue
+        depth += -1 if match.group(1) else 1
+        if depth == 0:
+            end = match.start()
+            break
+    return " ".join(re.sub(r"<[^>]+>", "", inner[:end]).split())
+
+
+async def test_attendance_nobody_entered_reads_not_recorded_and_a_part_says_so(
+    server: ServerProcess, meeting: dict[str, Any]
+) -> None:
+    host, sites = meeting["links"]["host"], meeting["links"]["sites"]
+    secretary = await LiveClient.open(server, sites[1]["secretary"])
+    assert 'id="attendance-due"' not in secretary.views[-1]["html"]  # before the meeting: no prompt
+    await open_the_meeting(server, host)
+    # under way: the secretary is asked for the site's attendance, the host sees who is missing
+    prompt = await secretary.wait_for_view('id="attendance-due"')
+    assert sites[1]["name"] in text_of(prompt["html"], "attendance-due")
+    console = await LiveClient.open(server, host)
+    missing = text_of(console.views[-1]["html"], "attendance-missing")
+    assert missing == "Chưa nhập số người dự: " + ", ".join(s["name"] for s in sites)
+    report = (await get(host + "/report")).text
+    assert text_of(report, "report-attendance") == "chưa ghi nhận"
+    assert re.findall(r'class="num attendance">([^<]*)<', report) == ["chưa ghi nhận"] * 3
+
+    ack = await secretary.command(
+        {"type": "set_attendance", "site_id": sites[1]["site_id"], "attendance": 0}
+    )
+    assert ack["type"] == "ack"
+    answered = await secretary.wait_for_view('id="recorded-attendance">0<')
+    assert 'id="attendance-due"' not in answered["html"]  # 0 entered is entered
+    report = (await get(host + "/report")).text
+    assert text_of(report, "report-attendance") == "0 (2 điểm cầu chưa ghi nhận)"
+    assert re.findall(r'class="num attendance">([^<]*)<', report) == [
+        "chưa ghi nhận",
+        "0",
+        "chưa ghi nhận",
+    ]
+    for site, count in ((sites[0], 120), (sites[2], 35)):
+        other = await LiveClient.open(server, site["secretary"])
+        entered = {"type": "set_attendance", "site_id": site["site_id"], "attendance": count}
+        assert (await other.command(entered))["type"] == "ack"
+        await other.close()
+    view = await console.wait_for_view('id="attendance-total">155<')
+    assert 'id="attendance-missing"' not in view["html"]
+    for client in (secretary, console):
+        await client.close()
+    report = (await get(host + "/report")).text
+    assert text_of(report, "report-attendance") == "155"
+    async with httpx.AsyncClient(timeout=60) as http:
+        minutes = (await http.get(host + "/export/minutes.docx")).content
+    assert "Tổng số người dự: 155" in docx_paragraphs(minutes)
+
+
+async def vote_on(server: ServerProcess, meeting: dict[str, Any], question_id: str) -> None:
+    """A ballot on one answer (none on the meeting as a whole): 2 satisfied, 1 not."""
+    host = await LiveClient.open(server, meeting["links"]["host"])
+    opened = {
+        "type": "open_ballot",
+        "question_id": question_id,
+        "show_live": True,
+        "scale": "three",
+    }
+    assert (await host.command(opened))["type"] == "ack"
+    view = await host.wait_for_view('data-command="close_ballot"')
+    ballot = re.search(r'"close_ballot" data-args=\'\{"ballot_id": "([^"]+)"', view["html"])
+    assert ballot is not None
+    sites = meeting["links"]["sites"]
+    for i, choice in enumerate(("satisfied", "satisfied", "not_satisfied")):
+        phone = await LiveClient.open_phone(server, sites[i]["join"])
+        vote = {"type": "cast_vote", "ballot_id": ballot.group(1), "choice": choice}
+        assert (await phone.command(vote))["type"] == "ack"
+        await phone.close()
+    closed = await host.command({"type": "close_ballot", "ballot_id": ballot.group(1)})
+    assert closed["type"] == "ack"
+    await host.close()
+
+
+async def test_the_dashboard_counts_only_meetings_held_and_its_satisfaction_is_the_rows(
+    server: ServerProcess, meeting: dict[str, Any]
+) -> None:
+    ids = await scenario(server, meeting)  # held on 22/11/2026: a speaker called, decisions
+    await vote_on(server, meeting, ids["written"])
+    draft = create_meeting(server, title="Hội nghị chưa tổ chức", date="2026-06-01")
+    demo = create_meeting(server, title="Hội nghị mẫu", date="2026-10-01")
+    await open_the_meeting(server, demo["links"]["host"])  # somebody tried the demo out
+    (server.data_dir / "demo-meeting").write_text(demo["meeting_id"] + "\n")
+    later = (date.fromisoformat(local_today()) + timedelta(days=40)).isoformat()
+    rehearsal = create_meeting(server, title="Hội nghị diễn tập", date=later)
+    await open_the_meeting(server, rehearsal["links"]["host"])  # tried before its day
+
+    async with httpx.AsyncClient(headers={**HTML, **organiser_headers()}, timeout=20) as http:
+        page = (await http.get(f"{server.url}/organiser/dashboard?year=2026")).text
+        future_year = (await http.get(f"{server.url}/organiser/dashboard?year={later[:4]}")).text
+    assert text_of(page, "y-meetings") == "1"
+    assert re.findall(r'id="y-row-(\w+)"', page) == [meeting["meeting_id"]]
+    not_held = {
+        draft["meeting_id"]: "chưa khai mạc",
+        demo["meeting_id"]: "hội nghị mẫu (demo)",
+    }
+    for meeting_id, reason in not_held.items():
+        assert reason in text_of(page, f"y-not-held-{meeting_id}")
+    assert "chưa đến ngày họp" in text_of(future_year, f"y-not-held-{rehearsal['meeting_id']}")
+    # one computation: the headline adds up the rows (it said 62 % beside a row's "—")
+    headline = text_of(page, "y-satisfaction")
+    assert headline == "Hài lòng 2 · Tương đối hài lòng 0 · Chưa hài lòng 1 (67% hài lòng)"
+    row = text_of(page, f"y-row-{meeting['meeting_id']}")
+    assert f"{headline} (theo biểu quyết về các câu trả lời)" in row
+    assert text_of(page, "y-attendance") == "chưa ghi nhận"  # nobody entered it: not 0
+    assert "chưa ghi nhận" in row
