@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
 import re
 import string
 import unicodedata
 import zipfile
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, islice
-from typing import Literal, Protocol, TypeVar
+from typing import Generic, Literal, Never, Protocol, TypeVar
 
 import msgspec
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
@@ -67,6 +68,9 @@ LIMITS: dict[Field, int] = {
 }
 
 T = TypeVar("T")
+F = TypeVar("F", bound=str)  # a kind of list's column names: `Field` for the opinions
+R = TypeVar("R")  # one good row of that list
+R_co = TypeVar("R_co", covariant=True)
 
 
 def _aliases(table: Iterable[tuple[T, tuple[str, ...]]]) -> dict[str, T]:
@@ -175,6 +179,36 @@ class IntakeResult(msgspec.Struct, frozen=True):
     unused_columns: list[UnusedColumn] = []
 
 
+@dataclasses.dataclass(frozen=True)
+class TableSchema(Generic[F, R]):
+    """One kind of list the Front hands over: its columns, how a row of it is checked, and how
+    its rows are named in a message. The opinions are `OPINIONS`; server/delegate_intake.py
+    reads the delegates with the same reader."""
+
+    aliases: Mapping[str, F]  # folded header → column, as HEADER_ALIASES
+    required: tuple[F, ...]
+    column_names: Mapping[F, str]  # as the Front's template heads them
+    check: Callable[[int, Mapping[F, str], Mapping[F, str]], R | list[IntakeProblem]]
+    sheet_title: str  # folded: the sheet read when a workbook has several, else the first
+    row_limit: int
+    no_rows: str  # messages: a header but no rows; more rows than `row_limit`
+    too_many_rows: str
+    # A second header row under the first (a merged "Năm sinh" over "Nam" | "Nữ") is read.
+    sub_headers: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Table(Generic[R_co]):
+    """What `read_table` found: `columns` is each column read and its header as written."""
+
+    rows: Sequence[R_co]
+    problems: list[IntakeProblem]
+    file_format: str
+    encoding: str
+    unused_columns: list[UnusedColumn] = dataclasses.field(default_factory=list)
+    columns: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
 TOO_BIG = N_("The file is larger than {limit} MiB.")
 UNREADABLE = N_("{filename} is neither a text table (CSV) nor an Excel workbook (.xlsx).")
 OLD_EXCEL = N_("{filename} is an old Excel file (.xls): save it as .xlsx or CSV first.")
@@ -238,6 +272,14 @@ class _OverLimit(Exception):
 
 def parse_intake(data: bytes, filename: str) -> IntakeResult:
     """Every good row and every problem; a bad file yields problems, never an exception."""
+    table = read_table(data, filename, OPINIONS)
+    return IntakeResult(
+        list(table.rows), table.problems, table.file_format, table.encoding, table.unused_columns
+    )
+
+
+def read_table(data: bytes, filename: str, schema: TableSchema[F, R]) -> Table[R]:
+    """A list of `schema`'s kind: every good row and every problem, never an exception."""
     is_workbook = data[:4] in ZIP_SIGNATURES or data.startswith(OLE_SIGNATURE)
     if len(data) > MAX_FILE_BYTES:
         limit = MAX_FILE_BYTES // (1024 * 1024)
@@ -245,34 +287,39 @@ def parse_intake(data: bytes, filename: str) -> IntakeResult:
     if data.startswith(OLE_SIGNATURE):
         return _failed(OLD_EXCEL, {"filename": filename}, "xlsx", "")
     if is_workbook:
-        return _from_xlsx(data, filename)
-    return _from_text(data, filename)
+        return _from_xlsx(data, filename, schema)
+    return _from_text(data, filename, schema)
 
 
 def refused(message: str, params: dict[str, str | int], data: bytes) -> IntakeResult:
     """A whole-file problem found outside the parser (the worker stopped it, for one)."""
-    return _failed(message, params, "xlsx" if data[:4] in ZIP_SIGNATURES else "csv", "")
+    return IntakeResult([], [IntakeProblem(0, message, params)], guessed_format(data), "")
+
+
+def guessed_format(data: bytes) -> str:
+    """What a file that was not read is taken for: a workbook by its zip signature, else CSV."""
+    return "xlsx" if data[:4] in ZIP_SIGNATURES else "csv"
 
 
 def _failed(
     message: str, params: dict[str, str | int], file_format: str, encoding: str
-) -> IntakeResult:
-    return IntakeResult([], [IntakeProblem(0, message, params)], file_format, encoding)
+) -> Table[Never]:
+    return Table((), [IntakeProblem(0, message, params)], file_format, encoding)
 
 
 # -- text ---------------------------------------------------------------------------------------
 
 
-def _from_text(data: bytes, filename: str) -> IntakeResult:
+def _from_text(data: bytes, filename: str, schema: TableSchema[F, R]) -> Table[R]:
     decoded = _decode(data)
     if decoded is None or _looks_binary(decoded[0]):
         return _failed(UNREADABLE, {"filename": filename}, "csv", "")
     text, encoding = decoded
     text, delimiter = _sep_line(text)
-    delimiter = delimiter or _sniff(text)
+    delimiter = delimiter or _sniff(text, schema.aliases)
     file_format = "tsv" if delimiter == "\t" else "csv"
     try:
-        return _from_rows(_capped(_csv_rows(text, delimiter)), file_format, encoding)
+        return _from_rows(_capped(_csv_rows(text, delimiter)), file_format, encoding, schema)
     except _Unreadable as exc:
         return _failed(BAD_CSV, {"filename": filename, "row": exc.line}, file_format, encoding)
     except _OverLimit as exc:
@@ -307,7 +354,7 @@ def _sep_line(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-def _sniff(text: str) -> str:
+def _sniff(text: str, aliases: Mapping[str, F]) -> str:
     """The delimiter under which a header names the most known columns; if none does, the one
     the first line holds most of (",,,,," is an empty row, not one cell)."""
     text = text[:SNIFF_CHARS]
@@ -319,7 +366,7 @@ def _sniff(text: str) -> str:
         except _Unreadable:
             return (-1, 0)
         # Only the columns that would be read; a line of 200,000 commas must not be looked at 3x.
-        known = max((len(_columns(cells[:MAX_COLUMNS])) for _, cells in head), default=0)
+        known = max((len(_columns(cells[:MAX_COLUMNS], aliases)) for _, cells in head), default=0)
         return (known, first_line.count(delimiter))
 
     return max(DELIMITERS, key=quality)
@@ -361,7 +408,7 @@ def _open_workbook(data: bytes) -> _Workbook:
     return workbook
 
 
-def _from_xlsx(data: bytes, filename: str) -> IntakeResult:
+def _from_xlsx(data: bytes, filename: str, schema: TableSchema[F, R]) -> Table[R]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
@@ -374,9 +421,9 @@ def _from_xlsx(data: bytes, filename: str) -> IntakeResult:
     # openpyxl raises whatever its zip and XML layers meet in a damaged file; none may escape.
     except Exception as exc:  # noqa: BLE001
         return _unreadable_workbook(exc, filename)
-    rows = _sheet_rows(workbook)
+    rows = _sheet_rows(workbook, schema.sheet_title)
     try:
-        return _from_rows(_capped(rows), "xlsx", "")
+        return _from_rows(_capped(rows), "xlsx", "", schema)
     except _OverLimit as exc:
         return _failed(exc.message, {"limit": exc.limit}, "xlsx", "")
     except _Unreadable as exc:
@@ -386,7 +433,7 @@ def _from_xlsx(data: bytes, filename: str) -> IntakeResult:
         workbook.close()
 
 
-def _unreadable_workbook(error: BaseException, filename: str) -> IntakeResult:
+def _unreadable_workbook(error: BaseException, filename: str) -> Table[Never]:
     """Entity declarations (billion laughs, expat's deep-chain crash) are named as such; defusedxml
     refuses them and openpyxl wraps its refusal. Anything else is a damaged file."""
     cause: BaseException | None = error
@@ -397,11 +444,11 @@ def _unreadable_workbook(error: BaseException, filename: str) -> IntakeResult:
     return _failed(BAD_WORKBOOK, {"filename": filename}, "xlsx", "")
 
 
-def _sheet_rows(workbook: _Workbook) -> Generator[Row]:
+def _sheet_rows(workbook: _Workbook, title: str) -> Generator[Row]:
     line = 0
     try:
         sheets = workbook.worksheets
-        sheet = next((s for s in sheets if fold(s.title) == "y kien"), sheets[0])
+        sheet = next((s for s in sheets if fold(s.title) == title), sheets[0])
         _check_declared_size(sheet)
         # Some exporters write a wrong used range; read-only mode would trust it and cut rows.
         sheet.reset_dimensions()
@@ -457,37 +504,71 @@ def _non_empty(rows: Iterator[Row]) -> Iterator[Row]:
     return (row for row in rows if any(row[1]))
 
 
-def _from_rows(rows: Iterator[Row], file_format: str, encoding: str) -> IntakeResult:
+def _from_rows(
+    rows: Iterator[Row], file_format: str, encoding: str, schema: TableSchema[F, R]
+) -> Table[R]:
     """Finds the header, then checks each data row; stops reading past the row limit."""
     rows = _non_empty(rows)
     head = list(islice(rows, HEADER_SCAN))
     if not head:
         return _failed(EMPTY_FILE, {}, file_format, encoding)
-    index = _header_index(head)
-    header = head[index][1]
-    columns = _columns(header)
-    missing = [field for field in REQUIRED if field not in columns]
+    index = _header_index(head, schema.aliases)
+    header = shown = head[index][1]
+    start = index + 1
+    if schema.sub_headers and start < len(head):
+        below = head[start][1]
+        if _is_sub_header(header, below, schema.aliases):
+            header, shown = _with_sub_header(header, below)
+            start += 1
+    columns = _columns(header, schema.aliases)
+    missing = [field for field in schema.required if field not in columns]
     if not columns:
-        required = ", ".join(COLUMN_NAMES[field] for field in REQUIRED)
+        required = ", ".join(schema.column_names[field] for field in schema.required)
         return _failed(NO_HEADER, {"columns": required, "rows": HEADER_SCAN}, file_format, encoding)
     if missing:
-        problems = [IntakeProblem(0, MISSING_COLUMN, {"column": COLUMN_NAMES[f]}) for f in missing]
-        return IntakeResult([], problems, file_format, encoding)
-    names = {field: header[i] for field, i in columns.items()}
-    checked = _RowChecker(columns, names, _unheaded(header))
-    checked.read(chain(head[index + 1 :], rows))
+        problems = [
+            IntakeProblem(0, MISSING_COLUMN, {"column": schema.column_names[f]}) for f in missing
+        ]
+        return Table((), problems, file_format, encoding)
+    names = {field: shown[i] for field, i in columns.items()}
+    checked = _RowChecker(schema, columns, names, _unheaded(header))
+    checked.read(chain(head[start:], rows))
     if not checked.good and not checked.problems:
-        checked.problems.append(IntakeProblem(0, NO_ROWS))
-    unused = _unused_columns(header, columns) + [
+        checked.problems.append(IntakeProblem(0, schema.no_rows))
+    unused = _unused_columns(header, shown, columns) + [
         UnusedColumn(i, "") for i in sorted(checked.unheaded_with_data)
     ]
-    return IntakeResult(
+    return Table(
         checked.good,
         checked.problems,
         file_format,
         encoding,
         sorted(unused, key=lambda column: column.index),
+        dict(names.items()),
     )
+
+
+def _is_sub_header(header: list[str], below: list[str], aliases: Mapping[str, F]) -> bool:
+    """The row under the header names columns too, some under a header cell left empty (the
+    rest of a merged cell): "Năm sinh" over "Nam" and "Nữ". A data row has a name in it."""
+    cells = [(i, cell) for i, cell in enumerate(below) if cell]
+    return (
+        bool(cells)
+        and all(_match(fold(cell), aliases) is not None for _, cell in cells)
+        and any(i >= len(header) or not header[i] for i, _ in cells)
+    )
+
+
+def _with_sub_header(header: list[str], below: list[str]) -> tuple[list[str], list[str]]:
+    """The header read (the lower cell where there is one) and as shown: "Năm sinh (Nữ)"."""
+    read, shown, parent = [], [], ""
+    for i in range(max(len(header), len(below))):
+        top = header[i] if i < len(header) else ""
+        sub = below[i] if i < len(below) else ""
+        parent = top or parent
+        read.append(sub or top)
+        shown.append(f"{parent} ({sub})" if sub and parent and sub != parent else sub or top)
+    return read, shown
 
 
 def _unheaded(header: list[str]) -> Callable[[int], bool]:
@@ -495,27 +576,31 @@ def _unheaded(header: list[str]) -> Callable[[int], bool]:
     return lambda i: i >= len(header) or not header[i]
 
 
-def _unused_columns(header: list[str], columns: Mapping[Field, int]) -> list[UnusedColumn]:
+def _unused_columns(
+    header: list[str], shown: list[str], columns: Mapping[F, int]
+) -> list[UnusedColumn]:
     """Headed columns nothing reads: unknown ones, and the second of two look-alikes."""
     read = set(columns.values())
     return [
-        UnusedColumn(i, name)
+        UnusedColumn(i, shown[i])
         for i, name in enumerate(header)
         if name and i not in read and fold(name) not in IGNORED_HEADERS
     ]
 
 
-class _RowChecker:
+class _RowChecker(Generic[F, R]):
     """Checks each data row; remembers the header-less columns some row wrote in."""
 
     def __init__(
         self,
-        columns: Mapping[Field, int],
-        names: Mapping[Field, str],
+        schema: TableSchema[F, R],
+        columns: Mapping[F, int],
+        names: Mapping[F, str],
         unheaded: Callable[[int], bool],
     ) -> None:
+        self.schema = schema
         self.columns, self.names, self.unheaded = columns, names, unheaded
-        self.good: list[IntakeRow] = []
+        self.good: list[R] = []
         self.problems: list[IntakeProblem] = []
         self.unheaded_with_data: set[int] = set()
 
@@ -527,17 +612,18 @@ class _RowChecker:
             if not any(values.values()):
                 continue
             count += 1
-            if count > MAX_IMPORT:
-                self.problems.append(IntakeProblem(0, TOO_MANY_ROWS, {"limit": MAX_IMPORT}))
+            if count > self.schema.row_limit:
+                limit = self.schema.row_limit
+                self.problems.append(IntakeProblem(0, self.schema.too_many_rows, {"limit": limit}))
                 break
             self.unheaded_with_data.update(
                 i for i, cell in enumerate(cells) if cell and self.unheaded(i)
             )
-            checked = _check_row(line, values, self.names)
-            if isinstance(checked, IntakeRow):
-                self.good.append(checked)
-            else:
+            checked = self.schema.check(line, values, self.names)
+            if isinstance(checked, list):
                 self.problems.extend(checked)
+            else:
+                self.good.append(checked)
 
 
 def _check_row(
@@ -578,6 +664,18 @@ def _check_row(
     )
 
 
+OPINIONS: TableSchema[Field, IntakeRow] = TableSchema(
+    aliases=HEADER_ALIASES,
+    required=REQUIRED,
+    column_names=COLUMN_NAMES,
+    check=_check_row,
+    sheet_title="y kien",
+    row_limit=MAX_IMPORT,
+    no_rows=NO_ROWS,
+    too_many_rows=TOO_MANY_ROWS,
+)
+
+
 def _shown(value: str) -> str:
     """Enough of a wrong value to find it, not a paragraph pasted into the wrong column."""
     return value if len(value) <= MAX_SHOWN_VALUE else value[: MAX_SHOWN_VALUE - 1] + "…"
@@ -586,16 +684,16 @@ def _shown(value: str) -> str:
 # -- matching -----------------------------------------------------------------------------------
 
 
-def _header_index(head: list[Row]) -> int:
+def _header_index(head: list[Row], aliases: Mapping[str, F]) -> int:
     """The first row naming the most known columns; rows above it are titles."""
-    return max(range(len(head)), key=lambda i: len(_columns(head[i][1])))
+    return max(range(len(head)), key=lambda i: len(_columns(head[i][1], aliases)))
 
 
-def _columns(header: list[str]) -> dict[Field, int]:
+def _columns(header: list[str], aliases: Mapping[str, F]) -> dict[F, int]:
     """Which cell holds which field; the first of two look-alike columns wins."""
-    columns: dict[Field, int] = {}
+    columns: dict[F, int] = {}
     for index, name in enumerate(header):
-        field = _match(fold(name), HEADER_ALIASES)
+        field = _match(fold(name), aliases)
         if field is not None and field not in columns:
             columns[field] = index
     return columns
