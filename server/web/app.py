@@ -91,7 +91,7 @@ class HttpHardening:
 # /m/{id}/s/{site}/{role}/{key}, a site's join code /j/{code}, and ?key= (the organiser's
 # sign-in link, the live socket).
 _KEY_IN_PATH = re.compile(
-    r"(/m/[^/?#\s]+/(?:host|desk|card)/|/m/[^/?#\s]+/s/[^/?#\s]+/[^/?#\s]+/|/j/|[?&]key=)"
+    r"(/m/[^/?#\s]+/(?:host|desk|card|d)/|/m/[^/?#\s]+/s/[^/?#\s]+/[^/?#\s]+/|/j/|[?&]key=)"
     r"[^/?&#\s\"]+"
 )
 

@@ -37,10 +37,18 @@ def _replace_once(text: str, pattern: str, replacement: str) -> str:
     return rendered
 
 
-def render_site(shipped: str, *, port: int, node_ports: list[int], static_dir: Path) -> str:
-    """The shipped site, unchanged but for where it listens, its nodes and its static files."""
+def render_site(
+    shipped: str, *, port: int, node_ports: list[int], static_dir: Path, log_dir: Path
+) -> str:
+    """The shipped site, unchanged but for where it listens, its nodes, its static files and
+    where it logs."""
     text = _replace_once(shipped, r"^(\s*)listen 80;", rf"\g<1>listen 127.0.0.1:{port};")
     text = _replace_once(text, r"alias /opt/diemcau/static/;", f"alias {static_dir}/;")
+    text = _replace_once(
+        text,
+        r"access_log /var/log/nginx/diemcau-access.log diemcau_redacted;",
+        f"access_log {log_dir / 'diemcau-access.log'} diemcau_redacted;",
+    )
     upstream = re.search(r"^upstream \w+ \{.*?^\}", text, flags=re.MULTILINE | re.DOTALL)
     if upstream is None:
         raise AssertionError(f"{SHIPPED_SITE.name}: no upstream block")
@@ -90,6 +98,7 @@ class NginxFront(ServerProcess):
         super().__init__(prefix, port, [])
         self.log_path = prefix / "error.log"
         self.access_log = prefix / "access.log"
+        self.redacted_log = prefix / "diemcau-access.log"  # the shipped format, keys as ***
         self._node_ports = node_ports
         self._nginx: subprocess.Popen[bytes] | None = None
 
@@ -106,6 +115,7 @@ class NginxFront(ServerProcess):
                 port=self.port,
                 node_ports=self._node_ports,
                 static_dir=ROOT / "static",
+                log_dir=prefix,
             )
         )
         config = prefix / "nginx.conf"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket as tcp
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -451,3 +452,29 @@ def test_a_node_whose_machine_is_gone_is_passed_over_within_seconds(
         finally:
             front.stop()
             node.stop()
+
+
+def test_the_fronts_access_log_keeps_no_link_key_and_its_static_files_are_hardened(
+    cluster: Cluster,
+) -> None:
+    meeting = create_meeting(cluster.front)
+    links = meeting["links"]
+    secretary = links["sites"][1]["secretary"]
+    keys = [link.rsplit("/", 1)[1] for link in (links["host"], secretary)]
+    with httpx.Client(headers={"accept": "text/html"}, timeout=10) as http:
+        for url in (links["host"], secretary, secretary + "/door", links["host"] + "/invitations"):
+            assert http.get(url).status_code == 200, url
+        http.get(f"{cluster.front.url}/m/{meeting['meeting_id']}/d/someone~secretcode")
+        static = http.get(f"{cluster.front.url}/static/css/app.css")
+    assert static.status_code == 200
+    assert static.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in static.headers["content-security-policy"]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and "/door" not in cluster.front.redacted_log.read_text():
+        time.sleep(0.05)  # nginx writes each line when its request ends
+    log = cluster.front.redacted_log.read_text()
+    assert f"/m/{meeting['meeting_id']}/host/***" in log
+    assert "/secretary/***/door" in log
+    assert "/d/***" in log
+    for secret in (*keys, "secretcode"):
+        assert secret not in log

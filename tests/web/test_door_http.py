@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from server.web.app import redact_keys
 from tests.support.server import ServerProcess
 
 HTML = {"accept": "text/html"}
@@ -43,3 +44,10 @@ def test_the_invitations_are_the_hosts_only(server: ServerProcess, meeting: dict
         assert (
             http.get(f"{meeting_path}/host/{site.rsplit('/', 1)[1]}/invitations").status_code == 403
         )
+
+
+def test_an_invitations_code_is_a_secret_in_the_log() -> None:
+    assert (
+        redact_keys('"GET /m/abc/d/d1~0123456789abcdef HTTP/1.1"') == '"GET /m/abc/d/*** HTTP/1.1"'
+    )
+    assert redact_keys("/m/abc/s/site/secretary/KEY/door") == "/m/abc/s/site/secretary/***/door"
