@@ -73,13 +73,13 @@ R = TypeVar("R")  # one good row of that list
 R_co = TypeVar("R_co", covariant=True)
 
 
-def _aliases(table: Iterable[tuple[T, tuple[str, ...]]]) -> dict[str, T]:
+def alias_table(table: Iterable[tuple[T, tuple[str, ...]]]) -> dict[str, T]:
     return {alias: value for value, aliases in table for alias in aliases}
 
 
 # Keys are folded (textmatch.fold); the longest alias that starts a folded header wins, so
 # "Nội dung trả lời chuẩn bị" is the prepared answer even though it starts with "Nội dung".
-HEADER_ALIASES: dict[str, Field] = _aliases(
+HEADER_ALIASES: dict[str, Field] = alias_table(
     [
         ("text", ("noi dung y kien", "noi dung kien nghi", "noi dung", "y kien", "kien nghi")),
         ("text", ("text", "opinion", "content", "question")),
@@ -104,7 +104,7 @@ HEADER_ALIASES: dict[str, Field] = _aliases(
 )
 # Columns every template has and nobody means as data: not reported as unused.
 IGNORED_HEADERS = frozenset({"stt", "tt", "so tt", "so thu tu", "no", "number"})
-BODY_ALIASES: dict[str, Body] = _aliases(
+BODY_ALIASES: dict[str, Body] = alias_table(
     [
         ("party", ("dang uy", "dang", "du", "cap uy", "party committee", "party")),
         ("council", ("hdnd", "hoi dong nhan dan", "thuong truc hdnd", "thuong truc hoi dong")),
@@ -115,7 +115,7 @@ BODY_ALIASES: dict[str, Body] = _aliases(
         ("other", ("cong an", "toa an", "vien kiem sat", "doan the")),
     ]
 )
-LEVEL_ALIASES: dict[str, Level] = _aliases(
+LEVEL_ALIASES: dict[str, Level] = alias_table(
     [
         ("ward", ("phuong", "xa", "thi tran", "ward", "commune", "township")),
         ("district", ("quan", "huyen", "thi xa", "district", "town")),
@@ -289,11 +289,6 @@ def read_table(data: bytes, filename: str, schema: TableSchema[F, R]) -> Table[R
     if is_workbook:
         return _from_xlsx(data, filename, schema)
     return _from_text(data, filename, schema)
-
-
-def refused(message: str, params: dict[str, str | int], data: bytes) -> IntakeResult:
-    """A whole-file problem found outside the parser (the worker stopped it, for one)."""
-    return IntakeResult([], [IntakeProblem(0, message, params)], guessed_format(data), "")
 
 
 def guessed_format(data: bytes) -> str:
@@ -645,9 +640,9 @@ def _check_row(
     body = _match(fold(value("body")), BODY_ALIASES)
     level = _match(fold(value("level")).removeprefix("cap "), LEVEL_ALIASES)
     if value("body") and body is None:
-        problems.append(problem("body", UNKNOWN_BODY, value=_shown(value("body"))))
+        problems.append(problem("body", UNKNOWN_BODY, value=shown_value(value("body"))))
     if value("level") and level is None:
-        problems.append(problem("level", UNKNOWN_LEVEL, value=_shown(value("level"))))
+        problems.append(problem("level", UNKNOWN_LEVEL, value=shown_value(value("level"))))
     if problems:
         return problems
     return IntakeRow(
@@ -676,7 +671,7 @@ OPINIONS: TableSchema[Field, IntakeRow] = TableSchema(
 )
 
 
-def _shown(value: str) -> str:
+def shown_value(value: str) -> str:
     """Enough of a wrong value to find it, not a paragraph pasted into the wrong column."""
     return value if len(value) <= MAX_SHOWN_VALUE else value[: MAX_SHOWN_VALUE - 1] + "…"
 

@@ -2,7 +2,7 @@
 costs that child, never the event loop that runs every live meeting.
 
 `python -m server.upload_worker SECONDS BYTES` is the child: an `UploadJob` on stdin, an
-`IntakeResult` on stdout.
+`IntakeResult` (or, for a list of delegates, a `DelegateIntakeResult`) on stdout.
 """
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ import logging
 import os
 import resource
 import sys
+from typing import Literal, TypeVar
 
 import msgspec
 from openpyxl import DEFUSEDXML  # type: ignore[import-untyped]
 
 from server.config import ROOT
 from server.core.rules import N_
-from server.intake import IntakeResult, parse_intake, refused
+from server.delegate_intake import DelegateIntakeResult, parse_delegates
+from server.intake import IntakeProblem, IntakeResult, guessed_format, parse_intake
 
 PARSE_SECONDS = 15  # the Front's largest real file (5,000 opinions) takes about 1 s
 MEMORY_BYTES = 256 * 1024 * 1024  # address space: the interpreter takes 45 MiB, that file 64 MiB
@@ -32,6 +34,14 @@ TOO_MUCH_MEMORY = N_(
     "Reading the file needed more than {limit} MiB of memory and was stopped; it is damaged or"
     " far larger than a list of opinions."
 )
+DELEGATES_TOO_SLOW = N_(
+    "Reading the file took more than {seconds} seconds and was stopped; it is damaged or far"
+    " larger than a list of delegates."
+)
+DELEGATES_TOO_MUCH_MEMORY = N_(
+    "Reading the file needed more than {limit} MiB of memory and was stopped; it is damaged or"
+    " far larger than a list of delegates."
+)
 READER_FAILED = N_(
     "The file could not be read: the reader stopped unexpectedly. Save it again from Excel, or as"
     " CSV, and upload that."
@@ -40,9 +50,19 @@ READER_FAILED = N_(
 logger = logging.getLogger(__name__)
 
 
+Kind = Literal["opinions", "delegates"]
+Result = TypeVar("Result", IntakeResult, DelegateIntakeResult)
+# What a reader stopped for its time or its memory says, by the kind of list it was reading.
+STOPPED: dict[Kind, tuple[str, str]] = {
+    "opinions": (TOO_SLOW, TOO_MUCH_MEMORY),
+    "delegates": (DELEGATES_TOO_SLOW, DELEGATES_TOO_MUCH_MEMORY),
+}
+
+
 class UploadJob(msgspec.Struct, frozen=True):
     filename: str
     data: bytes
+    kind: Kind = "opinions"
 
 
 class UploadParser:
@@ -54,9 +74,15 @@ class UploadParser:
 
     async def parse(self, data: bytes, filename: str) -> IntakeResult:
         async with self._turn:
-            return await self._parse(data, filename)
+            return await self._parse(UploadJob(filename, data), IntakeResult)
 
-    async def _parse(self, data: bytes, filename: str) -> IntakeResult:
+    async def parse_delegates(self, data: bytes, filename: str) -> DelegateIntakeResult:
+        async with self._turn:
+            return await self._parse(UploadJob(filename, data, "delegates"), DelegateIntakeResult)
+
+    async def _parse(self, job: UploadJob, result: type[Result]) -> Result:
+        data = job.data
+        too_slow, too_much_memory = STOPPED[job.kind]
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -69,25 +95,34 @@ class UploadParser:
             cwd=ROOT,
             env=_child_environment(),
         )
-        job = msgspec.msgpack.encode(UploadJob(filename, data))
         try:
-            out, err = await asyncio.wait_for(process.communicate(job), PARSE_SECONDS)
+            out, err = await asyncio.wait_for(
+                process.communicate(msgspec.msgpack.encode(job)), PARSE_SECONDS
+            )
         except TimeoutError:
-            return refused(TOO_SLOW, {"seconds": PARSE_SECONDS}, data)
+            return _refused(result, too_slow, {"seconds": PARSE_SECONDS}, data)
         finally:
             if process.returncode is None:  # over time, or the request was cancelled
                 process.kill()
                 await process.wait()
         if process.returncode == OUT_OF_MEMORY:
-            return refused(TOO_MUCH_MEMORY, {"limit": MEMORY_BYTES // (1024 * 1024)}, data)
+            limit = MEMORY_BYTES // (1024 * 1024)
+            return _refused(result, too_much_memory, {"limit": limit}, data)
         if process.returncode == 0:
             try:
-                return msgspec.msgpack.decode(out, type=IntakeResult)
+                return msgspec.msgpack.decode(out, type=result)
             except msgspec.DecodeError:
                 pass
         last = err.decode(errors="replace").strip().splitlines()[-1:]
         logger.warning("upload reader exited with %s: %s", process.returncode, "".join(last))
-        return refused(READER_FAILED, {}, data)
+        return _refused(result, READER_FAILED, {}, data)
+
+
+def _refused(
+    result: type[Result], message: str, params: dict[str, str | int], data: bytes
+) -> Result:
+    """A whole-file problem found outside the parser: the worker stopped it, or it died."""
+    return result([], [IntakeProblem(0, message, params)], guessed_format(data), "")
 
 
 def _child_environment() -> dict[str, str]:
@@ -112,7 +147,8 @@ def main() -> None:
     _limit_self(int(sys.argv[1]), int(sys.argv[2]))
     try:
         job = msgspec.msgpack.decode(sys.stdin.buffer.read(), type=UploadJob)
-        answer = msgspec.msgpack.encode(parse_intake(job.data, job.filename))
+        parse = parse_delegates if job.kind == "delegates" else parse_intake
+        answer = msgspec.msgpack.encode(parse(job.data, job.filename))
     except MemoryError:
         os._exit(OUT_OF_MEMORY)  # raising SystemExit could itself need memory there is none of
     sys.stdout.buffer.write(answer)
