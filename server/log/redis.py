@@ -1,4 +1,4 @@
-"""The shared backend: a Redis stream per meeting, stream id = seq; each append is one Lua script.
+"""The shared backend: a Redis stream per meeting, stream id = seq; each batch is one Lua script.
 
 Durable before it returns only if the Redis server runs with appendonly yes, appendfsync always.
 """
@@ -17,40 +17,63 @@ from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
-from server.log.base import Appended, LogUnavailable, SeqConflict, UnknownMeeting
+from server.log.base import (
+    Appended,
+    CommandEntries,
+    CommandsSeen,
+    LogUnavailable,
+    SeqConflict,
+    UnknownMeeting,
+    append_one,
+    distinct_ids,
+    places,
+)
 
 logger = logging.getLogger(__name__)
 
 READ_CHUNK = 1000
 
 # The shebang makes Redis (>= 7.0) refuse the whole script up front when it is out of memory,
-# instead of failing at its first write, so an append is never half-written.
-# The duplicate check comes first: a retried command must get its first answer, not a conflict.
-# KEYS: meta, commands, entries. ARGV: expected_seq, command_id, entry...
-APPEND = """#!lua
-local seen = redis.call('HGET', KEYS[2], ARGV[2])
-if seen then
-    local first, last = string.match(seen, '^(%d+):(%d+)$')
-    return {'dup', tonumber(first), tonumber(last)}
+# instead of failing at its first write, so a batch is never half-written. One script call is one
+# write to the AOF, so one fsync (appendfsync always) for the whole batch.
+# The command ids are checked first: a retried command must get its first answer, not a conflict.
+# KEYS: meta, commands, entries. ARGV: expected_seq, then per command: command_id, n, n entries.
+APPEND_BATCH = """#!lua
+local seen = {}
+local at = 2
+while at <= #ARGV do
+    local first_answer = redis.call('HGET', KEYS[2], ARGV[at])
+    if first_answer then
+        seen[#seen + 1] = ARGV[at]
+        seen[#seen + 1] = first_answer
+    end
+    at = at + 2 + tonumber(ARGV[at + 1])
 end
 local current = redis.call('HGET', KEYS[1], 'last')
 if not current then
     return {'unknown'}
 end
 current = tonumber(current)
-local expected = tonumber(ARGV[1])
-if current ~= expected then
+if #seen > 0 then
+    return {'seen', current, seen}
+end
+local seq = tonumber(ARGV[1])
+if current ~= seq then
     return {'conflict', current}
 end
-local count = #ARGV - 2
-for i = 1, count do
-    redis.call('XADD', KEYS[3], string.format('%d-0', expected + i), 'd', ARGV[i + 2])
+at = 2
+while at <= #ARGV do
+    local count = tonumber(ARGV[at + 1])
+    local first = seq + 1
+    for i = 1, count do
+        seq = seq + 1
+        redis.call('XADD', KEYS[3], string.format('%d-0', seq), 'd', ARGV[at + 1 + i])
+    end
+    redis.call('HSET', KEYS[2], ARGV[at], string.format('%d:%d', first, seq))
+    at = at + 2 + count
 end
-local first = string.format('%d', expected + 1)
-local last = string.format('%d', expected + count)
-redis.call('HSET', KEYS[1], 'last', last)
-redis.call('HSET', KEYS[2], ARGV[2], first .. ':' .. last)
-return {'ok', expected + 1, expected + count}
+redis.call('HSET', KEYS[1], 'last', string.format('%d', seq))
+return {'ok', seq}
 """
 
 # KEYS: meta, meetings. ARGV: epoch, meeting_id.
@@ -67,7 +90,7 @@ return 1
 @dataclass(frozen=True)
 class _Connected:
     redis: Redis
-    append: AsyncScript
+    append_batch: AsyncScript
     create: AsyncScript
 
 
@@ -105,7 +128,9 @@ class RedisLog:
             await redis.aclose()
             raise
         await self._warn_if_not_durable(redis)
-        self._conn = _Connected(redis, redis.register_script(APPEND), redis.register_script(CREATE))
+        self._conn = _Connected(
+            redis, redis.register_script(APPEND_BATCH), redis.register_script(CREATE)
+        )
 
     async def _warn_if_not_durable(self, redis: Redis) -> None:
         try:
@@ -153,24 +178,52 @@ class RedisLog:
             raise UnknownMeeting(meeting_id)
         return _text(epoch)
 
-    async def append(
-        self, meeting_id: str, entries: Sequence[bytes], *, expected_seq: int, command_id: str
-    ) -> Appended:
+    async def recorded(self, meeting_id: str, command_ids: Sequence[str]) -> dict[str, Appended]:
+        if not command_ids:
+            return {}
         conn = self._connected()
+        _, commands, _ = self._keys(meeting_id)
         async with _guard():
-            reply = await conn.append(
-                keys=self._keys(meeting_id), args=[expected_seq, command_id, *entries]
-            )
+            answers = await conn.redis.hmget(commands, list(command_ids))
+        return {
+            command_id: _answer(answer)
+            for command_id, answer in zip(command_ids, answers, strict=True)
+            if answer is not None
+        }
+
+    async def append_batch(
+        self, meeting_id: str, commands: Sequence[CommandEntries], *, expected_seq: int
+    ) -> list[Appended]:
+        distinct_ids(commands)
+        if not commands:
+            return []
+        conn = self._connected()
+        args: list[bytes | str | int] = [expected_seq]
+        for command in commands:
+            args += [command.command_id, len(command.entries), *command.entries]
+        async with _guard():
+            reply = await conn.append_batch(keys=self._keys(meeting_id), args=args)
         match reply:
-            case [b"ok", int(first), int(last)]:
-                return Appended(first_seq=first, last_seq=last)
-            case [b"dup", int(first), int(last)]:
-                return Appended(first_seq=first, last_seq=last, duplicate=True)
+            case [b"ok", int(last)]:
+                answers = places(commands, expected_seq)
+                if answers[-1].last_seq != last:
+                    raise LogUnavailable(f"the batch ended at {last}, not {answers[-1].last_seq}")
+                return answers
+            case [b"seen", int(current), list(seen)]:
+                pairs = zip(seen[::2], seen[1::2], strict=True)
+                raise CommandsSeen(current, {_text(key): _answer(value) for key, value in pairs})
             case [b"conflict", int(current)]:
                 raise SeqConflict(current)
             case [b"unknown"]:
                 raise UnknownMeeting(meeting_id)
         raise LogUnavailable(f"unexpected reply from the append script: {reply!r}")
+
+    async def append(
+        self, meeting_id: str, entries: Sequence[bytes], *, expected_seq: int, command_id: str
+    ) -> Appended:
+        return await append_one(
+            self, meeting_id, entries, expected_seq=expected_seq, command_id=command_id
+        )
 
     async def read(self, meeting_id: str, after_seq: int = 0) -> list[tuple[int, bytes]]:
         conn = self._connected()
@@ -189,6 +242,12 @@ class RedisLog:
             if chunk is None or len(chunk) < READ_CHUNK:
                 return out
             start = out[-1][0] + 1
+
+
+def _answer(value: bytes | str) -> Appended:
+    """A recorded command's first answer, stored as "first:last"."""
+    first, _, last = _text(value).partition(":")
+    return Appended(first_seq=int(first), last_seq=int(last), duplicate=True)
 
 
 def _text(value: bytes | str) -> str:

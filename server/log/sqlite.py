@@ -1,8 +1,10 @@
-"""The embedded default: one SQLite file, WAL, synchronous=FULL, one writer thread."""
+"""The embedded default: one SQLite file, WAL, synchronous=FULL, one writer thread; a batch of
+commands is one transaction, so one fsync."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -10,7 +12,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from server.log.base import Appended, LogUnavailable, SeqConflict, UnknownMeeting
+from server.log.base import (
+    Appended,
+    CommandEntries,
+    CommandsSeen,
+    LogUnavailable,
+    SeqConflict,
+    UnknownMeeting,
+    append_one,
+    distinct_ids,
+    places,
+)
 
 T = TypeVar("T")
 
@@ -96,11 +108,26 @@ class SqliteLog:
             raise UnknownMeeting(meeting_id)
         return str(row[0])
 
+    async def recorded(self, meeting_id: str, command_ids: Sequence[str]) -> dict[str, Appended]:
+        if not command_ids:
+            return {}
+        return await self._run(lambda db: _recorded(db, meeting_id, command_ids))
+
+    async def append_batch(
+        self, meeting_id: str, commands: Sequence[CommandEntries], *, expected_seq: int
+    ) -> list[Appended]:
+        ids = distinct_ids(commands)
+        if not commands:
+            return []
+        return await self._run(
+            lambda db: _append_batch(db, meeting_id, commands, ids, expected_seq)
+        )
+
     async def append(
         self, meeting_id: str, entries: Sequence[bytes], *, expected_seq: int, command_id: str
     ) -> Appended:
-        return await self._run(
-            lambda db: _append(db, meeting_id, entries, expected_seq, command_id)
+        return await append_one(
+            self, meeting_id, entries, expected_seq=expected_seq, command_id=command_id
         )
 
     async def read(self, meeting_id: str, after_seq: int = 0) -> list[tuple[int, bytes]]:
@@ -113,40 +140,59 @@ class SqliteLog:
         return [(int(seq), bytes(data)) for seq, data in rows]
 
 
-def _append(
+def _recorded(
+    db: sqlite3.Connection, meeting_id: str, command_ids: Sequence[str]
+) -> dict[str, Appended]:
+    rows = db.execute(
+        "SELECT command_id, first_seq, last_seq FROM commands WHERE meeting_id=?"
+        " AND command_id IN (SELECT value FROM json_each(?))",  # one parameter for any count
+        (meeting_id, json.dumps(list(command_ids))),
+    ).fetchall()
+    return {
+        command_id: Appended(first_seq=first, last_seq=last, duplicate=True)
+        for command_id, first, last in rows
+    }
+
+
+def _append_batch(
     db: sqlite3.Connection,
     meeting_id: str,
-    entries: Sequence[bytes],
+    commands: Sequence[CommandEntries],
+    ids: Sequence[str],
     expected_seq: int,
-    command_id: str,
-) -> Appended:
+) -> list[Appended]:
+    """One transaction, so one fsync (WAL, synchronous=FULL) for the whole batch."""
     db.execute("BEGIN IMMEDIATE")
     try:
-        seen = db.execute(
-            "SELECT first_seq, last_seq FROM commands WHERE meeting_id=? AND command_id=?",
-            (meeting_id, command_id),
-        ).fetchone()
-        if seen is not None:
-            db.execute("ROLLBACK")
-            return Appended(first_seq=seen[0], last_seq=seen[1], duplicate=True)
+        seen = _recorded(db, meeting_id, ids)
         row = db.execute("SELECT last_seq FROM logs WHERE meeting_id=?", (meeting_id,)).fetchone()
         if row is None:
             raise UnknownMeeting(meeting_id)
+        if seen:
+            raise CommandsSeen(row[0], seen)
         if row[0] != expected_seq:
             raise SeqConflict(row[0])
-        last = expected_seq + len(entries)
+        answers = places(commands, expected_seq)
         db.executemany(
             "INSERT INTO entries VALUES (?, ?, ?)",
-            [(meeting_id, expected_seq + i, data) for i, data in enumerate(entries, start=1)],
+            [
+                (meeting_id, place.first_seq + i, data)
+                for command, place in zip(commands, answers, strict=True)
+                for i, data in enumerate(command.entries)
+            ],
         )
-        db.execute("UPDATE logs SET last_seq=? WHERE meeting_id=?", (last, meeting_id))
-        db.execute(
+        db.executemany(
             "INSERT INTO commands VALUES (?, ?, ?, ?)",
-            (meeting_id, command_id, expected_seq + 1, last),
+            [
+                (meeting_id, command.command_id, place.first_seq, place.last_seq)
+                for command, place in zip(commands, answers, strict=True)
+            ],
         )
+        last = answers[-1].last_seq
+        db.execute("UPDATE logs SET last_seq=? WHERE meeting_id=?", (last, meeting_id))
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
-    return Appended(first_seq=expected_seq + 1, last_seq=last)
+    return answers

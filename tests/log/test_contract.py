@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from server.log.base import Appended, EventLog, SeqConflict, UnknownMeeting
+from server.log.base import (
+    Appended,
+    CommandEntries,
+    CommandsSeen,
+    EventLog,
+    SeqConflict,
+    UnknownMeeting,
+)
 
 if TYPE_CHECKING:
     from tests.support.logs import Backends
@@ -260,3 +267,152 @@ async def test_everything_survives_close_and_reopen(backends: Backends) -> None:
     with pytest.raises(KeyError):
         await second.create("m1")
     assert await second.append("m1", [b"c"], expected_seq=2, command_id="c2") == Appended(3, 3)
+
+
+# Batches: what group commit in the service stands on.
+
+
+def batch(*commands: tuple[str, list[bytes]]) -> list[CommandEntries]:
+    return [CommandEntries(command_id, entries) for command_id, entries in commands]
+
+
+async def test_a_batch_lands_its_commands_one_after_another(log: EventLog) -> None:
+    await log.create("m1")
+    await log.append("m1", [b"a"], expected_seq=0, command_id="c0")
+    answers = await log.append_batch(
+        "m1", batch(("c1", [b"b", b"c"]), ("noop", []), ("c2", [b"d"])), expected_seq=1
+    )
+    assert answers == [Appended(2, 3), Appended(4, 3), Appended(4, 4)]
+    assert await log.read("m1") == [(1, b"a"), (2, b"b"), (3, b"c"), (4, b"d")]
+    assert await log.append_batch("m1", [], expected_seq=99) == []  # nothing to do, no check
+    # The next batch goes on from there.
+    assert await log.append_batch("m1", batch(("c3", [b"e"])), expected_seq=4) == [Appended(5, 5)]
+
+
+async def test_recorded_answers_the_ids_the_log_knows_in_one_call(log: EventLog) -> None:
+    await log.create("m1")
+    await log.create("m2")
+    await log.append_batch(
+        "m1", batch(("c1", [b"a", b"b"]), ("noop", []), ("c2", [b"c"])), expected_seq=0
+    )
+    await log.append("m2", [b"x"], expected_seq=0, command_id="other")
+    known = await log.recorded("m1", ["c2", "nobody", "c1", "noop", "other"])
+    assert known == {
+        "c1": Appended(1, 2, duplicate=True),
+        "noop": Appended(3, 2, duplicate=True),
+        "c2": Appended(3, 3, duplicate=True),
+    }
+    assert await log.recorded("m1", []) == {}
+    assert await log.recorded("nobody", ["c1"]) == {}
+    many = [f"id-{i}" for i in range(1200)]  # more than any batch the service makes
+    await log.append_batch("m2", batch(*((c, []) for c in many)), expected_seq=1)
+    assert set(await log.recorded("m2", [*many, "c1"])) == set(many)
+
+
+async def test_a_stale_batch_conflicts_and_writes_nothing(log: EventLog) -> None:
+    await log.create("m1")
+    await log.append("m1", [b"a", b"b"], expected_seq=0, command_id="c1")
+    for stale in [0, 1, 3]:
+        with pytest.raises(SeqConflict) as conflict:
+            await log.append_batch(
+                "m1", batch(("c2", [b"x"]), ("c3", [b"y", b"z"]), ("c4", [])), expected_seq=stale
+            )
+        assert not isinstance(conflict.value, CommandsSeen)
+        assert conflict.value.current_seq == 2
+    assert await log.read("m1") == [(1, b"a"), (2, b"b")]
+    assert await log.recorded("m1", ["c2", "c3", "c4"]) == {}
+    answers = await log.append_batch(
+        "m1", batch(("c2", [b"x"]), ("c3", [b"y", b"z"]), ("c4", [])), expected_seq=2
+    )
+    assert answers == [Appended(3, 3), Appended(4, 5), Appended(6, 5)]
+
+
+async def test_a_batch_carrying_a_recorded_id_writes_nothing_and_names_its_first_answer(
+    log: EventLog,
+) -> None:
+    """Dedup across batches: the ids are checked before the seq, so even a stale batch learns
+    which of its commands were answered before; none of the batch is written."""
+    await log.create("m1")
+    await log.append_batch("m1", batch(("c1", [b"a"]), ("c2", [b"b", b"c"])), expected_seq=0)
+    for expected in [3, 0]:
+        with pytest.raises(CommandsSeen) as seen:
+            await log.append_batch(
+                "m1",
+                batch(("new1", [b"x"]), ("c2", [b"again"]), ("new2", [b"y"]), ("c1", [])),
+                expected_seq=expected,
+            )
+        assert seen.value.current_seq == 3
+        assert seen.value.seen == {
+            "c1": Appended(1, 1, duplicate=True),
+            "c2": Appended(2, 3, duplicate=True),
+        }
+    assert await log.read("m1") == [(1, b"a"), (2, b"b"), (3, b"c")]
+    assert await log.recorded("m1", ["new1", "new2"]) == {}
+    answers = await log.append_batch(
+        "m1", batch(("new1", [b"x"]), ("new2", [b"y"])), expected_seq=3
+    )
+    assert answers == [Appended(4, 4), Appended(5, 5)]
+
+
+async def test_an_id_twice_in_one_batch_is_refused_before_anything_is_written(
+    log: EventLog,
+) -> None:
+    await log.create("m1")
+    with pytest.raises(ValueError, match="twice"):
+        await log.append_batch(
+            "m1", batch(("c1", [b"a"]), ("c2", [b"b"]), ("c1", [b"c"])), expected_seq=0
+        )
+    assert await log.read("m1") == []
+    assert await log.recorded("m1", ["c1", "c2"]) == {}
+
+
+async def test_a_batch_for_an_unknown_meeting(log: EventLog) -> None:
+    with pytest.raises(UnknownMeeting):
+        await log.append_batch("nobody", batch(("c1", [b"a"])), expected_seq=0)
+
+
+async def test_racing_batches_at_the_same_seq_have_one_winner_written_whole(
+    log: EventLog,
+) -> None:
+    await log.create("m1")
+    await log.append("m1", [b"base"], expected_seq=0, command_id="base")
+
+    async def attempt(w: int) -> list[Appended]:
+        commands = batch(
+            *((f"w{w}-{c}", [f"w{w}-{c}-{k}".encode() for k in range(2)]) for c in range(5))
+        )
+        return await log.append_batch("m1", commands, expected_seq=1)
+
+    results = await asyncio.gather(*(attempt(w) for w in range(12)), return_exceptions=True)
+    winners = [w for w, result in enumerate(results) if isinstance(result, list)]
+    assert len(winners) == 1
+    assert results[winners[0]] == [Appended(2 + 2 * c, 3 + 2 * c) for c in range(5)]
+    losers = [result for result in results if not isinstance(result, list)]
+    assert all(isinstance(loser, SeqConflict) and loser.current_seq == 11 for loser in losers)
+    winner = winners[0]
+    assert [data for _, data in await log.read("m1")] == [b"base"] + [
+        f"w{winner}-{c}-{k}".encode() for c in range(5) for k in range(2)
+    ]
+    others = [f"w{w}-{c}" for w in range(12) if w != winner for c in range(5)]
+    assert await log.recorded("m1", others) == {}
+
+
+async def test_batches_survive_close_and_reopen(backends: Backends) -> None:
+    first = await backends.open()
+    await first.create("m1")
+    await first.append_batch(
+        "m1", batch(("c1", [b"a"]), ("noop", []), ("c2", [b"b", b"c"])), expected_seq=0
+    )
+    await backends.close(first)
+    second = await backends.open()
+    assert await second.read("m1") == [(1, b"a"), (2, b"b"), (3, b"c")]
+    assert await second.recorded("m1", ["c1", "noop", "c2"]) == {
+        "c1": Appended(1, 1, duplicate=True),
+        "noop": Appended(2, 1, duplicate=True),
+        "c2": Appended(2, 3, duplicate=True),
+    }
+    with pytest.raises(SeqConflict):
+        await second.append_batch("m1", batch(("c3", [b"d"])), expected_seq=1)
+    assert await second.append_batch("m1", batch(("c3", [b"d"])), expected_seq=3) == [
+        Appended(4, 4)
+    ]

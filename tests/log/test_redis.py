@@ -15,7 +15,7 @@ import pytest
 import redis
 import redis.asyncio
 
-from server.log.base import Appended, LogUnavailable
+from server.log.base import Appended, CommandEntries, LogUnavailable
 from server.log.redis import RedisLog
 from tests.support.redis_server import RedisProcess, free_port
 
@@ -176,3 +176,57 @@ async def test_open_warns_when_redis_would_not_fsync_every_write(
         await log.open()
     await log.close()
     assert any("appendfsync=everysec" in record.getMessage() for record in caplog.records)
+
+
+async def test_every_acknowledged_batch_survives_a_crash(redis_process: RedisProcess) -> None:
+    prefix = _prefix()
+    log = RedisLog(redis_process.url, prefix=prefix)
+    await log.open()
+    try:
+        await log.create("m1")
+        seq = 0
+        for b in range(40):
+            commands = [
+                CommandEntries(f"c{b}-{i}", [f"e{b}-{i}".encode()] * (i % 3)) for i in range(25)
+            ]
+            seq = (await log.append_batch("m1", commands, expected_seq=seq))[-1].last_seq
+    finally:
+        await log.close()
+
+    redis_process.stop(kill=True)  # no shutdown: only what reached the AOF can come back
+    redis_process.start()
+
+    reopened = RedisLog(redis_process.url, prefix=prefix)
+    await reopened.open()
+    try:
+        wanted = [f"e{b}-{i}".encode() for b in range(40) for i in range(25) for _ in range(i % 3)]
+        assert await reopened.read("m1") == list(enumerate(wanted, start=1))
+        ids = [f"c{b}-{i}" for b in range(40) for i in range(25)]
+        assert set(await reopened.recorded("m1", ids)) == set(ids)
+    finally:
+        await reopened.close()
+
+
+async def test_a_batch_refused_for_lack_of_memory_writes_none_of_it(
+    redis_process: RedisProcess,
+) -> None:
+    log = RedisLog(redis_process.url, prefix=_prefix())
+    await log.open()
+    admin = redis.asyncio.Redis.from_url(redis_process.url)
+    try:
+        await log.create("m1")
+        await log.append("m1", [b"a"], expected_seq=0, command_id="c0")
+        await admin.config_set("maxmemory-policy", "noeviction")
+        await admin.config_set("maxmemory", "1")  # any write now runs out of memory
+        commands = [CommandEntries(f"c{i}", [b"x" * 1000] * 3) for i in range(1, 50)]
+        error = await _unavailable(lambda: log.append_batch("m1", commands, expected_seq=1))
+        assert "OutOfMemoryError" in str(error)
+        await admin.config_set("maxmemory", "0")
+        assert await log.read("m1") == [(1, b"a")]
+        assert await log.recorded("m1", [c.command_id for c in commands]) == {}
+        answers = await log.append_batch("m1", commands, expected_seq=1)
+        assert answers[-1] == Appended(146, 148)
+    finally:
+        await admin.config_set("maxmemory", "0")
+        await admin.aclose()
+        await log.close()
