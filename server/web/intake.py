@@ -7,8 +7,9 @@ import hashlib
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -154,8 +155,18 @@ class PreviewRow(msgspec.Struct, frozen=True):
 # -- matching -----------------------------------------------------------------------------------
 
 
+class SiteCell(Protocol):
+    """A row's "Điểm cầu" cell as written: an opinion's, or a delegate's."""
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def site(self) -> str: ...
+
+
 def match_sites(
-    rows: list[IntakeRow], state: MeetingState, remembered: dict[str, str]
+    rows: Sequence[SiteCell], state: MeetingState, remembered: dict[str, str]
 ) -> list[SiteValue]:
     """Every distinct site value in the file, matched to a site by its name where it can be."""
     names = {site.site_id: site.name for site in state.sites}
@@ -253,7 +264,7 @@ def preview_rows(preview: Preview, state: MeetingState, file_seen: bool) -> list
 # -- the store ----------------------------------------------------------------------------------
 
 
-def _store(request: Request[Any, Any, Any]) -> Store:
+def intake_store(request: Request[Any, Any, Any]) -> Store:
     return request.app.stores.get(STORE)
 
 
@@ -271,7 +282,7 @@ def _sites_key(meeting_id: str) -> str:
 
 async def _save_preview(request: Request[Any, Any, Any], meeting_id: str, preview: Preview) -> str:
     token = secrets.token_urlsafe(16)
-    await _store(request).set(
+    await intake_store(request).set(
         _preview_key(meeting_id, token), msgspec.msgpack.encode(preview), PREVIEW_SECONDS
     )
     return token
@@ -283,7 +294,7 @@ async def _load_preview(
     """None for an unknown, expired or malformed token: all three mean "upload again"."""
     if not TOKEN.fullmatch(token):
         return None
-    stored = await _store(request).get(_preview_key(meeting_id, token))
+    stored = await intake_store(request).get(_preview_key(meeting_id, token))
     if stored is None:
         return None
     try:
@@ -295,7 +306,7 @@ async def _load_preview(
 async def _imported_file(
     request: Request[Any, Any, Any], meeting_id: str, file_hash: str
 ) -> ImportedFile | None:
-    stored = await _store(request).get(_file_key(meeting_id, file_hash))
+    stored = await intake_store(request).get(_file_key(meeting_id, file_hash))
     if stored is None:
         return None
     try:
@@ -304,9 +315,9 @@ async def _imported_file(
         return None
 
 
-async def _remembered_sites(request: Request[Any, Any, Any], meeting_id: str) -> dict[str, str]:
+async def remembered_sites(request: Request[Any, Any, Any], meeting_id: str) -> dict[str, str]:
     """The mapping step's last answers in this meeting: site key to site id ("" for none)."""
-    stored = await _store(request).get(_sites_key(meeting_id))
+    stored = await intake_store(request).get(_sites_key(meeting_id))
     if stored is None:
         return {}
     try:
@@ -320,18 +331,27 @@ async def _remember_import(
 ) -> None:
     """Kept without expiry, in the same store as previews (a file, or Redis for several workers);
     the rows themselves are also recognised from the meeting's questions if this is lost."""
-    store = _store(request)
+    store = intake_store(request)
     record = ImportedFile(preview.filename, time.time(), count)
     await store.set(_file_key(meeting_id, preview.file_hash), msgspec.msgpack.encode(record))
-    remembered = await _remembered_sites(request, meeting_id)
-    remembered.update({s.key: s.site_id or "" for s in preview.sites if s.chosen})
-    await store.set(_sites_key(meeting_id), msgspec.msgpack.encode(remembered))
+    await remember_sites(
+        request, meeting_id, {s.key: s.site_id or "" for s in preview.sites if s.chosen}
+    )
+
+
+async def remember_sites(
+    request: Request[Any, Any, Any], meeting_id: str, answers: dict[str, str]
+) -> None:
+    """The mapping step's answers, proposed the next time (the delegate list's import too)."""
+    remembered = await remembered_sites(request, meeting_id)
+    remembered.update(answers)
+    await intake_store(request).set(_sites_key(meeting_id), msgspec.msgpack.encode(remembered))
 
 
 # -- pages --------------------------------------------------------------------------------------
 
 
-async def _host(
+async def host_access(
     request: Request[Any, Any, Any], meeting_id: str, key: str
 ) -> tuple[Services, MeetingRuntime, Actor]:
     services = services_of(request)
@@ -342,7 +362,7 @@ async def _host(
     return services, runtime, actor
 
 
-def _local_time(at: float) -> str:
+def local_time(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).astimezone().strftime("%H:%M %d/%m/%Y")
 
 
@@ -399,7 +419,7 @@ async def _preview_page(
         mapping=mapping or bool(preview.pending),
         asked=preview.asked,
         asked_choices=[
-            (i, value, _selected(i, value, answers or {}))
+            (i, value, selected_site(i, value, answers or {}))
             for i, value in enumerate(preview.sites)
             if not value.matched
         ],
@@ -407,7 +427,7 @@ async def _preview_page(
         sites=state.sites,
         site_names={site.site_id: site.name for site in state.sites},
         earlier=earlier,
-        earlier_at=_local_time(earlier.at) if earlier else "",
+        earlier_at=local_time(earlier.at) if earlier else "",
         already=sum(row.already for row in rows),
         has_outcome=any(row.outcome_text for row in rows),
         desk=DESK,
@@ -416,7 +436,7 @@ async def _preview_page(
     )
 
 
-def _selected(index: int, value: SiteValue, answers: dict[str, str]) -> str:
+def selected_site(index: int, value: SiteValue, answers: dict[str, str]) -> str:
     """What the mapping form shows chosen: the answer just sent back, the answer given, what
     the last import chose, or a likely site; "" (choose) if none."""
     if f"site-{index}" in answers:
@@ -430,7 +450,7 @@ def _selected(index: int, value: SiteValue, answers: dict[str, str]) -> str:
 
 @get("/m/{meeting_id:str}/host/{key:str}/intake", name="intake_form")
 async def intake_form(request: Request[Any, Any, Any], meeting_id: str, key: str) -> Response[str]:
-    _, runtime, _ = await _host(request, meeting_id, key)
+    _, runtime, _ = await host_access(request, meeting_id, key)
     token = request.query_params.get("preview")
     if token is None:
         return _page(
@@ -459,14 +479,14 @@ async def intake_upload(
     key: str,
     data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Response[str]:
-    _, runtime, _ = await _host(request, meeting_id, key)
+    _, runtime, _ = await host_access(request, meeting_id, key)
     upload = data.get("file")
     if not isinstance(upload, UploadFile):
         return _page(request, runtime, key, HTTP_400_BAD_REQUEST, [IntakeProblem(0, NO_FILE)])
     content = await upload.read()
     parser: UploadParser = request.app.state.uploads
     result = await parser.parse(content, upload.filename or "")
-    remembered = await _remembered_sites(request, meeting_id)
+    remembered = await remembered_sites(request, meeting_id)
     preview = Preview(
         filename=upload.filename or "",
         file_hash=hashlib.sha256(content).hexdigest(),
@@ -488,7 +508,7 @@ async def intake_sites(
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[str] | Redirect:
     """The mapping step's answers: a new preview with them (the old one is left as it was)."""
-    _, runtime, _ = await _host(request, meeting_id, key)
+    _, runtime, _ = await host_access(request, meeting_id, key)
     token = data.get("token", "")
     preview = await _load_preview(request, meeting_id, token)
     if preview is None:
@@ -537,7 +557,7 @@ async def intake_confirm(
     key: str,
     data: Annotated[Confirm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[str] | Redirect:
-    _, runtime, actor = await _host(request, meeting_id, key)
+    _, runtime, actor = await host_access(request, meeting_id, key)
     preview = await _load_preview(request, meeting_id, data.token)
     if preview is None:
         return _page(request, runtime, key, HTTP_404_NOT_FOUND, [IntakeProblem(0, EXPIRED)])
@@ -576,7 +596,7 @@ async def intake_confirm(
     assert isinstance(outcome, Accepted)  # noqa: S101 - Outcome is Accepted | Rejected
     done = Confirmed(len(chosen), len(rows) - len(chosen))
     if not outcome.duplicate:
-        await _store(request).set(
+        await intake_store(request).set(
             _done_key(meeting_id, data.token), msgspec.msgpack.encode(done), PREVIEW_SECONDS
         )
         await _remember_import(request, meeting_id, preview, len(chosen))
@@ -595,7 +615,7 @@ def _done_key(meeting_id: str, token: str) -> str:
 async def _confirmed(
     request: Request[Any, Any, Any], meeting_id: str, token: str
 ) -> Confirmed | None:
-    stored = await _store(request).get(_done_key(meeting_id, token))
+    stored = await intake_store(request).get(_done_key(meeting_id, token))
     if stored is None:
         return None
     try:
