@@ -38,7 +38,7 @@ from server.log.base import EventLog, LogUnavailable
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
 from server.upload_worker import UploadParser
-from server.web import intake, organiser, pages, reports, screens
+from server.web import delegate_intake, intake, organiser, pages, reports, screens
 from server.web.live import RawSendMiddleware, live_socket
 from server.web.policy import CSP
 from server.web.services import Services
@@ -296,6 +296,11 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
             intake.intake_upload,
             intake.intake_sites,
             intake.intake_confirm,
+            delegate_intake.delegates_page,
+            delegate_intake.delegates_upload,
+            delegate_intake.delegates_sites,
+            delegate_intake.delegates_confirm,
+            delegate_intake.delegates_composition,
             pages.site_page,
             pages.door_page,
             pages.invitations_sheet,
