@@ -47,8 +47,14 @@ DOCX_FONT = "Times New Roman"  # the font of Vietnamese administrative papers
 # These papers are official Vietnamese documents: Vietnamese only, whatever the UI language.
 LABELS: dict[str, dict[str, str]] = {
     "body": {"party": "Đảng ủy", "council": "HĐND", "committee": "UBND", "other": "Khác"},
-    "level": {"ward": "Phường/xã", "district": "Quận/huyện", "city": "Thành phố"},
+    "level": {
+        "ward": "Phường/xã",
+        "district": "Quận/huyện",
+        "city": "Thành phố",
+        "central": "Trung ương",
+    },
     "decision": {
+        "answered_before": "Đã trả lời trước hội nghị",
         "on_the_spot": "Trả lời tại hội nghị",
         "written": "Trả lời bằng văn bản",
         "forwarded": "Chuyển cấp có thẩm quyền",

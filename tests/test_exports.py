@@ -359,6 +359,7 @@ STATISTICS: list[tuple[str, str, int, str]] = [
     ("Theo điểm cầu", HALL_NAME, 4, "36,4%"),
     ("Theo điểm cầu", A_NAME, 4, "36,3%"),
     ("Theo điểm cầu", B_NAME, 3, "27,3%"),
+    ("Kết quả xử lý", "Đã trả lời trước hội nghị", 0, "0%"),
     ("Kết quả xử lý", "Trả lời tại hội nghị", 3, "27,3%"),
     ("Kết quả xử lý", "Trả lời bằng văn bản", 3, "27,3%"),
     ("Kết quả xử lý", "Chuyển cấp có thẩm quyền", 3, "27,2%"),
@@ -787,6 +788,7 @@ def test_conclusion_notice_lists_every_promised_answer_by_answering_body(report:
         ("Tổng số ý kiến, kiến nghị", "11", ""),
         ("Thu thập trước hội nghị", "3", "27,3%"),
         ("Nêu tại hội nghị", "8", "72,7%"),
+        ("Đã trả lời trước hội nghị", "0", "0%"),
         ("Trả lời tại hội nghị", "3", "27,3%"),
         ("Trả lời bằng văn bản", "3", "27,3%"),
         ("Chuyển cấp có thẩm quyền", "3", "27,2%"),  # the decisions' shares add up to 100 %

@@ -11,9 +11,12 @@ import msgspec
 from server.core.state import CHOICES, Ballot, MeetingInfo, MeetingState, Question, Site
 
 IN_HALL_SOURCES = ("turn", "phone", "manual")
-DECISIONS = ("on_the_spot", "written", "forwarded", "not_taken_up", "undecided")
+# "Chính quyền" in the published reports: the People's Council and the People's Committee.
+GOVERNMENT = ("council", "committee")
+# What became of each opinion; the published reports lead with those answered before the meeting.
+DECISIONS = ("answered_before", "on_the_spot", "written", "forwarded", "not_taken_up", "undecided")
 BODIES = ("party", "council", "committee", "other")
-LEVELS = ("ward", "district", "city")
+LEVELS = ("ward", "district", "city", "central")
 
 
 def largest_remainder(counts: Sequence[int], whole: int = 100) -> tuple[int, ...]:
@@ -156,7 +159,7 @@ class Statistics(msgspec.Struct, frozen=True):
     by_level: tuple[tuple[str, int], ...]
     by_site: tuple[tuple[str, int], ...]
     by_decision: tuple[tuple[str, int], ...]
-    forwarded_by_level: tuple[tuple[str, int], ...]
+    forwarded_by_level: tuple[tuple[str, int], ...]  # before the meeting and by the chair
     promised: int
     promised_answered: int
     promised_overdue: int
@@ -166,6 +169,8 @@ class Statistics(msgspec.Struct, frozen=True):
     attendance: Attendance
     ballots_hidden: int = 0  # open with results hidden: not in any figure until they close
     ballots_by_device: int = 0  # counted one vote per joined phone, not per person
+    forwarded_before: int = 0  # of those forwarded, settled before the meeting
+    raised_in_hall_government: int = 0  # with HĐND or UBND
 
     @property
     def satisfaction(self) -> Counts | None:
@@ -232,8 +237,12 @@ def _site_counts(ballot: Ballot, site_id: str) -> Counts:
     return Counts(phones[0] + paper[0], phones[1] + paper[1], phones[2] + paper[2])
 
 
+# Shown only when something is there: a ward's papers need no "Trung ương: 0" line.
+RARE = frozenset({"central"})
+
+
 def _ordered(counter: Counter[str], order: Iterable[str]) -> tuple[tuple[str, int], ...]:
-    return tuple((key, counter[key]) for key in order)
+    return tuple((key, counter[key]) for key in order if key not in RARE or counter[key])
 
 
 def _by_count(counter: Counter[str]) -> tuple[tuple[str, int], ...]:
@@ -369,6 +378,8 @@ def _statistics(
             ),
             LEVELS,
         ),
+        forwarded_before=sum(q.decision == "forwarded" and q.decided_before for q in questions),
+        raised_in_hall_government=sum(q.body in GOVERNMENT for q in in_hall),
         promised=len(promised),
         promised_answered=sum(r.follow_up == "answered" for r in promised),
         promised_overdue=sum(r.follow_up == "overdue" for r in promised),
@@ -401,6 +412,10 @@ class YearFigures(msgspec.Struct, frozen=True):
     collected_before: int
     raised_in_hall: int
     answered_on_the_spot: int
+    answered_before: int
+    raised_with_party: int
+    raised_with_government: int
+    forwarded_by_level: tuple[tuple[str, int], ...]
     promised: int
     answered_on_time: int
     answered_late: int
@@ -446,6 +461,17 @@ def year_figures(
         collected_before=sum(r.statistics.collected_before for r in held),
         raised_in_hall=sum(r.statistics.raised_in_hall for r in held),
         answered_on_the_spot=sum(dict(r.statistics.by_decision)["on_the_spot"] for r in held),
+        answered_before=sum(dict(r.statistics.by_decision)["answered_before"] for r in held),
+        raised_with_party=sum(
+            dict(r.statistics.raised_in_hall_by_body).get("party", 0) for r in held
+        ),
+        raised_with_government=sum(r.statistics.raised_in_hall_government for r in held),
+        forwarded_by_level=tuple(
+            (level, n)
+            for level in LEVELS
+            if (n := sum(dict(r.statistics.forwarded_by_level).get(level, 0) for r in held))
+            or level not in RARE
+        ),
         promised=sum(r.statistics.promised for r in held),
         answered_on_time=len(answered) - late,
         answered_late=late,

@@ -21,6 +21,7 @@ from server.core.events import (
     Event,
     MeetingCreated,
     PriorOutcome,
+    QuestionAdded,
     QuestionDecided,
     QuestionRecord,
     QuestionShown,
@@ -301,3 +302,40 @@ def test_the_year_headline_satisfaction_is_the_sum_of_the_rows() -> None:
     for stats in rows.values():
         total = total + (stats.satisfaction or Counts())
     assert figures.satisfaction == total
+
+
+def test_the_year_gives_the_published_paragraphs_figures() -> None:
+    """The district's report: answered before the meeting, raised in the halls with the Party
+    and with the government (HĐND + UBND), answered on the spot, forwarded by level."""
+    opened = OPENINGS["an agenda item made current"]
+
+    def record(qid: str, body: str, source: str = "turn", **more: object) -> QuestionRecord:
+        return msgspec.structs.replace(QUESTION, question_id=qid, body=body, source=source, **more)
+
+    before = PriorOutcome("answered", "UBND phường", "12/UBND", "2026-02-20")
+    first = _meeting(
+        "2026-03-01",
+        *opened,
+        QuestionsImported(
+            (record("c1", "committee", "intake", prior=before), record("c2", "council", "intake")),
+            AT,
+        ),
+        QuestionAdded(record("p1", "party"), AT),
+        QuestionAdded(record("g1", "council"), AT),
+        QuestionAdded(record("g2", "committee"), AT),
+        QuestionDecided("g1", "on_the_spot", "", "", None, "", AT),
+        QuestionDecided("g2", "forwarded", "", "2026-03-16", "district", "", AT),
+    )
+    second = _meeting(
+        "2026-09-01",
+        *opened,
+        QuestionAdded(record("o1", "other"), AT),
+        QuestionAdded(record("g3", "committee"), AT),
+        QuestionDecided("g3", "forwarded", "", "2026-09-16", "city", "", AT),
+    )
+    figures = year_figures([("m1", first), ("m2", second)], 2026)
+    assert (figures.collected_before, figures.answered_before) == (2, 1)
+    assert (figures.raised_in_hall, figures.raised_with_party) == (5, 1)
+    assert figures.raised_with_government == 3  # HĐND and UBND together, never "other"
+    assert figures.answered_on_the_spot == 1
+    assert dict(figures.forwarded_by_level) == {"ward": 0, "district": 1, "city": 1}

@@ -95,6 +95,7 @@ async def test_the_report_shows_the_figures_of_the_meeting(
         "in-hall": 2,
         "turns": 1,
         "opinions": 2,
+        "answered_before": 0,
         "on_the_spot": 1,
         "written": 1,
         "forwarded": 1,
@@ -161,7 +162,13 @@ async def test_the_year_dashboard_counts_meetings_and_promises(
     assert figures == {
         "meetings": 1,
         "opinions": 4,
+        "answered-before": 0,
+        "raised": 2,  # the two opinions of the turn, both to the People's Committee
+        "party": 0,
+        "government": 2,
         "on-the-spot": 1,
+        "forwarded-district": 0,
+        "forwarded-city": 1,
         "promised": 2,
         "on-time": 0,
         "late": 0,
@@ -377,7 +384,7 @@ async def test_the_dashboard_counts_only_meetings_held_and_its_satisfaction_is_t
         page = (await http.get(f"{server.url}/organiser/dashboard?year=2026")).text
         future_year = (await http.get(f"{server.url}/organiser/dashboard?year={later[:4]}")).text
     assert text_of(page, "y-meetings") == "1"
-    assert re.findall(r'id="y-row-(\w+)"', page) == [meeting["meeting_id"]]
+    assert re.findall(r'id="y-row-([\w-]+)"', page) == [meeting["meeting_id"]]
     not_held = {
         draft["meeting_id"]: "chưa khai mạc",
         demo["meeting_id"]: "hội nghị mẫu (demo)",
