@@ -19,6 +19,7 @@ from tests.support.client import LiveClient
 from tests.support.driver import events_of
 from tests.support.server import ServerProcess, create_meeting
 from tests.web.test_intake_pages import confirm_token, mapping, mapping_token, problems
+from tests.web.test_security import FOREIGN, assert_refused
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DATA = ROOT / "tests" / "data"
@@ -460,8 +461,8 @@ async def test_composition_targets_and_what_is_missing_unset_never_zero(
     ids = site_ids(demo_meeting)
     before = await get(demo_meeting)
     assert composition_row(before.text, ids["Tổ dân phố 1"]) == (
-        "Tổ dân phố 1 0 / chưa đặt 0 / chưa đặt 0 / chưa đặt — chưa đặt chỉ tiêu"
-        " Chỉ tiêu Danh sách (0)"
+        "Tổ dân phố 1 Chỉ tiêu · Danh sách (0) 0 / chưa đặt 0 / chưa đặt 0 / chưa đặt —"
+        " chưa đặt chỉ tiêu"
     )
     assert (await import_sample(demo_meeting)).status_code == 303
 
@@ -500,16 +501,19 @@ async def test_composition_targets_and_what_is_missing_unset_never_zero(
     assert "Đã lưu chỉ tiêu cơ cấu của Nhà văn hóa khu phố Đông." in page.text
     # 14 invited there, 7 of them women, 3 under 35 (born 1992 or later, the meeting in 2026)
     assert composition_row(page.text, ids["Nhà văn hóa khu phố Đông"]) == (
-        "Nhà văn hóa khu phố Đông 14 / 16 thiếu 2 7 / 9 thiếu 2 3 / chưa đặt"
-        " Tổ 5: 7 / 8 thiếu 1 Tổ dân phố số 4: 7 / 8 thiếu 1"
-        " 2 đại biểu 2 nữ Tổ 5: 1 Tổ dân phố số 4: 1 Chỉ tiêu Danh sách (14)"
+        "Nhà văn hóa khu phố Đông Chỉ tiêu · Danh sách (14) 14 / 16 thiếu 2 7 / 9 thiếu 2"
+        " 3 / chưa đặt Tổ 5: 7 / 8 thiếu 1 Tổ dân phố số 4: 7 / 8 thiếu 1"
+        " 2 đại biểu 2 nữ Tổ 5: 1 Tổ dân phố số 4: 1"
     )
     assert composition_row(page.text, ids["Tổ dân phố 1"]) == (
-        "Tổ dân phố 1 9 / 9 ✓ 5 / chưa đặt 2 / chưa đặt Tổ dân phố số 1: 9 / chưa đặt Đủ"
-        " Chỉ tiêu Danh sách (9)"
+        "Tổ dân phố 1 Chỉ tiêu · Danh sách (9) 9 / 9 ✓ 5 / chưa đặt 2 / chưa đặt"
+        " Tổ dân phố số 1: 9 / chưa đặt Đủ"
     )
-    totals = composition_row(page.text, "totals")
-    assert totals.startswith("Tất cả điểm cầu 60 / 25 (chưa đặt ở 4 điểm cầu) thiếu 2")
+    # over every site: the targets set summed, said to be some sites' only
+    assert composition_row(page.text, "totals") == (
+        "Tất cả điểm cầu 60 chỉ tiêu 25 ở 2/6 điểm cầu thiếu 2"
+        " 30 chỉ tiêu 9 ở 1/6 điểm cầu thiếu 2 13 / chưa đặt"
+    )
     # the form shows what was saved
     again = await get(demo_meeting, site=ids["Nhà văn hóa khu phố Đông"])
     assert 'name="total" value="16"' in again.text
@@ -612,3 +616,28 @@ async def test_phone_numbers_stay_on_the_hosts_list(
     # nor names on the hall's screen or a delegate's phone
     for text in (pages[0], views[0], views[-1]):
         assert "Thanh Hương" not in text
+
+
+async def test_the_list_and_the_targets_sent_from_another_site_are_refused(
+    server: ServerProcess, demo_meeting: dict[str, Any]
+) -> None:
+    foreign = {**HTML, "origin": FOREIGN}
+    site = site_ids(demo_meeting)["Tổ dân phố 1"]
+    async with httpx.AsyncClient(headers=foreign, timeout=30) as http:
+        sent = await http.post(
+            page_url(demo_meeting), files={"file": ("a.csv", SHIPPED.read_bytes())}
+        )
+        assert_refused(sent)
+        assert_refused(
+            await http.post(
+                page_url(demo_meeting) + "/composition", data={"site": site, "total": "9"}
+            )
+        )
+    preview = await upload(demo_meeting, SHIPPED.name, SHIPPED.read_bytes())
+    school = site_ids(demo_meeting)["Trường Tiểu học Nguyễn Trãi"]
+    mapped = await map_as_shown(demo_meeting, preview.text, **{SCHOOL_WRITTEN: school})
+    async with httpx.AsyncClient(headers=foreign, timeout=30) as http:
+        form = {"token": confirm_token(mapped.text)}
+        assert_refused(await http.post(page_url(demo_meeting) + "/confirm", data=form))
+    assert invited(server, demo_meeting) == []
+    assert events_of(server, demo_meeting["meeting_id"], CompositionSet) == []
