@@ -1,4 +1,5 @@
-"""Reads the opinions the Fatherland Front hands over (CSV, Excel "Unicode Text" or XLSX) into rows.
+"""Reads the lists the Fatherland Front hands over (CSV, Excel "Unicode Text" or XLSX) into rows:
+the opinions here (`OPINIONS`), the invited delegates in server/delegate_intake.py.
 
 Pure: it parses the bytes it is given and never raises on a bad file; problems are data. The server
 runs it only in a child process with time and memory limits (server/upload_worker.py).

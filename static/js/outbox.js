@@ -2,9 +2,23 @@
 // A resend carries the same command_id, so the server applies it once (P2). Each attempt sends
 // every waiting command at most once; after a retryable refusal the next attempt waits longer
 // (0.5 s doubling to 30 s, with jitter), so a log outage never becomes a flood.
+// A browser may keep a lower cap in localStorage under "dc-retry-cap-ms" (500 to 30000 ms): the
+// browser test of a log outage uses 2 s, so that a short outage shows the doubling and the cap.
+// Without it, or with anything else there, the cap is 30 s.
 
 const FIRST_RETRY_MS = 500;
 const LAST_RETRY_MS = 30000;
+const RETRY_CAP_KEY = "dc-retry-cap-ms";
+
+function retryCapMs() {
+  try {
+    const kept = Number(localStorage.getItem(RETRY_CAP_KEY));
+    if (kept >= FIRST_RETRY_MS && kept < LAST_RETRY_MS) return kept;
+  } catch {
+    // No storage: the default cap.
+  }
+  return LAST_RETRY_MS;
+}
 
 // Sent and not yet answered / refused as retryable and waiting for the timer.
 const SENT = "sent";
@@ -23,6 +37,7 @@ export class Outbox {
     this.changed = changed;
     this.items = this.load();
     this.retries = 0;
+    this.retryCapMs = retryCapMs();
     this.timer = null;
   }
 
@@ -96,7 +111,7 @@ export class Outbox {
 
   schedule() {
     if (this.timer !== null) return;
-    const ceiling = Math.min(LAST_RETRY_MS, FIRST_RETRY_MS * 2 ** this.retries);
+    const ceiling = Math.min(this.retryCapMs, FIRST_RETRY_MS * 2 ** this.retries);
     const delay = ceiling * (0.5 + Math.random() / 2);
     this.retries += 1;
     this.timer = setTimeout(() => {

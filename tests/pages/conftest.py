@@ -1,7 +1,8 @@
-"""Debian's Chromium driven by Playwright (never a downloaded browser), one per test module."""
+"""Debian's Chromium driven by Playwright (never a downloaded browser), one per module and worker."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,9 +64,12 @@ def page_errors() -> PageErrors:
 
 
 def screenshot(page: Page, name: str) -> Path:
+    """The whole page in test-artifacts/, written whole: workers writing one name never tear it."""
     SHOTS.mkdir(exist_ok=True)
     path = SHOTS / f"{name}.png"
-    page.screenshot(path=path, full_page=True)
+    partial = SHOTS / f".{name}.{os.getpid()}.png"
+    partial.write_bytes(page.screenshot(full_page=True))
+    partial.replace(path)
     return path
 
 

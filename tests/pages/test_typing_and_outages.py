@@ -3,8 +3,11 @@ its log, and the host's keys: what a person types arrives exactly once, exactly 
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,14 @@ from tests.support.redis_server import RedisProcess
 from tests.support.server import ServerProcess, create_meeting, running_server
 
 pytestmark = pytest.mark.browser
-OUTAGE_SECONDS = 30
+# The page reconnects 0.25-0.5 s after a close, then about twice as long each time (live.js): four
+# failed attempts are an outage of 4-8 s that the page has backed off through.
+FAILED_RECONNECTS = 4
+# The resend timer's cap, as a page setting (outbox.js): with 2 s instead of 30 s, six retries
+# (0.5, 1, 2, then 2, 2, 2 s at most, jittered down to half) show the doubling and the cap.
+RETRY_CAP_MS = 2000
+RETRIES = 6
+LATE = 1.0  # seconds a retry may come after its ceiling: the refusal's way back, a busy machine
 
 
 # Telex as a Vietnamese input method shows it: each syllable composes through its intermediate
@@ -82,6 +92,29 @@ def count_frames(page: Page) -> list[list[dict[str, Any]]]:
 
     page.on("websocket", opened)
     return sockets
+
+
+def command_send_times(page: Page) -> dict[str, list[float]]:
+    """When the browser sent each command (its own clock, in seconds), by command_id."""
+    sent: dict[str, list[float]] = {}
+    cdp = page.context.new_cdp_session(page)
+
+    def frame(event: dict[str, Any]) -> None:
+        message = json.loads(event["response"]["payloadData"])
+        if message.get("type") == "command":
+            sent.setdefault(message["command_id"], []).append(event["timestamp"])
+
+    cdp.on("Network.webSocketFrameSent", frame)
+    cdp.send("Network.enable")
+    return sent
+
+
+def wait_until(page: Page, done: Callable[[], bool], seconds: float, what: str) -> None:
+    """Lets the page run until `done()` holds (it reads what the page's events recorded)."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        page.wait_for_timeout(100)
 
 
 def test_vietnamese_composed_through_an_input_method_arrives_exactly(
@@ -248,14 +281,23 @@ def test_commands_made_while_the_server_is_down_wait_visibly_and_land_once(
     for name in names:
         expect(waiting.filter(has_text=name)).to_contain_text("đang chờ gửi")
     screenshot(page, "outbox-offline-secretary")
-    page.wait_for_timeout(OUTAGE_SECONDS * 1000)
+    # The server stays down while the page knocks and backs off, its attempts refused.
+    wait_until(
+        page,
+        lambda: len(sockets) >= 1 + FAILED_RECONNECTS,
+        30,
+        f"{FAILED_RECONNECTS} reconnects",
+    )
+    expect(waiting).to_have_count(3)
     server.start()
     expect(page.locator("body")).to_have_attribute("data-online", "true", timeout=30_000)
     page.wait_for_function("() => document.body.dataset.waiting === '0'", timeout=15_000)
     expect(page.locator("#site-queue .waiting-item")).to_have_count(0)
     for name in names:
         expect(page.locator("#site-queue")).to_contain_text(name)
+    # each attempt carried each command at most once; the refused ones carried nothing
     assert all(len(sent) <= 3 for sent in sockets), [len(s) for s in sockets]
+    assert len(sockets) >= 2 + FAILED_RECONNECTS
     assert sorted(
         e.name for e in events_of(server, meeting["meeting_id"], SpeakRequested)
     ) == sorted(names)
@@ -297,9 +339,11 @@ def test_a_log_outage_is_retried_with_backoff_not_a_flood(
         meeting = create_meeting(server)
         site = meeting["links"]["sites"][0]
         page = open_page(browser, page_errors, site["secretary"], CONSOLE)
+        page.evaluate(f"() => localStorage.setItem('dc-retry-cap-ms', '{RETRY_CAP_MS}')")
         sockets = count_frames(page)
         page.reload()
         expect(page.locator("body")).to_have_attribute("data-online", "true")
+        sent_at = command_send_times(page)
         redis_process.stop(kill=True)
         names = ["Ông Tạ Văn Đức", "Bà Đinh Thị Én", "Ông Mạc Văn Phúc"]
         for name in names:
@@ -307,15 +351,35 @@ def test_a_log_outage_is_retried_with_backoff_not_a_flood(
             page.locator("#register-form button[type=submit]").click()
         expect(page.locator("#conn")).to_contain_text("3 thao tác đang chờ gửi")
         expect(page.locator("#site-queue .waiting-item")).to_have_count(3)
-        page.wait_for_timeout(OUTAGE_SECONDS * 1000)
+        # The log stays down until the first command has been sent and retried RETRIES times.
+        wait_until(
+            page,
+            lambda: any(len(times) > RETRIES for times in sent_at.values()),
+            30,
+            f"{RETRIES} retries",
+        )
         sent_during_outage = sum(len(sent) for sent in sockets)
         redis_process.start()
         page.wait_for_function("() => document.body.dataset.waiting === '0'", timeout=60_000)
         for name in names:
             expect(page.locator("#site-queue")).to_contain_text(name)
-        # Backoff from 0.5 s doubling to 30 s: about eight attempts in 30 s, each at most one
-        # frame per waiting command (the old page sent 3 → 12 → 39 → … → 3,279).
-        assert 3 <= sent_during_outage <= 3 * 10, sent_during_outage
+        # Each attempt waits at least half its ceiling (the jitter) and at most the ceiling, the
+        # ceiling doubling from 0.5 s to the cap: the waits grow, then stop growing. Without the
+        # backoff the third would come before 1 s; without the cap the fifth after 4 s.
+        first = min(sent_at, key=lambda command_id: sent_at[command_id][0])
+        attempts = itertools.pairwise(sent_at[first][: RETRIES + 1])
+        schedule = [
+            (later - earlier, min(RETRY_CAP_MS, 500 * 2**retry) / 1000)
+            for retry, (earlier, later) in enumerate(attempts)
+        ]
+        assert len(schedule) == RETRIES
+        # (20 ms for the two clocks: the timer's and the network's timestamp)
+        assert all(ceiling / 2 - 0.02 <= wait <= ceiling + LATE for wait, ceiling in schedule), [
+            f"{wait:.2f} s, ceiling {ceiling} s" for wait, ceiling in schedule
+        ]
+        # Each attempt is at most one frame per waiting command (the old page sent 3 → 12 → 39
+        # → … → 3,279 while the log was down).
+        assert 3 <= sent_during_outage <= 3 * (RETRIES + 2), sent_during_outage
         ids = [m["command_id"] for sent in sockets for m in sent]
         per_command = {command_id: ids.count(command_id) for command_id in set(ids)}
         assert len(per_command) == 3

@@ -83,8 +83,15 @@ class ServerProcess:
 
 @contextmanager
 def running_server(data_dir: Path, extra_args: list[str] | None = None) -> Iterator[ServerProcess]:
-    server = ServerProcess(data_dir, free_port(), extra_args or [])
-    server.start()
+    attempts = 3  # another process (a test beside this one) may bind the free port first
+    for attempt in range(attempts):
+        server = ServerProcess(data_dir, free_port(), extra_args or [])
+        try:
+            server.start()
+            break
+        except RuntimeError:
+            if attempt == attempts - 1 or "address already in use" not in server.log_text():
+                raise
     try:
         yield server
     finally:
