@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -135,3 +136,14 @@ def recorded_events(server: ServerProcess, meeting_id: str) -> list[Event]:
 
 def events_of(server: ServerProcess, meeting_id: str, kind: type[T]) -> list[T]:
     return [event for event in recorded_events(server, meeting_id) if isinstance(event, kind)]
+
+
+def events_when_there(
+    server: ServerProcess, meeting_id: str, kind: type[T], timeout: float = 10.0
+) -> list[T]:
+    """The events of `kind` once there is one: a page's command is in the log a moment after its
+    click (the test has no ack to wait on)."""
+    deadline = time.monotonic() + timeout
+    while not (found := events_of(server, meeting_id, kind)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
