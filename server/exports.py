@@ -29,6 +29,7 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
+from server.core.delegates import DelegateTotals, SiteAttendance
 from server.core.report import (
     BODIES,
     DECISIONS,
@@ -36,6 +37,7 @@ from server.core.report import (
     Counts,
     Report,
     ReportQuestion,
+    ReportSite,
     largest_remainder,
 )
 
@@ -190,6 +192,83 @@ def _attendance_sentence(report: Report) -> str:
     return f"Hội nghị được tổ chức tại {sites} điểm cầu; số người dự {NOT_RECORDED}."
 
 
+def number_text(n: int) -> str:
+    """1.732: thousands set apart with a dot, as Vietnamese papers print them."""
+    return f"{n:,}".replace(",", ".")
+
+
+def delegates_text(d: DelegateTotals) -> str:
+    """1.732 (được mời 1.800; nữ 812; dưới 35 tuổi 240; không có giấy mời 12; vắng 60); where
+    some site took no attendance, what was taken and where it was not."""
+    taken = d.present.total + d.walk_ins
+    if d.attending is not None:
+        head = number_text(d.attending)
+    elif d.sites_taken:
+        head = f"{number_text(taken)} ({d.sites_missing} điểm cầu {NOT_RECORDED})"
+    else:
+        head = NOT_RECORDED
+    parts = [f"được mời {number_text(d.invited.total)}"]
+    if d.sites_taken:
+        parts += [f"nữ {number_text(d.present.women)}", f"dưới 35 tuổi {d.present.under_35}"]
+        parts += [f"không có giấy mời {d.walk_ins}"] if d.walk_ins else []
+        parts.append(f"vắng {d.absent}")
+    return f"{head} ({'; '.join(parts)})"
+
+
+DELEGATE_HEADER = (
+    "STT",
+    "Điểm cầu",
+    "Được mời",
+    "Có mặt",
+    "Nữ",
+    "Dưới 35 tuổi",
+    "Không có giấy mời",
+    "Vắng",
+)
+
+
+def delegate_cells(a: SiteAttendance) -> tuple[int | str, ...]:
+    """Invited, present, women and under 35 among them, walk-ins, absent: a site whose door
+    took nothing reads "chưa ghi nhận" from "present" on, never 0."""
+    if not a.taken:
+        return (a.invited.total, *[NOT_RECORDED] * 5)
+    p = a.present
+    return (a.invited.total, p.total, p.women, p.under_35, a.walk_ins or 0, a.absent)
+
+
+def _delegate_rows(report: Report) -> tuple[tuple[str, ...], ...]:
+    listed = [site for site in report.sites if site.delegates is not None]
+    return tuple(
+        (str(i), clean(site.name), *map(str, delegate_cells(site.delegates)))
+        for i, site in enumerate(listed, start=1)
+        if site.delegates is not None
+    )
+
+
+def _delegate_section(d: DelegateTotals | None) -> tuple[StatSection, ...]:
+    if d is None:
+        return ()
+
+    def taken(n: int) -> int | str:  # a number only where it is the whole, as for attendance
+        if not d.sites_taken:
+            return NOT_RECORDED
+        return f"{n} ({d.sites_missing} điểm cầu {NOT_RECORDED})" if d.sites_missing else n
+
+    return (
+        StatSection(
+            "Đại biểu theo giấy mời",
+            (
+                StatRow("Được mời", d.invited.total),
+                StatRow("Có mặt theo giấy mời", taken(d.present.total)),
+                StatRow("Trong đó nữ", taken(d.present.women)),
+                StatRow("Trong đó dưới 35 tuổi", taken(d.present.under_35)),
+                StatRow("Không có giấy mời", taken(d.walk_ins)),
+                StatRow("Vắng", taken(d.absent)),
+            ),
+        ),
+    )
+
+
 def _duration(seconds: int) -> str:
     minutes, rest = divmod(seconds, 60)
     if not minutes:
@@ -295,6 +374,8 @@ class Minutes:
     facts: tuple[tuple[str, str], ...]
     site_header: tuple[str, ...]
     sites: tuple[tuple[str, ...], ...]
+    delegate_header: tuple[str, ...]
+    delegates: tuple[tuple[str, ...], ...]  # a row per site that invited delegates, if any did
     agenda: tuple[str, ...]
     turns: tuple[TurnBlock, ...]
     questions: tuple[QuestionBlock, ...]
@@ -333,6 +414,7 @@ def statistics_sections(report: Report) -> tuple[StatSection, ...]:
                 StatRow("Tổng số ý kiến, kiến nghị", total),
             ),
         ),
+        *_delegate_section(s.delegates),
         StatSection(
             "Nguồn ý kiến, kiến nghị",
             rows(
@@ -427,6 +509,7 @@ def summary_sentences(report: Report) -> tuple[str, ...]:
     forwarded = _joined(((label("level", v), n) for v, n in s.forwarded_by_level), "lên ")
     sentences = [
         _attendance_sentence(report),
+        *([f"Tổng số đại biểu dự: {delegates_text(s.delegates)}."] if s.delegates else []),
         f"Tổng số {total} ý kiến, kiến nghị: {s.collected_before} ý kiến thu thập trước hội nghị"
         f" và {s.raised_in_hall} ý kiến nêu tại hội nghị" + (f" ({in_hall})." if in_hall else "."),
         f"Có {s.turns} lượt phát biểu với {s.opinions_in_turns} ý kiến.",
@@ -513,9 +596,16 @@ def minutes_content(report: Report) -> Minutes:
             ("Chủ trì", clean(info.chair)),
             ("Số điểm cầu", str(len(report.sites))),
             ("Tổng số người dự", attendance_text(report.statistics.attendance)),
+            *(
+                [("Tổng số đại biểu dự", delegates_text(report.statistics.delegates))]
+                if report.statistics.delegates
+                else []
+            ),
         ),
         site_header=("STT", "Điểm cầu", "Số người dự", "Lượt phát biểu", "Ý kiến", "Câu hỏi"),
         sites=site_rows,
+        delegate_header=DELEGATE_HEADER,
+        delegates=_delegate_rows(report),
         agenda=tuple(clean(title) for title in report.agenda),
         turns=turns,
         questions=tuple(
@@ -723,6 +813,10 @@ def minutes_docx(report: Report) -> bytes:
         _field_line(document, name, value)
     _paragraph(document, "Các điểm cầu:", bold=True)
     _table(document, minutes.site_header, minutes.sites, (1.4, 6.0, 2.4, 2.2, 2, 2))
+    if minutes.delegates:
+        _paragraph(document, "Đại biểu theo giấy mời:", bold=True)
+        widths = (1.2, 4.4, 1.8, 1.8, 1.6, 1.8, 2.2, 1.2)
+        _table(document, minutes.delegate_header, minutes.delegates, widths)
 
     document.add_heading("II. CHƯƠNG TRÌNH HỘI NGHỊ", level=1)
     for i, title in enumerate(minutes.agenda, start=1):
@@ -1113,31 +1207,42 @@ def questions_xlsx(report: Report) -> bytes:
         (34, 40, 14, 14, 14, 10, 14, 10, 14),
     )
     _satisfaction_block(stats, end + 1, satisfaction_sections(report))  # after a blank row
-    _sheet(
-        workbook,
-        "Điểm cầu",
-        SITE_COLUMNS,
-        (
-            (
-                site.name,
-                "Có" if site.is_main_hall else "",
-                NOT_RECORDED if site.attendance is None else site.attendance,
-                site.turns,
-                site.opinions,
-                site.questions,
-                site.satisfaction.satisfied,
-                site.satisfaction.partly,
-                site.satisfaction.not_satisfied,
-                site.satisfaction.total,
-                site.satisfaction.satisfied_share,
-            )
-            for site in report.sites
-        ),
-        (30, 12, 12, 12, 14, 10, 10, 10, 10, 10, 12),
-    )
+    _sites_sheet(workbook, report)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# With delegates invited by name, the sites sheet gets their columns after "Số người dự".
+DELEGATE_COLUMNS = tuple(f"Đại biểu: {name.lower()}" for name in DELEGATE_HEADER[2:])
+
+
+def _sites_sheet(workbook: Any, report: Report) -> None:
+    listed = report.statistics.delegates is not None
+    columns = list(SITE_COLUMNS)
+    columns[3:3] = DELEGATE_COLUMNS if listed else ()
+    widths = [30, 12, 12, 12, 14, 10, 10, 10, 10, 10, 12]
+    widths[3:3] = [10, 10, 8, 10, 12, 8] if listed else []
+
+    def row(site: ReportSite) -> tuple[Cell, ...]:
+        cells: list[Cell] = [
+            site.name,
+            "Có" if site.is_main_hall else "",
+            NOT_RECORDED if site.attendance is None else site.attendance,
+            site.turns,
+            site.opinions,
+            site.questions,
+            site.satisfaction.satisfied,
+            site.satisfaction.partly,
+            site.satisfaction.not_satisfied,
+            site.satisfaction.total,
+            site.satisfaction.satisfied_share,
+        ]
+        if listed:
+            cells[3:3] = delegate_cells(site.delegates) if site.delegates else [None] * 6
+        return tuple(cells)
+
+    _sheet(workbook, "Điểm cầu", columns, map(row, report.sites), widths)
 
 
 def _satisfaction_block(sheet: Any, first_row: int, sections: Sequence[SatSection]) -> None:

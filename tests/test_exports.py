@@ -33,6 +33,10 @@ from server.core.events import (
     Body,
     ChairDecision,
     Choice,
+    DelegateCheckedIn,
+    DelegateMarkedAbsent,
+    DelegateRecord,
+    DelegatesInvited,
     Event,
     Level,
     MeetingCreated,
@@ -53,6 +57,7 @@ from server.core.events import (
     SpeakRequested,
     SpeechEnded,
     VoteCast,
+    WalkInsSet,
     WrittenAnswerRecorded,
 )
 from server.core.report import Report, meeting_report
@@ -1434,3 +1439,75 @@ def test_an_open_ballot_with_hidden_results_is_in_no_export(tmp_path: Path) -> N
     for name, text in happy.items():
         assert text == unhappy[name], name  # nothing in the file tells the two apart
         assert text == before[name], name  # nor the open ballot from no ballot at all
+
+
+# --- delegates invited by name -------------------------------------------------------------------
+
+
+def delegate(delegate_id: str, site_id: str, gender: str, born: int | None) -> DelegateRecord:
+    return DelegateRecord(delegate_id, f"Đại biểu {delegate_id}", "Tổ 1", site_id, gender, born)  # type: ignore[arg-type]
+
+
+def test_delegates_present_by_composition_are_in_every_paper(tmp_path: Path) -> None:
+    """Site A took its door (3 of 4 came, one sent word, one walked in); site B invited two and
+    took nothing: it reads "chưa ghi nhận", never 0, and the total says which part is known."""
+    invited = (
+        delegate("d1", SITE_A, "female", 1995),
+        delegate("d2", SITE_A, "female", 1960),
+        delegate("d3", SITE_A, "male", 1970),
+        delegate("d4", SITE_A, "male", 1950),
+        delegate("d5", SITE_B, "female", 1990),
+        delegate("d6", SITE_B, "male", None),
+    )
+    door = (
+        DelegateCheckedIn("d1", "code", T0),
+        DelegateCheckedIn("d2", "name", T0),
+        DelegateCheckedIn("d3", "code", T0),
+        DelegateMarkedAbsent("d4", "Ốm", T0),
+        WalkInsSet(SITE_A, 1),
+    )
+    partly = report_of([created(), DelegatesInvited(invited, T0), *door])
+    files = every_export(partly)
+    texts = texts_of(files, tmp_path)
+    sentence = (
+        "Tổng số đại biểu dự: 4 (1 điểm cầu chưa ghi nhận) (được mời 6; nữ 2; dưới 35 tuổi 1;"
+        " không có giấy mời 1; vắng 1)"
+    )
+    for paper in ("minutes.docx", "minutes.pdf"):
+        assert sentence in flat(texts[paper]), paper
+    (table,) = [t for t in docx_tables(files["minutes.docx"]) if t[0][2:3] == ("Được mời",)]
+    assert table[1:] == [
+        ("1", A_NAME, "4", "3", "2", "1", "1", "1"),
+        ("2", B_NAME, "2", *["chưa ghi nhận"] * 5),
+    ]
+    sites = sheet_rows(files["questions.xlsx"], "Điểm cầu")
+    assert sites[0][2:9] == (
+        "Số người dự",
+        "Đại biểu: được mời",
+        "Đại biểu: có mặt",
+        "Đại biểu: nữ",
+        "Đại biểu: dưới 35 tuổi",
+        "Đại biểu: không có giấy mời",
+        "Đại biểu: vắng",
+    )
+    assert [row[2:9] for row in sites[1:]] == [
+        ("chưa ghi nhận", None, None, None, None, None, None),  # the hall invited nobody
+        (4, 4, 3, 2, 1, 1, 1),  # nobody typed a count: the door's 3 present and 1 walk-in
+        ("chưa ghi nhận", 2, *["chưa ghi nhận"] * 5),
+    ]
+    figures = {row[1]: row[2] for row in sheet_rows(files["questions.xlsx"], "Thống kê")}
+    assert figures["Được mời"] == 6
+    assert figures["Có mặt theo giấy mời"] == "3 (1 điểm cầu chưa ghi nhận)"
+
+    everyone = report_of(
+        [created(), DelegatesInvited(invited, T0), *door, DelegateCheckedIn("d5", "code", T0)]
+    )
+    whole = minutes_docx(everyone)
+    assert "Tổng số đại biểu dự: 5 (được mời 6; nữ 3; dưới 35 tuổi 1;" in docx_text(whole)
+    figures = {row[1]: row[2] for row in sheet_rows(questions_xlsx(everyone), "Thống kê") if row[1]}
+    assert (figures["Có mặt theo giấy mời"], figures["Trong đó nữ"]) == (4, 3)
+
+
+def test_a_meeting_without_delegates_has_no_delegate_lines(report: Report) -> None:
+    assert "đại biểu dự" not in docx_text(minutes_docx(report)).lower()
+    assert "Đại biểu: được mời" not in sheet_rows(questions_xlsx(report), "Điểm cầu")[0]

@@ -3,7 +3,7 @@ attendance that follows from them (unknown until a site takes it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TypeVar
 
@@ -271,6 +271,17 @@ class Composition(msgspec.Struct, frozen=True):
     under_35: int = 0
     by_group: tuple[tuple[str, int], ...] = ()
 
+    def __add__(self, other: Composition) -> Composition:
+        groups = dict(self.by_group)
+        for group, n in other.by_group:
+            groups[group] = groups.get(group, 0) + n
+        return Composition(
+            self.total + other.total,
+            self.women + other.women,
+            self.under_35 + other.under_35,
+            tuple(sorted(groups.items())),
+        )
+
 
 class SiteAttendance(msgspec.Struct, frozen=True):
     """One site's attendance. `taken` False: nobody checked anyone in or out there, so "present"
@@ -288,6 +299,55 @@ class SiteAttendance(msgspec.Struct, frozen=True):
     def attending(self) -> int | None:
         """Present delegates and walk-ins, or None while attendance is not taken."""
         return self.present.total + (self.walk_ins or 0) if self.taken else None
+
+    @property
+    def listed(self) -> bool:
+        """The site invited delegates or counted walk-ins: it has a line in the papers."""
+        return bool(self.invited.total) or self.walk_ins is not None
+
+
+class DelegateTotals(msgspec.Struct, frozen=True):
+    """The delegates over the sites that invited any: invited and present by composition,
+    walk-ins, absent. Unknown is not zero: `attending` is None while a listed site has not taken
+    its attendance, so no part is passed off as the whole."""
+
+    invited: Composition = Composition()
+    present: Composition = Composition()
+    walk_ins: int = 0
+    absent: int = 0
+    sites_taken: int = 0
+    sites_missing: int = 0  # listed sites whose attendance nobody took
+
+    @property
+    def attending(self) -> int | None:
+        if not self.sites_taken or self.sites_missing:
+            return None
+        return self.present.total + self.walk_ins
+
+    def __add__(self, other: DelegateTotals) -> DelegateTotals:
+        return DelegateTotals(
+            self.invited + other.invited,
+            self.present + other.present,
+            self.walk_ins + other.walk_ins,
+            self.absent + other.absent,
+            self.sites_taken + other.sites_taken,
+            self.sites_missing + other.sites_missing,
+        )
+
+
+def delegate_totals(sites: Iterable[SiteAttendance]) -> DelegateTotals | None:
+    """The listed sites' attendance added up; None where no site invited anyone."""
+    listed = [site for site in sites if site.listed]
+    if not listed:
+        return None
+    return DelegateTotals(
+        invited=sum((s.invited for s in listed), Composition()),
+        present=sum((s.present for s in listed if s.taken), Composition()),
+        walk_ins=sum(s.walk_ins or 0 for s in listed),
+        absent=sum(s.absent for s in listed),
+        sites_taken=sum(s.taken for s in listed),
+        sites_missing=sum(not s.taken for s in listed),
+    )
 
 
 def _composition(delegates: list[Delegate], year: int) -> Composition:

@@ -8,6 +8,13 @@ from typing import Literal
 
 import msgspec
 
+from server.core.delegates import (
+    DelegateTotals,
+    SiteAttendance,
+    attendance_of,
+    delegate_totals,
+    site_attendance,
+)
 from server.core.state import CHOICES, Ballot, MeetingInfo, MeetingState, Question, Site
 
 IN_HALL_SOURCES = ("turn", "phone", "manual")
@@ -89,8 +96,16 @@ class Attendance(msgspec.Struct, frozen=True):
         )
 
 
-def attendance_over(sites: Iterable[Site]) -> Attendance:
-    counts = [site.attendance for site in sites]
+def headcount(state: MeetingState, site: Site) -> int | None:
+    """People at a site: the count its secretary entered (everyone in the room), else what its
+    door took (delegates present and walk-ins), else unknown."""
+    if site.attendance is not None:
+        return site.attendance
+    return attendance_of(state, site.site_id).attending
+
+
+def attendance_over(state: MeetingState) -> Attendance:
+    counts = [headcount(state, site) for site in state.sites]
     return Attendance(
         entered=sum(n for n in counts if n is not None),
         sites_entered=sum(n is not None for n in counts),
@@ -106,6 +121,7 @@ class ReportSite(msgspec.Struct, frozen=True):
     opinions: int
     questions: int
     satisfaction: Counts
+    delegates: SiteAttendance | None = None  # None: the site invited nobody, counted no walk-in
 
 
 class ReportTurn(msgspec.Struct, frozen=True):
@@ -171,6 +187,7 @@ class Statistics(msgspec.Struct, frozen=True):
     ballots_by_device: int = 0  # counted one vote per joined phone, not per person
     forwarded_before: int = 0  # of those forwarded, settled before the meeting
     raised_in_hall_government: int = 0  # with HĐND or UBND
+    delegates: DelegateTotals | None = None  # None: the meeting invited nobody by name
 
     @property
     def satisfaction(self) -> Counts | None:
@@ -330,14 +347,16 @@ def _site(site: Site, state: MeetingState, questions: list[Question]) -> ReportS
     satisfaction = Counts()
     for ballot in _public(state.ballots):
         satisfaction = satisfaction + _site_counts(ballot, site.site_id)
+    delegates = attendance_of(state, site.site_id)
     return ReportSite(
         name=site.name,
         is_main_hall=site.is_main_hall,
-        attendance=site.attendance,
+        attendance=headcount(state, site),
         turns=turns,
         opinions=sum(q.source == "turn" and q.site_id == site.site_id for q in questions),
         questions=sum(q.site_id == site.site_id for q in questions),
         satisfaction=satisfaction,
+        delegates=delegates if delegates.listed else None,
     )
 
 
@@ -386,7 +405,8 @@ def _statistics(
         satisfaction_meeting=meeting_ballot,
         satisfaction_questions=question_ballots,
         satisfaction_by_body=tuple((body, by_body[body]) for body in BODIES if body in by_body),
-        attendance=attendance_over(state.sites),
+        attendance=attendance_over(state),
+        delegates=delegate_totals(site_attendance(state)),
         ballots_hidden=sum(not b.results_public for b in state.ballots),
         ballots_by_device=sum(b.eligibility == "device" for b in state.ballots),
     )
@@ -423,6 +443,7 @@ class YearFigures(msgspec.Struct, frozen=True):
     pending: int
     satisfaction: Counts  # the sum of every row's Statistics.satisfaction
     attendance: Attendance
+    delegates: DelegateTotals | None  # None: no meeting held invited delegates by name
     rows: tuple[YearRow, ...]  # the meetings held, latest first
     not_held: tuple[YearRow, ...] = ()  # dated in the year, not counted, and why
 
@@ -451,9 +472,12 @@ def year_figures(
     answered = [q for q in promises if q.follow_up == "answered"]
     late = sum(bool(q.deadline) and q.answered_on > q.deadline for q in answered)
     satisfaction, attendance = Counts(), Attendance()
+    delegates: DelegateTotals | None = None
     for report in held:
         satisfaction = satisfaction + (report.statistics.satisfaction or Counts())
         attendance = attendance + report.statistics.attendance
+        if report.statistics.delegates is not None:
+            delegates = (delegates or DelegateTotals()) + report.statistics.delegates
     return YearFigures(
         year=year,
         meetings=len(held),
@@ -479,6 +503,7 @@ def year_figures(
         pending=sum(q.follow_up == "pending" for q in promises),
         satisfaction=satisfaction,
         attendance=attendance,
+        delegates=delegates,
         rows=tuple(row for row in dated if not row.not_held),
         not_held=tuple(row for row in dated if row.not_held),
     )

@@ -451,7 +451,7 @@ def host_view(state: MeetingState, presence: Mapping[str, SitePresence]) -> Host
         sites=sites,
         sites_ready=sum(site.ready for site in state.sites),
         sites_online=sum(row.online for row in sites),
-        attendance=attendance_over(state.sites),
+        attendance=attendance_over(state),
         queue=queue_rows(state),
         queue_order=floor.queue,
         speaker=_speaker(state),

@@ -20,6 +20,7 @@ from server.core.commands import (
     EditDelegate,
     InviteDelegates,
     MarkDelegateAbsent,
+    SetAttendance,
     SetComposition,
     SetWalkIns,
     UninviteDelegate,
@@ -29,6 +30,7 @@ from server.core.events import (
     AgendaEntry,
     CompositionSet,
     CompositionTarget,
+    CurrentAgendaItemSet,
     DelegateCheckedIn,
     DelegateEdited,
     DelegateMarkedAbsent,
@@ -39,6 +41,7 @@ from server.core.events import (
     SiteInfo,
     WalkInsSet,
 )
+from server.core.report import meeting_report, year_figures
 from server.core.state import MeetingState
 from tests.core.support import (
     NOW,
@@ -312,3 +315,54 @@ def test_five_hundred_check_ins_with_repeats_count_each_delegate_once() -> None:
     rows = site_attendance(state)
     assert sum(row.present.total for row in rows) == 500
     assert sum(row.invited.total for row in rows) == 600
+
+
+# --- attendance in the record ------------------------------------------------------------------
+
+
+def test_the_report_counts_delegates_by_site_and_in_total() -> None:
+    state = do(AT_THE_DOOR, CheckInDelegate("d2", "name"), SEC_A)
+    state = do(state, SetWalkIns(SITE_A, 3), SEC_A)
+    statistics = meeting_report(state, "2026-12-02").statistics
+    assert statistics.delegates == delegates.DelegateTotals(
+        invited=delegates.Composition(3, 2, 1, (("Tổ 1", 2), ("Tổ 2", 1))),
+        present=delegates.Composition(2, 1, 1, (("Tổ 1", 2),)),
+        walk_ins=3,
+        absent=1,
+        sites_taken=2,
+        sites_missing=0,
+    )
+    assert statistics.delegates.attending == 5
+    hall, a, b = meeting_report(state, "2026-12-02").sites
+    assert hall.delegates is None  # the main hall invited nobody: no line for it
+    assert (a.attendance, b.attendance) == (5, 0)  # nobody typed a count: the door's figure
+    assert statistics.attendance.total is None  # the hall's count is still unknown
+
+
+def test_a_count_the_secretary_typed_is_the_sites_headcount() -> None:
+    state = do(AT_THE_DOOR, SetAttendance(SITE_A, 40), SEC_A)
+    _, a, _ = meeting_report(state, "2026-12-02").sites
+    assert a.attendance == 40  # everyone in the room, not only the invited
+    assert a.delegates is not None
+    assert a.delegates.present.total == 1
+
+
+def test_delegates_present_are_unknown_while_a_listed_site_took_nothing() -> None:
+    partly = meeting_report(fold(LISTED, DelegateCheckedIn("d1", "code", T0)), "2026-12-02")
+    assert partly.statistics.delegates is not None
+    assert (partly.statistics.delegates.sites_taken, partly.statistics.delegates.sites_missing) == (
+        1,
+        1,
+    )
+    assert partly.statistics.delegates.attending is None
+    assert meeting_report(BASE, "2026-12-02").statistics.delegates is None  # nobody invited
+
+
+def test_the_year_adds_up_the_delegates_of_the_meetings_held() -> None:
+    held = do(AT_THE_DOOR, SetWalkIns(SITE_B, 2), SEC_B)
+    held = fold(held, CurrentAgendaItemSet("i-1", T0))
+    report = meeting_report(held, "2026-12-02")
+    year = year_figures([("m-1", report), ("m-2", report)], 2026)
+    assert year.delegates is not None
+    assert (year.delegates.invited.total, year.delegates.attending) == (6, 6)
+    assert year_figures([("m-1", meeting_report(BASE, "2026-12-02"))], 2026).delegates is None
