@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import msgspec
+import segno
 import typst
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -38,8 +39,10 @@ from server.core.report import (
     Report,
     ReportQuestion,
     ReportSite,
+    YearFigures,
     largest_remainder,
 )
+from server.core.state import MeetingInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates" / "export"
@@ -132,12 +135,53 @@ def _date_cell(iso: str) -> dt.date | str:
         return iso
 
 
-def _long_date(iso: str) -> str:
+def long_date(iso: str, place: str = "") -> str:
+    """ "Tân Định, ngày 02 tháng 12 năm 2026": Decree 30/2020 writes a 0 before a day under 10 and
+    before the months 1 and 2 only ("ngày 15 tháng 3")."""
     try:
         day = dt.date.fromisoformat(iso)
     except ValueError:
         return clean(iso)
-    return f"Ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    words = f"ngày {day.day:02d} tháng {month} năm {day.year}"
+    return f"{clean(place)}, {words}" if place else words.capitalize()
+
+
+PARTY_TITLE = "ĐẢNG CỘNG SẢN VIỆT NAM"
+# The issuing body's short name in a paper's number: "Số:      /TB-UBND", "Số     -TB/ĐU".
+ISSUER_SYMBOLS = {"party": "ĐU", "council": "HĐND", "committee": "UBND", "front": "MTTQ"}
+
+
+@dataclass(frozen=True)
+class Heading:
+    """The top of an administrative paper. Left: the body above the issuer, the issuer, and the
+    number left blank for the clerk; right: the national title and motto (a Party committee's
+    papers carry the Party's title instead, Hướng dẫn 36-HD/VPTW) over the place and date."""
+
+    superior: str
+    issuer: str
+    number: str
+    titles: tuple[str, ...]  # the last one is underlined
+    date_line: str
+    party: bool
+
+
+def paper_heading(info: MeetingInfo, iso_date: str, paper: str) -> Heading:
+    """`paper` is the kind's symbol: BB (biên bản), TB (thông báo), GM (giấy mời)."""
+    heading = info.heading
+    if heading is None:  # nobody chose the issuing body yet: the national heading alone
+        return Heading("", "", "", (NATION, MOTTO), long_date(iso_date), party=False)
+    symbol = ISSUER_SYMBOLS[heading.kind]
+    party = heading.kind == "party"
+    blank = "\u00a0" * 6  # room for the clerk's hand-written number
+    return Heading(
+        superior=clean(heading.superior),
+        issuer=clean(heading.issuer),
+        number=f"Số{blank}-{paper}/{symbol}" if party else f"Số:{blank}/{paper}-{symbol}",
+        titles=(PARTY_TITLE,) if party else (NATION, MOTTO),
+        date_line=long_date(iso_date, heading.place),
+        party=party,
+    )
 
 
 TENTHS = 1000  # shares are printed to a tenth of a percent
@@ -370,7 +414,7 @@ class QuestionBlock:
 @dataclass(frozen=True)
 class Minutes:
     title: str
-    date_line: str
+    heading: Heading
     facts: tuple[tuple[str, str], ...]
     site_header: tuple[str, ...]
     sites: tuple[tuple[str, ...], ...]
@@ -588,7 +632,7 @@ def minutes_content(report: Report) -> Minutes:
     )
     return Minutes(
         title=clean(info.title),
-        date_line=_long_date(info.date),
+        heading=paper_heading(info, info.date, "BB"),
         facts=(
             ("Tên hội nghị", clean(info.title)),
             ("Ngày", vn_date(info.date)),
@@ -648,6 +692,7 @@ def _new_docx() -> DocxDocument:
         style.font.bold = True
         style.font.italic = False
         style.font.color.rgb = RGBColor(0, 0, 0)
+    _page_numbers_from_page_two(document)
     return document
 
 
@@ -695,13 +740,68 @@ def _field_line(document: DocxDocument, name: str, value: str) -> None:
     paragraph.add_run(value)
 
 
-def _national_heading(document: DocxDocument, date_line: str) -> None:
-    _paragraph(document, NATION, bold=True, center=True).paragraph_format.space_after = Pt(0)
-    motto = _paragraph(document, center=True)
-    run = motto.add_run(MOTTO)
-    run.bold = True
-    run.underline = True
-    _paragraph(document, date_line, italic=True, right=True)
+def _heading(document: DocxDocument, heading: Heading) -> None:
+    """The paper's heading as Decree 30/2020 lays it out: two columns without borders, the
+    issuer's block left and the national (or the Party's) title right, then the place and date."""
+    if not heading.issuer:
+        for i, title in enumerate(heading.titles):
+            paragraph = _paragraph(document, center=True)
+            run = paragraph.add_run(title)
+            run.bold = True
+            run.underline = i == len(heading.titles) - 1
+            paragraph.paragraph_format.space_after = Pt(0)
+        _paragraph(document, heading.date_line, italic=True, right=True)
+        return
+    table = document.add_table(rows=1, cols=2)
+    table.autofit = False
+    left, right = table.rows[0].cells
+    left.width, right.width = Cm(6.5), Cm(9.5)
+    lines = [(heading.superior, False, False), (heading.issuer, True, not heading.party)]
+    lines += [("*", False, False)] if heading.party else []
+    lines.append((heading.number, False, False))
+    first = True
+    for text, bold, underline in lines:
+        if not text:
+            continue
+        paragraph = left.paragraphs[0] if first else left.add_paragraph()
+        first = False
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.paragraph_format.space_after = Pt(0)
+        run = paragraph.add_run(text)
+        run.bold = bold or None
+        run.underline = underline or None
+        run.font.size = Pt(12 if text != heading.number else 13)
+    for i, title in enumerate(heading.titles):
+        paragraph = right.paragraphs[0] if i == 0 else right.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.paragraph_format.space_after = Pt(0)
+        run = paragraph.add_run(title)
+        run.bold = True
+        run.underline = i == len(heading.titles) - 1
+        run.font.size = Pt(12 if i == 0 and not heading.party else 13)
+    date = right.add_paragraph()
+    date.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    date.paragraph_format.space_before = Pt(6)
+    date.add_run(heading.date_line).italic = True
+    _paragraph(document)
+
+
+def _page_numbers_from_page_two(document: DocxDocument) -> None:
+    """Decree 30/2020: the page number centred in the top margin, from the second page on."""
+    section = document.sections[0]
+    section.different_first_page_header_footer = True
+    paragraph = section.header.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        else:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        run._r.append(element)
 
 
 def _table(
@@ -803,7 +903,7 @@ def minutes_docx(report: Report) -> bytes:
     document = _new_docx()
     document.core_properties.title = f"Biên bản — {minutes.title}"[:255]
     document.core_properties.language = "vi-VN"
-    _national_heading(document, minutes.date_line)
+    _heading(document, minutes.heading)
     document.add_heading("BIÊN BẢN", level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
     _paragraph(document, "HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI", bold=True, center=True)
     _paragraph(document, minutes.title, bold=True, center=True)
@@ -892,7 +992,7 @@ def conclusion_notice_docx(report: Report) -> bytes:
     document = _new_docx()
     document.core_properties.title = f"Thông báo kết luận — {title}"[:255]
     document.core_properties.language = "vi-VN"
-    _national_heading(document, _long_date(report.today))
+    _heading(document, paper_heading(info, report.today, "TB"))
     document.add_heading("THÔNG BÁO", level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
     _paragraph(
         document,
@@ -1006,6 +1106,248 @@ def minutes_pdf(report: Report) -> bytes:
         font_paths=[FONTS],
         ignore_system_fonts=True,
         sys_inputs=_pdf_inputs(minutes_content(report)),
+    )
+    return pdf
+
+
+# --- a year of meetings --------------------------------------------------------------------------
+
+
+def year_sentences(y: YearFigures) -> tuple[str, ...]:
+    """The paragraph a year's report is quoted by ("Năm 2026, đã tổ chức 14 hội nghị…")."""
+    other = y.raised_in_hall - y.raised_with_party - y.raised_with_government
+    forwarded = [
+        f"{n} ý kiến thuộc thẩm quyền cấp {label('level', lv).lower()}"
+        for lv, n in y.forwarded_by_level
+        if n and lv != "ward"
+    ]
+    sentences = [
+        f"Năm {y.year}, đã tổ chức {y.meetings} hội nghị tiếp xúc, đối thoại.",
+        (
+            f"Trước các hội nghị, đã tổng hợp {y.collected_before} ý kiến, kiến nghị của cử tri;"
+            f" trong đó {y.answered_before} ý kiến đã được trả lời trước hội nghị."
+        ),
+        f"Tại các hội nghị, có {y.turns} lượt phát biểu, nêu trực tiếp {y.raised_in_hall} ý kiến,"
+        f" kiến nghị: {y.raised_with_party} ý kiến về công tác xây dựng Đảng,"
+        f" {y.raised_with_government} ý kiến về chính quyền"
+        + (f", {other} ý kiến khác." if other else "."),
+        f"Đã trả lời trực tiếp tại hội nghị {y.answered_on_the_spot} ý kiến; hẹn trả lời bằng văn"
+        f" bản {y.written} ý kiến"
+        + (f"; chuyển cấp có thẩm quyền {', '.join(forwarded)}." if forwarded else "."),
+        (
+            f"Theo dõi {y.promised} nội dung hẹn trả lời sau hội nghị: {y.answered_on_time} đã trả"
+            f" lời đúng hạn, {y.answered_late} trả lời trễ hạn, {y.overdue} quá hạn chưa trả lời,"
+            f" {y.pending} đang trong thời hạn."
+        ),
+    ]
+    if y.satisfaction.total:
+        sentences.append(f"Mức độ hài lòng: {_satisfaction_text(y.satisfaction)}.")
+    sentences.append(f"Tổng số người dự: {attendance_text(y.attendance)}.")
+    if y.delegates is not None:
+        sentences.append(f"Tổng số đại biểu dự: {delegates_text(y.delegates)}.")
+    return tuple(sentences)
+
+
+def year_rows(y: YearFigures) -> tuple[StatRow, ...]:
+    """Every figure of the year, each on its line, as the XLSX and the DOCX list them."""
+    forwarded = [
+        StatRow(f"Chuyển cấp {label('level', level).lower()}", n)
+        for level, n in y.forwarded_by_level
+        if level != "ward"
+    ]
+    return (
+        StatRow("Số hội nghị đã tổ chức", y.meetings),
+        StatRow("Tổng số ý kiến, kiến nghị", y.opinions),
+        StatRow("Thu thập trước hội nghị", y.collected_before),
+        StatRow("Đã trả lời trước hội nghị", y.answered_before),
+        StatRow("Lượt phát biểu", y.turns),
+        StatRow("Nêu trực tiếp tại hội nghị", y.raised_in_hall),
+        StatRow("Về công tác xây dựng Đảng", y.raised_with_party),
+        StatRow("Về chính quyền (HĐND, UBND)", y.raised_with_government),
+        StatRow("Trả lời tại hội nghị", y.answered_on_the_spot),
+        StatRow("Hẹn trả lời bằng văn bản", y.written),
+        *forwarded,
+        StatRow("Hẹn trả lời sau hội nghị", y.promised),
+        StatRow("Đã trả lời đúng hạn", y.answered_on_time),
+        StatRow("Trả lời trễ hạn", y.answered_late),
+        StatRow("Quá hạn chưa trả lời", y.overdue),
+        StatRow("Đang trong thời hạn", y.pending),
+        StatRow("Số người dự", _attendance_cell(y.attendance)),
+    )
+
+
+YEAR_MEETING_COLUMNS = (
+    "Ngày",
+    "Hội nghị",
+    "Số điểm cầu",
+    "Số người dự",
+    "Ý kiến, kiến nghị",
+    "Thu thập trước",
+    "Đã trả lời trước",
+    "Nêu tại hội nghị",
+    "Về xây dựng Đảng",
+    "Về chính quyền",
+    "Lượt phát biểu",
+    "Trả lời tại hội nghị",
+    "Hẹn trả lời bằng văn bản",
+    "Chuyển cấp",
+    "Tỷ lệ hài lòng",
+)
+
+
+def _year_meeting_row(report: Report) -> tuple[Cell, ...]:
+    s = report.statistics
+    decided = dict(s.by_decision)
+    satisfaction = s.satisfaction
+    return (
+        _date_cell(report.info.date),
+        clean(report.info.title),
+        len(report.sites),
+        _attendance_cell(s.attendance),
+        len(report.questions),
+        s.collected_before,
+        decided["answered_before"],
+        s.raised_in_hall,
+        dict(s.raised_in_hall_by_body).get("party", 0),
+        s.raised_in_hall_government,
+        s.turns,
+        decided["on_the_spot"],
+        decided["written"],
+        decided["forwarded"],
+        satisfaction.satisfied_share if satisfaction else None,
+    )
+
+
+def year_xlsx(y: YearFigures) -> bytes:
+    """Two sheets: the year's figures, and one row per meeting held."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    sheet, end = _sheet(
+        workbook,
+        "Tổng hợp",
+        ("Chỉ tiêu", "Số lượng"),
+        ((r.label, r.count) for r in year_rows(y)),
+        (44, 14),
+    )
+    for offset, sentence in enumerate(year_sentences(y), start=end + 1):
+        _put(sheet, offset, 1, sentence, wrap=False)
+    _sheet(
+        workbook,
+        "Hội nghị",
+        YEAR_MEETING_COLUMNS,
+        (_year_meeting_row(row.report) for row in y.rows),
+        (12, 50, 10, 12, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10),
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def year_docx(y: YearFigures, today: str) -> bytes:
+    """BÁO CÁO KẾT QUẢ TỔ CHỨC HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI for a year, in the heading of the
+    latest meeting held that has one."""
+    document = _new_docx()
+    document.core_properties.title = f"Báo cáo kết quả đối thoại năm {y.year}"
+    document.core_properties.language = "vi-VN"
+    headed = [row.report.info for row in y.rows if row.report.info.heading is not None]
+    if headed:
+        _heading(document, paper_heading(headed[0], today, "BC"))
+    else:
+        _heading(document, Heading("", "", "", (NATION, MOTTO), long_date(today), party=False))
+    document.add_heading("BÁO CÁO", level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _paragraph(
+        document,
+        f"KẾT QUẢ TỔ CHỨC HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI NĂM {y.year}",
+        bold=True,
+        center=True,
+    )
+    document.add_heading("I. KẾT QUẢ CHUNG", level=1)
+    for sentence in year_sentences(y):
+        _paragraph(document, sentence)
+    document.add_heading("II. SỐ LIỆU", level=1)
+    _table(
+        document, ("Chỉ tiêu", "Số lượng"), ((r.label, str(r.count)) for r in year_rows(y)), (12, 4)
+    )
+    document.add_heading("III. CÁC HỘI NGHỊ ĐÃ TỔ CHỨC", level=1)
+    if not y.rows:
+        _paragraph(document, "Không có hội nghị nào được tổ chức trong năm.", italic=True)
+    else:
+        _table(
+            document,
+            ("STT", "Ngày", "Hội nghị", "Ý kiến", "Trả lời trước", "Tại chỗ", "Chuyển cấp"),
+            (
+                (
+                    str(i),
+                    vn_date(row.report.info.date),
+                    clean(row.report.info.title),
+                    str(len(row.report.questions)),
+                    str(dict(row.report.statistics.by_decision)["answered_before"]),
+                    str(dict(row.report.statistics.by_decision)["on_the_spot"]),
+                    str(dict(row.report.statistics.by_decision)["forwarded"]),
+                )
+                for i, row in enumerate(y.rows, start=1)
+            ),
+            (1.1, 2.3, 6.6, 1.5, 1.9, 1.6, 1.8),
+        )
+    signer = headed[0].heading.issuer if headed and headed[0].heading else "BAN TỔ CHỨC"
+    _signatures(
+        document, ["Nơi nhận:", "- Cấp ủy, chính quyền cấp trên;", "- Lưu."], f"TM. {signer}", ""
+    )
+    return _docx_bytes(document)
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+HONORIFICS = {"male": "Ông", "female": "Bà"}
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """One delegate's invitation: who, from which group, at which site, and the link their QR
+    code holds (their check-in at the door and, where the meeting votes so, their ballot)."""
+
+    name: str
+    gender: str
+    group: str
+    site: str
+    link: str
+
+
+def _qr_svg(link: str) -> str:
+    out = io.BytesIO()
+    segno.make(link, error="m").save(out, kind="svg", border=2, xmldecl=False, omitsize=True)
+    return out.getvalue().decode()
+
+
+def invitations_pdf(info: MeetingInfo, invitations: Sequence[Invitation], today: str) -> bytes:
+    """GIẤY MỜI, one A5 page per delegate (Decree 30/2020 lets invitations be A5), in the heading
+    the meeting's papers carry, each with the delegate's own QR code."""
+    heading = paper_heading(info, today, "GM")
+    cards = [
+        {
+            "honorific": HONORIFICS.get(i.gender, "Ông/Bà"),
+            "name": clean(i.name),
+            "group": clean(i.group),
+            "site": clean(i.site),
+            "qr": _qr_svg(i.link),
+        }
+        for i in invitations
+    ]
+    data = {
+        "heading": msgspec.to_builtins(heading),
+        "title": clean(info.title),
+        "date": vn_date(info.date),
+        "issuer": "Ban Tổ chức hội nghị",
+        "signer": f"TM. {heading.issuer}" if heading.issuer else "BAN TỔ CHỨC",
+        "chair": clean(info.chair),
+        "cards": cards,
+    }
+    pdf: bytes = typst.compile(
+        TEMPLATES / "invitations.typ",
+        root=TEMPLATES,
+        font_paths=[FONTS],
+        ignore_system_fonts=True,
+        sys_inputs={"invitations": msgspec.json.encode(_printable(data)).decode()},
     )
     return pdf
 

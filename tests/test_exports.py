@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import docx
+import msgspec
 import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
@@ -42,6 +43,8 @@ from server.core.events import (
     MeetingCreated,
     OpinionRecorded,
     PaperCountSet,
+    PapersHeading,
+    PapersHeadingSet,
     QuestionAdded,
     QuestionDecided,
     QuestionModerated,
@@ -60,14 +63,17 @@ from server.core.events import (
     WalkInsSet,
     WrittenAnswerRecorded,
 )
-from server.core.report import Report, meeting_report
+from server.core.report import Report, meeting_report, year_figures
 from server.exports import (
     conclusion_notice_docx,
     minutes_docx,
     minutes_pdf,
     questions_csv,
     questions_xlsx,
+    year_docx,
+    year_xlsx,
 )
+from tests.core.test_report import published_year
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -546,7 +552,7 @@ def test_minutes_docx_has_the_heading_facts_agenda_and_sites(report: Report) -> 
     assert paragraphs[:3] == [
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
-        "Ngày 01 tháng 06 năm 2025",
+        "Ngày 01 tháng 6 năm 2025",
     ]
     assert paragraphs[3:6] == ["BIÊN BẢN", "HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI", TITLE]
     for line in (
@@ -736,7 +742,9 @@ def test_conclusion_notice_lists_every_promised_answer_by_answering_body(report:
     assert "THÔNG BÁO" in paragraphs
     assert "KẾT LUẬN CỦA CHỦ TRÌ HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI" in paragraphs
     assert "(Dự thảo)" in paragraphs
-    assert paragraphs[2] == "Ngày 01 tháng 07 năm 2025"  # drafted today
+    assert (
+        paragraphs[2] == "Ngày 01 tháng 7 năm 2025"
+    )  # drafted today (Decree 30: no 0 before months from 3)
     assert (
         f"Ngày 01/06/2025, tại 3 điểm cầu, {CHAIR} chủ trì {TITLE} (cấp phường/xã)."
         " Chủ trì hội nghị kết luận như sau:" in paragraphs
@@ -817,7 +825,7 @@ def test_minutes_pdf_says_what_the_docx_says(report: Report, tmp_path: Path) -> 
     for expected in (
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
-        "Ngày 01 tháng 06 năm 2025",
+        "Ngày 01 tháng 6 năm 2025",
         "BIÊN BẢN",
         TITLE,
         "Ngày: 01/06/2025",
@@ -1511,3 +1519,130 @@ def test_delegates_present_by_composition_are_in_every_paper(tmp_path: Path) -> 
 def test_a_meeting_without_delegates_has_no_delegate_lines(report: Report) -> None:
     assert "đại biểu dự" not in docx_text(minutes_docx(report)).lower()
     assert "Đại biểu: được mời" not in sheet_rows(questions_xlsx(report), "Điểm cầu")[0]
+
+
+# --- the heading of an administrative paper (Decree 30/2020; Hướng dẫn 36-HD/VPTW) -------------
+
+COMMITTEE_HEADING = PapersHeading(
+    "committee", "ỦY BAN NHÂN DÂN PHƯỜNG THẠCH BÀN", "UBND QUẬN LONG BIÊN", "Thạch Bàn"
+)
+PARTY_HEADING = PapersHeading(
+    "party", "ĐẢNG ỦY PHƯỜNG THẠCH BÀN", "ĐẢNG BỘ QUẬN LONG BIÊN", "Thạch Bàn"
+)
+
+
+def with_heading(heading: PapersHeading) -> Report:
+    return report_of([*scenario_events(), PapersHeadingSet(heading)])
+
+
+def heading_cells(data: bytes) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+    """The heading table's two cells as (line, bold) pairs, read back from the DOCX."""
+    table = docx.Document(io.BytesIO(data)).tables[0]
+    left, right = table.rows[0].cells
+    return (
+        [(p.text, bool(p.runs and p.runs[0].bold)) for p in left.paragraphs],
+        [(p.text, bool(p.runs and p.runs[0].bold)) for p in right.paragraphs],
+    )
+
+
+def test_a_committees_papers_carry_the_issuer_the_number_and_the_place_before_the_date() -> None:
+    report = with_heading(COMMITTEE_HEADING)
+    blank = "\u00a0" * 6
+    for paper, symbol, date in (
+        (minutes_docx(report), "BB", "Thạch Bàn, ngày 01 tháng 6 năm 2025"),
+        (conclusion_notice_docx(report), "TB", "Thạch Bàn, ngày 01 tháng 7 năm 2025"),
+    ):
+        left, right = heading_cells(paper)
+        assert left == [
+            ("UBND QUẬN LONG BIÊN", False),
+            ("ỦY BAN NHÂN DÂN PHƯỜNG THẠCH BÀN", True),
+            (f"Số:{blank}/{symbol}-UBND", False),
+        ]
+        assert right == [
+            ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", True),
+            ("Độc lập - Tự do - Hạnh phúc", True),
+            (date, False),
+        ]
+        section = docx.Document(io.BytesIO(paper)).sections[0]
+        # the page number from page 2 on: a PAGE field in the header, none on the first page
+        assert section.different_first_page_header_footer
+        assert "PAGE" in section.header._element.xml
+        assert "PAGE" not in section.first_page_header._element.xml
+
+
+def test_a_party_committees_papers_carry_the_partys_own_heading(tmp_path: Path) -> None:
+    report = with_heading(PARTY_HEADING)
+    left, right = heading_cells(minutes_docx(report))
+    assert left == [
+        ("ĐẢNG BỘ QUẬN LONG BIÊN", False),
+        ("ĐẢNG ỦY PHƯỜNG THẠCH BÀN", True),
+        ("*", False),
+        ("Số\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0-BB/ĐU", False),
+    ]
+    assert right == [
+        ("ĐẢNG CỘNG SẢN VIỆT NAM", True),
+        ("Thạch Bàn, ngày 01 tháng 6 năm 2025", False),
+    ]
+    pages = pdf_text(minutes_pdf(report), tmp_path).split("\f")
+    first = flat(pages[0])
+    for line in (
+        "ĐẢNG BỘ QUẬN LONG BIÊN",
+        "ĐẢNG ỦY PHƯỜNG THẠCH BÀN",
+        "-BB/ĐU",
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+    ):
+        assert line in first, line
+    assert "Thạch Bàn, ngày 01 tháng 6 năm 2025" in first
+    assert "CỘNG HÒA XÃ HỘI" not in first
+    # the page number stands alone on the first line of every page from the second
+    assert pages[1].strip().splitlines()[0].strip() == "2"
+    assert not re.fullmatch(r"\s*1\s*", pages[0].strip().splitlines()[0])
+
+
+# --- a year of meetings ------------------------------------------------------------------------
+
+
+def test_the_year_report_and_workbook_give_the_published_paragraph() -> None:
+    figures = year_figures(published_year(), 2026)
+    paragraphs = docx_paragraphs(year_docx(figures, "2026-12-02"))
+    for sentence in (
+        "Năm 2026, đã tổ chức 2 hội nghị tiếp xúc, đối thoại.",
+        "Trước các hội nghị, đã tổng hợp 2 ý kiến, kiến nghị của cử tri; trong đó 1 ý kiến đã"
+        " được trả lời trước hội nghị.",
+        "Tại các hội nghị, có 0 lượt phát biểu, nêu trực tiếp 5 ý kiến, kiến nghị: 1 ý kiến về"
+        " công tác xây dựng Đảng, 3 ý kiến về chính quyền, 1 ý kiến khác.",
+        "Đã trả lời trực tiếp tại hội nghị 1 ý kiến; hẹn trả lời bằng văn bản 0 ý kiến; chuyển"
+        " cấp có thẩm quyền 1 ý kiến thuộc thẩm quyền cấp quận/huyện, 1 ý kiến thuộc thẩm quyền"
+        " cấp thành phố.",
+        "Tổng số người dự: chưa ghi nhận.",
+    ):
+        assert sentence in paragraphs, sentence
+    assert "BÁO CÁO" in paragraphs
+    tables = docx_tables(year_docx(figures, "2026-12-02"))
+    meetings = [t for t in tables if t[0][:3] == ("STT", "Ngày", "Hội nghị")]
+    assert [row[1] for row in meetings[0][1:]] == ["01/09/2026", "01/03/2026"]  # latest first
+
+    workbook = year_xlsx(figures)
+    summary = {row[0]: row[1] for row in sheet_rows(workbook, "Tổng hợp") if row[1] is not None}
+    assert summary["Số hội nghị đã tổ chức"] == 2
+    assert summary["Đã trả lời trước hội nghị"] == 1
+    assert (summary["Về công tác xây dựng Đảng"], summary["Về chính quyền (HĐND, UBND)"]) == (1, 3)
+    assert (summary["Chuyển cấp quận/huyện"], summary["Chuyển cấp thành phố"]) == (1, 1)
+    assert summary["Số người dự"] == "chưa ghi nhận"  # unknown is not zero
+    rows = sheet_rows(workbook, "Hội nghị")
+    assert rows[0][:3] == ("Ngày", "Hội nghị", "Số điểm cầu")
+    assert [(r[0].date(), r[4], r[6], r[13]) for r in rows[1:]] == [
+        (dt.date(2026, 9, 1), 2, 0, 1),
+        (dt.date(2026, 3, 1), 5, 1, 1),
+    ]
+
+
+def test_the_year_report_takes_the_heading_of_the_latest_meeting_that_has_one() -> None:
+    (first, report), second = published_year()
+    headed = msgspec.structs.replace(
+        report, info=msgspec.structs.replace(report.info, heading=COMMITTEE_HEADING)
+    )
+    figures = year_figures([(first, headed), second], 2026)
+    left, right = heading_cells(year_docx(figures, "2026-12-02"))
+    assert left[2] == ("Số:\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0/BC-UBND", False)
+    assert right[-1] == ("Thạch Bàn, ngày 02 tháng 12 năm 2026", False)

@@ -19,6 +19,7 @@ from server.core.events import (
     Event,
     JoinShownSet,
     MeetingCreated,
+    PapersHeadingSet,
     SiteReadySet,
 )
 from server.core.state import MeetingInfo, MeetingState, Site
@@ -124,6 +125,14 @@ def _attendance_set(event: AttendanceSet, state: MeetingState) -> MeetingState:
     return _with_site(
         state, event.site_id, lambda s: msgspec.structs.replace(s, attendance=event.attendance)
     )
+
+
+@_apply.register
+def _heading_set(event: PapersHeadingSet, state: MeetingState) -> MeetingState:
+    if state.info is None:
+        return state
+    info = msgspec.structs.replace(state.info, heading=event.heading)
+    return msgspec.structs.replace(state, info=info)
 
 
 for _applier in (*floor.APPLIERS, *questions.APPLIERS, *votes.APPLIERS, *delegates.APPLIERS):

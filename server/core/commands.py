@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from server.core.events import Body, ChairDecision, Gender, Level
+from server.core.events import Body, ChairDecision, Gender, IssuerKind, Level
 
 MAX_TITLE = 200
 MAX_NAME = 120
@@ -42,6 +42,16 @@ class CreateMeeting(_Command, frozen=True, tag="create_meeting"):
             datetime.date.fromisoformat(self.date)
         except ValueError:
             raise ValueError(f"Invalid date {self.date!r}: no such day - at `$.date`") from None
+
+
+class SetPapersHeading(_Command, frozen=True, tag="set_papers_heading"):
+    """Who issues the meeting's papers (minutes, notice, invitations) and the place name of their
+    date line."""
+
+    kind: IssuerKind
+    issuer: Name
+    superior: Name = ""
+    place: Name = ""
 
 
 class AddAgendaItem(_Command, frozen=True, tag="add_agenda_item"):
@@ -478,6 +488,7 @@ Command = (
     | CheckInDelegate
     | MarkDelegateAbsent
     | SetWalkIns
+    | SetPapersHeading
 )
 
 Role = Literal["organiser", "host", "desk", "secretary", "display", "overlay", "delegate"]

@@ -20,6 +20,7 @@ from server.core.commands import (
     SetAttendance,
     SetCurrentAgendaItem,
     SetJoinShown,
+    SetPapersHeading,
     SetSiteReady,
 )
 from server.core.events import (
@@ -32,6 +33,8 @@ from server.core.events import (
     CurrentAgendaItemSet,
     JoinShownSet,
     MeetingCreated,
+    PapersHeading,
+    PapersHeadingSet,
     SiteInfo,
     SiteReadySet,
 )
@@ -214,6 +217,20 @@ def _set_attendance(command: SetAttendance, state: MeetingState, ctx: Context) -
             {"limit": MAX_ATTENDANCE},
         )
     return [AttendanceSet(site_id=command.site_id, attendance=command.attendance, at=ctx.now)]
+
+
+@_decide.register
+def _set_heading(command: SetPapersHeading, state: MeetingState, _ctx: Context) -> Decision:
+    issuer, superior, place = map(clean_text, (command.issuer, command.superior, command.place))
+    if problem := text_problem(issuer, MAX_NAME, N_("The issuing body")):
+        return problem
+    for text, field in ((superior, N_("The superior body")), (place, N_("The place name"))):
+        if text and (problem := text_problem(text, MAX_NAME, field)):
+            return problem
+    # an issuing body is printed in capitals, as the decree sets it; the place as typed
+    heading = PapersHeading(command.kind, issuer.upper(), superior.upper(), place)
+    info = state.info
+    return [] if info is not None and info.heading == heading else [PapersHeadingSet(heading)]
 
 
 for _decider in (*floor.DECIDERS, *questions.DECIDERS, *votes.DECIDERS, *delegates.DECIDERS):

@@ -42,6 +42,25 @@ class _Event(msgspec.Struct, frozen=True, tag_field="type"):
     """Base of every event; the tag is the class name."""
 
 
+# Who issues a meeting's papers: a Party committee (the Party's own heading, Hướng dẫn
+# 36-HD/VPTW), the People's Council or Committee, or the Fatherland Front (Decree 30/2020).
+IssuerKind = Literal["party", "council", "committee", "front"]
+
+
+class PapersHeading(msgspec.Struct, frozen=True):
+    """The heading of the meeting's papers: the issuing body over its superior, and the place
+    name before the date ("Tân Định, ngày 02 tháng 12 năm 2026")."""
+
+    kind: IssuerKind
+    issuer: str  # "ĐẢNG ỦY PHƯỜNG TÂN ĐỊNH"
+    superior: str = ""  # "ĐẢNG BỘ QUẬN 1", "UBND QUẬN 1"; "" where the layout has none
+    place: str = ""
+
+
+class PapersHeadingSet(_Event, frozen=True, tag=True):
+    heading: PapersHeading
+
+
 class MeetingCreated(_Event, frozen=True, tag=True):
     meeting_id: str
     title: str
@@ -474,6 +493,7 @@ Event = (
     | DelegateCheckedIn
     | DelegateMarkedAbsent
     | WalkInsSet
+    | PapersHeadingSet
 )
 
 _encoder = msgspec.json.Encoder()

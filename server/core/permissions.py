@@ -60,6 +60,7 @@ DELEGATE = frozenset[c.Role]({"delegate"})
 PERMISSIONS: dict[type, May] = {
     # the meeting and its agenda
     c.CreateMeeting: May(frozenset({"organiser"})),
+    c.SetPapersHeading: May(HOST),
     c.AddAgendaItem: May(HOST),
     c.RenameAgendaItem: May(HOST),
     c.RemoveAgendaItem: May(HOST),

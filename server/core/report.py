@@ -435,6 +435,8 @@ class YearFigures(msgspec.Struct, frozen=True):
     answered_before: int
     raised_with_party: int
     raised_with_government: int
+    turns: int
+    written: int  # promised an answer in writing at the meeting
     forwarded_by_level: tuple[tuple[str, int], ...]
     promised: int
     answered_on_time: int
@@ -490,6 +492,8 @@ def year_figures(
             dict(r.statistics.raised_in_hall_by_body).get("party", 0) for r in held
         ),
         raised_with_government=sum(r.statistics.raised_in_hall_government for r in held),
+        turns=sum(r.statistics.turns for r in held),
+        written=sum(dict(r.statistics.by_decision)["written"] for r in held),
         forwarded_by_level=tuple(
             (level, n)
             for level in LEVELS

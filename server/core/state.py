@@ -16,6 +16,7 @@ from server.core.events import (
     DelegateRecord,
     Level,
     Outcome,
+    PapersHeading,
     PriorOutcome,
     QuestionSource,
 )
@@ -42,6 +43,7 @@ class MeetingInfo(msgspec.Struct, frozen=True):
     level: Level
     chair: str
     created_at: float
+    heading: PapersHeading | None = None  # None: the papers carry the national heading only
 
 
 class SpeakerRequest(msgspec.Struct, frozen=True):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -12,6 +14,8 @@ from litestar.params import Parameter
 from litestar.response import Redirect
 from markupsafe import Markup
 
+from server import exports
+from server.config import local_today
 from server.core.commands import Actor
 from server.core.rules import N_
 from server.core.state import MeetingState, Site
@@ -371,6 +375,37 @@ async def seat_card(
         )
     )
     return redirect
+
+
+@get("/m/{meeting_id:str}/host/{key:str}/invitations.pdf", name="invitations_pdf")
+async def invitations_pdf(
+    request: Request[Any, Any, Any], meeting_id: str, key: str, site: str = ""
+) -> Response[bytes]:
+    """Every invitation (or one site's) as a PDF to print, one A5 page each."""
+    services = services_of(request)
+    _, state = await meeting_or_404(services, meeting_id)
+    if services.keys.actor_for(meeting_id, "host", None, key) is None or state.info is None:
+        raise PermissionDeniedException("Wrong link")
+    names = {s.site_id: s.name for s in state.sites}
+    invitations = [
+        exports.Invitation(
+            d.record.name,
+            d.record.gender,
+            d.record.group,
+            names.get(d.record.site_id, ""),
+            _invitation_url(services, meeting_id, d.delegate_id),
+        )
+        for d in state.delegates
+        if not site or d.record.site_id == site
+    ]
+    make = partial(exports.invitations_pdf, state.info, invitations, local_today())
+    # hundreds of pages are CPU work: keep the event loop (and every socket) moving
+    content = await asyncio.get_running_loop().run_in_executor(None, make)
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="giay-moi-{state.info.date}.pdf"'},
+    )
 
 
 @get("/m/{meeting_id:str}/d/{code:str}", name="invitation_card")

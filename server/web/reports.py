@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 import msgspec
@@ -17,9 +18,9 @@ from litestar.response import Redirect
 
 from server import exports
 from server.config import local_today
-from server.core.commands import RecordWrittenAnswer
-from server.core.report import Report, meeting_report, year_figures
-from server.core.rules import Rejected
+from server.core.commands import RecordWrittenAnswer, SetPapersHeading
+from server.core.report import Report, YearFigures, meeting_report, year_figures
+from server.core.rules import N_, Rejected
 from server.service import MeetingRuntime
 from server.web.organiser import organiser_guard
 from server.web.pages import html, language, meeting_or_404, services_of
@@ -42,7 +43,63 @@ def _report(runtime: MeetingRuntime) -> Report:
 @get("/m/{meeting_id:str}/host/{key:str}/report", name="report_page")
 async def report_page(request: Request[Any, Any, Any], meeting_id: str, key: str) -> Response[str]:
     runtime = await _host_runtime(request, meeting_id, key)
-    return html(request, "report.html", report=_report(runtime), meeting_id=meeting_id, key=key)
+    return _report_page(request, runtime, meeting_id, key)
+
+
+def _report_page(
+    request: Request[Any, Any, Any],
+    runtime: MeetingRuntime,
+    meeting_id: str,
+    key: str,
+    *,
+    heading_error: str | None = None,
+    typed: HeadingForm | None = None,
+) -> Response[str]:
+    report = _report(runtime)
+    heading = report.info.heading
+    response = html(
+        request,
+        "report.html",
+        report=report,
+        meeting_id=meeting_id,
+        key=key,
+        heading_error=heading_error,
+        heading=typed or (HeadingForm(**msgspec.structs.asdict(heading)) if heading else None),
+    )
+    if heading_error:
+        response.status_code = 400
+    return response
+
+
+class HeadingForm(msgspec.Struct):
+    kind: str = "committee"
+    issuer: str = ""
+    superior: str = ""
+    place: str = ""
+
+
+@post("/m/{meeting_id:str}/host/{key:str}/papers", name="papers_heading")
+async def papers_heading(
+    request: Request[Any, Any, Any],
+    meeting_id: str,
+    key: str,
+    data: Annotated[HeadingForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[str] | Redirect:
+    """Who issues the meeting's papers and the place of their date line, from the report page."""
+    runtime = await _host_runtime(request, meeting_id, key)
+    services = services_of(request)
+    actor = services.keys.actor_for(meeting_id, "host", None, key)
+    assert actor is not None  # noqa: S101 - checked by _host_runtime
+    try:
+        command = msgspec.convert(msgspec.structs.asdict(data), SetPapersHeading)
+    except msgspec.ValidationError:
+        message = services.message(language(request), N_("Choose who issues the papers."))
+        return _report_page(request, runtime, meeting_id, key, heading_error=message, typed=data)
+    outcome = await runtime.execute(command, actor, f"heading-{secrets.token_hex(8)}")
+    if isinstance(outcome, Rejected):
+        message = services.message(language(request), outcome.message, outcome.params)
+        return _report_page(request, runtime, meeting_id, key, heading_error=message, typed=data)
+    return Redirect(f"/m/{meeting_id}/host/{key}/report#papers", status_code=303)
 
 
 class WrittenAnswerForm(msgspec.Struct):
@@ -131,6 +188,10 @@ def _samples(request: Request[Any, Any, Any]) -> frozenset[str]:
 async def organiser_dashboard(
     request: Request[Any, Any, Any], year: int | None = None
 ) -> Response[str]:
+    return html(request, "organiser/dashboard.html", figures=_year(request, year))
+
+
+def _year(request: Request[Any, Any, Any], year: int | None) -> YearFigures:
     services = services_of(request)
     today = local_today()
     chosen = year or date.fromisoformat(today).year
@@ -139,8 +200,38 @@ async def organiser_dashboard(
         for r in services.meetings.loaded()
         if r.state.info
     ]
-    figures = year_figures(reports, chosen, _samples(request))
-    return html(request, "organiser/dashboard.html", figures=figures)
+    return year_figures(reports, chosen, _samples(request))
+
+
+YEAR_EXPORTS = {
+    "year.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "year.docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+@get(
+    "/organiser/dashboard/export/{kind:str}",
+    name="organiser_dashboard_export",
+    guards=[organiser_guard],
+)
+async def dashboard_export(
+    request: Request[Any, Any, Any], kind: str, year: int | None = None
+) -> Response[bytes]:
+    """The year's figures as a workbook, or as a report in the administrative layout."""
+    if kind not in YEAR_EXPORTS:
+        raise NotFoundException("No such export")
+    figures = _year(request, year)
+    if kind == "year.xlsx":
+        make = partial(exports.year_xlsx, figures)
+    else:
+        make = partial(exports.year_docx, figures, local_today())
+    content = await asyncio.get_running_loop().run_in_executor(None, make)
+    name = f"bao-cao-doi-thoai-{figures.year}.{kind.rsplit('.', 1)[1]}"
+    return Response(
+        content,
+        media_type=YEAR_EXPORTS[kind],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 EXPORTS = {

@@ -21,6 +21,8 @@ from server.core.events import (
     Event,
     JoinShownSet,
     MeetingCreated,
+    PapersHeading,
+    PapersHeadingSet,
     SiteInfo,
     SiteReadySet,
     decode_event,
@@ -288,6 +290,9 @@ EVERY_EVENT: list[Event] = [
     SiteReadySet(site_id="b", ready=False, at=AT),
     AttendanceSet(site_id="a", attendance=0, at=AT),
     AttendanceSet(site_id="hall", attendance=100_000, at=AT),
+    PapersHeadingSet(
+        PapersHeading("party", "ĐẢNG ỦY PHƯỜNG TÂN ĐỊNH", "ĐẢNG BỘ QUẬN 1", "Tân Định")
+    ),
 ]
 
 

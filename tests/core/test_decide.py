@@ -28,6 +28,7 @@ from server.core.commands import (
     SetAttendance,
     SetCurrentAgendaItem,
     SetJoinShown,
+    SetPapersHeading,
     SetSiteReady,
 )
 from server.core.decide import STANDARD_AGENDA, Context, Decision, Rejected, decide
@@ -40,6 +41,8 @@ from server.core.events import (
     CurrentAgendaItemSet,
     Event,
     MeetingCreated,
+    PapersHeading,
+    PapersHeadingSet,
     SiteReadySet,
     decode_event,
     encode_event,
@@ -666,20 +669,21 @@ KINDS: dict[str, tuple[MeetingState, Command]] = {
     "set_site_ready": (BASE, SetSiteReady(site_id=SITE_A, ready=True)),
     "set_attendance": (BASE, SetAttendance(site_id=SITE_A, attendance=25)),
     "set_join_shown": (BASE, SetJoinShown(shown=False)),
+    "set_papers_heading": (BASE, SetPapersHeading("committee", "UBND phường Tân Định")),
 }
 
 OK = "allowed"
 F = "forbidden"
 # rows: actor; columns in the order of KINDS
 MATRIX: dict[str, tuple[str, ...]] = {
-    "organiser": (OK, F, F, F, F, F, F, F, F),
-    "host": (F, OK, OK, OK, OK, OK, OK, OK, OK),
-    "desk": (F, F, F, F, F, F, F, F, F),
-    "secretary-own": (F, F, F, F, F, F, OK, OK, F),
-    "secretary-other": (F, F, F, F, F, F, "other_site", "other_site", F),
-    "display": (F, F, F, F, F, F, F, F, F),
-    "overlay": (F, F, F, F, F, F, F, F, F),
-    "delegate": (F, F, F, F, F, F, F, F, F),
+    "organiser": (OK, F, F, F, F, F, F, F, F, F),
+    "host": (F, OK, OK, OK, OK, OK, OK, OK, OK, OK),
+    "desk": (F, F, F, F, F, F, F, F, F, F),
+    "secretary-own": (F, F, F, F, F, F, OK, OK, F, F),
+    "secretary-other": (F, F, F, F, F, F, "other_site", "other_site", F, F),
+    "display": (F, F, F, F, F, F, F, F, F, F),
+    "overlay": (F, F, F, F, F, F, F, F, F, F),
+    "delegate": (F, F, F, F, F, F, F, F, F, F),
 }
 
 
@@ -894,3 +898,47 @@ def test_decide_is_pure(state: MeetingState, command: Command, actor: Actor) -> 
     else:
         assert not isinstance(again, Rejected)
         assert list(again) == list(first)
+
+
+# --- the papers' heading ------------------------------------------------------------------------
+
+
+def test_the_papers_heading_is_cleaned_and_the_bodies_set_in_capitals() -> None:
+    command = SetPapersHeading(
+        "party",
+        unicodedata.normalize("NFD", " Đảng ủy  phường Tân Định "),
+        "Đảng bộ quận 1",
+        "Tân Định",
+    )
+    (event,) = events_of(run(BASE, command, HOST))
+    heading = PapersHeading("party", "ĐẢNG ỦY PHƯỜNG TÂN ĐỊNH", "ĐẢNG BỘ QUẬN 1", "Tân Định")
+    assert event == PapersHeadingSet(heading)
+    state = apply(BASE, event)
+    assert state.info is not None
+    assert state.info.heading == heading
+    assert events_of(run(state, command, HOST)) == []  # the same again changes nothing
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "field"),
+    [
+        (SetPapersHeading("committee", " \n "), "empty_text", "The issuing body"),
+        (SetPapersHeading("committee", "x" * (MAX_NAME + 1)), "text_too_long", "The issuing body"),
+        (
+            SetPapersHeading("committee", "UBND", "y" * (MAX_NAME + 1)),
+            "text_too_long",
+            "The superior body",
+        ),
+        (
+            SetPapersHeading("committee", "UBND", "", "z" * (MAX_NAME + 1)),
+            "text_too_long",
+            "The place name",
+        ),
+    ],
+)
+def test_a_heading_without_an_issuer_or_too_long_is_refused(
+    command: SetPapersHeading, code: str, field: str
+) -> None:
+    decision = run(BASE, command, HOST)
+    assert isinstance(decision, Rejected)
+    assert (decision.code, decision.params["field"]) == (code, field)

@@ -76,4 +76,4 @@ def test_an_old_meeting_on_no_real_day_still_has_a_desk_report_and_papers() -> N
     report = meeting_report(state, "2026-12-02")
     for make in (exports.minutes_docx, exports.conclusion_notice_docx, exports.questions_xlsx):
         assert make(report)
-    assert "2017-02-30" in exports.minutes_content(report).date_line
+    assert "2017-02-30" in exports.minutes_content(report).heading.date_line

@@ -304,9 +304,10 @@ def test_the_year_headline_satisfaction_is_the_sum_of_the_rows() -> None:
     assert figures.satisfaction == total
 
 
-def test_the_year_gives_the_published_paragraphs_figures() -> None:
-    """The district's report: answered before the meeting, raised in the halls with the Party
-    and with the government (HĐND + UBND), answered on the spot, forwarded by level."""
+def published_year() -> list[tuple[str, Report]]:
+    """Two meetings of 2026 with what a district's report leads with: answered before the
+    meeting, raised in the halls with the Party and with the government (HĐND + UBND), answered
+    on the spot, forwarded by level."""
     opened = OPENINGS["an agenda item made current"]
 
     def record(qid: str, body: str, source: str = "turn", **more: object) -> QuestionRecord:
@@ -333,7 +334,11 @@ def test_the_year_gives_the_published_paragraphs_figures() -> None:
         QuestionAdded(record("g3", "committee"), AT),
         QuestionDecided("g3", "forwarded", "", "2026-09-16", "city", "", AT),
     )
-    figures = year_figures([("m1", first), ("m2", second)], 2026)
+    return [("m1", first), ("m2", second)]
+
+
+def test_the_year_gives_the_published_paragraphs_figures() -> None:
+    figures = year_figures(published_year(), 2026)
     assert (figures.collected_before, figures.answered_before) == (2, 1)
     assert (figures.raised_in_hall, figures.raised_with_party) == (5, 1)
     assert figures.raised_with_government == 3  # HĐND and UBND together, never "other"

@@ -11,9 +11,12 @@ from typing import Any
 import httpx
 
 from server.config import local_today
+from server.core.events import PapersHeadingSet
 from tests.support.client import LiveClient
+from tests.support.driver import events_of
 from tests.support.server import ServerProcess, create_meeting, organiser_headers
-from tests.test_exports import docx_paragraphs, texts_of
+from tests.test_exports import docx_paragraphs, heading_cells, sheet_rows, texts_of
+from tests.web.test_security import FOREIGN, assert_refused
 
 HTML = {"accept": "text/html"}
 
@@ -166,7 +169,9 @@ async def test_the_year_dashboard_counts_meetings_and_promises(
         "raised": 2,  # the two opinions of the turn, both to the People's Committee
         "party": 0,
         "government": 2,
+        "turns": 1,
         "on-the-spot": 1,
+        "written": 1,
         "forwarded-district": 0,
         "forwarded-city": 1,
         "promised": 2,
@@ -178,6 +183,33 @@ async def test_the_year_dashboard_counts_meetings_and_promises(
     # a stranger's browser is sent to the sign-in page, never shown the figures
     assert refused.status_code == 302
     assert refused.headers["location"].startswith("/organiser/login?next=")
+
+
+async def test_the_years_report_and_workbook_download_for_the_organiser_only(
+    server: ServerProcess, meeting: dict[str, Any]
+) -> None:
+    await scenario(server, meeting)
+    base = f"{server.url}/organiser/dashboard/export"
+    async with httpx.AsyncClient(headers={**HTML, **organiser_headers()}, timeout=30) as http:
+        report = await http.get(f"{base}/year.docx?year=2026")
+        workbook = await http.get(f"{base}/year.xlsx?year=2026")
+        unknown = await http.get(f"{base}/year.exe?year=2026")
+    async with httpx.AsyncClient(headers=HTML, timeout=20) as stranger:
+        refused = await stranger.get(f"{base}/year.xlsx?year=2026")
+    assert (
+        report.headers["content-disposition"]
+        == 'attachment; filename="bao-cao-doi-thoai-2026.docx"'
+    )
+    paragraphs = docx_paragraphs(report.content)
+    assert "Năm 2026, đã tổ chức 1 hội nghị tiếp xúc, đối thoại." in paragraphs
+    assert (
+        "Tại các hội nghị, có 1 lượt phát biểu, nêu trực tiếp 2 ý kiến, kiến nghị: 0 ý kiến về"
+        " công tác xây dựng Đảng, 2 ý kiến về chính quyền." in paragraphs
+    )
+    summary = {r[0]: r[1] for r in sheet_rows(workbook.content, "Tổng hợp") if r[1] is not None}
+    assert (summary["Tổng số ý kiến, kiến nghị"], summary["Chuyển cấp thành phố"]) == (4, 1)
+    assert unknown.status_code == 404
+    assert refused.status_code == 302
 
 
 async def test_every_export_downloads_with_its_vietnamese(
@@ -399,3 +431,41 @@ async def test_the_dashboard_counts_only_meetings_held_and_its_satisfaction_is_t
     assert f"{headline} (theo biểu quyết về các câu trả lời)" in row
     assert text_of(page, "y-attendance") == "chưa ghi nhận"  # nobody entered it: not 0
     assert "chưa ghi nhận" in row
+
+
+async def test_the_papers_heading_is_set_on_the_report_page_and_printed_on_the_papers(
+    server: ServerProcess, meeting: dict[str, Any]
+) -> None:
+    papers = meeting["links"]["host"] + "/papers"
+    async with httpx.AsyncClient(headers=HTML, timeout=30) as http:
+        for form, says in (
+            ({"kind": "committee", "issuer": "  "}, "Tên cơ quan ban hành không được để trống"),
+            ({"kind": "king", "issuer": "UBND"}, "Hãy chọn cơ quan ban hành văn bản"),
+            ({"kind": "front", "issuer": "x" * 121}, "quá dài"),
+        ):
+            refused = await http.post(papers, data=form)
+            assert refused.status_code == 400, form
+            assert says in refused.text, form
+        assert not events_of(server, meeting["meeting_id"], PapersHeadingSet)  # nothing changed
+        foreign = await http.post(
+            papers, data={"kind": "party", "issuer": "X"}, headers={"origin": FOREIGN}
+        )
+        assert_refused(foreign)
+        done = await http.post(
+            papers,
+            data={
+                "kind": "party",
+                "issuer": "Đảng ủy phường Tân Định",
+                "superior": "Đảng bộ quận 1",
+                "place": "Tân Định",
+            },
+        )
+        assert done.status_code == 303
+        page = await http.get(meeting["links"]["host"] + "/report")
+        minutes = await http.get(meeting["links"]["host"] + "/export/minutes.docx")
+    assert 'value="ĐẢNG ỦY PHƯỜNG TÂN ĐỊNH"' in page.text
+    assert '<option value="party" selected>' in page.text
+    left, right = heading_cells(minutes.content)
+    assert left[:3] == [("ĐẢNG BỘ QUẬN 1", False), ("ĐẢNG ỦY PHƯỜNG TÂN ĐỊNH", True), ("*", False)]
+    assert right[0] == ("ĐẢNG CỘNG SẢN VIỆT NAM", True)
+    assert right[1][0].startswith("Tân Định, ngày ")
