@@ -42,7 +42,7 @@ from server.core.report import (
     YearFigures,
     largest_remainder,
 )
-from server.core.state import MeetingInfo
+from server.core.state import Delegate, MeetingInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates" / "export"
@@ -1294,6 +1294,58 @@ def year_docx(y: YearFigures, today: str) -> bytes:
         document, ["Nơi nhận:", "- Cấp ủy, chính quyền cấp trên;", "- Lưu."], f"TM. {signer}", ""
     )
     return _docx_bytes(document)
+
+
+# --- the delegate list ---------------------------------------------------------------------------
+
+DELEGATE_LIST_COLUMNS = (
+    ("STT", 6),
+    ("Họ và tên", 28),
+    ("Giới tính", 10),
+    ("Năm sinh", 10),
+    ("Tổ dân phố", 20),
+    ("Chức vụ / Thành phần", 24),
+    ("Điểm cầu", 28),
+    ("Số điện thoại", 16),
+    ("Điểm danh", 14),
+    ("Cách điểm danh", 16),
+    ("Lý do vắng", 24),
+)
+GENDERS = {"male": "Nam", "female": "Nữ"}
+ATTENDED = {"invited": "Chưa đến", "present": "Có mặt", "absent": "Vắng"}
+CHECKED_BY = {"code": "Mã QR giấy mời", "name": "Tìm theo tên"}
+
+
+def delegates_xlsx(delegates: Sequence[Delegate], site_names: dict[str, str]) -> bytes:
+    """The list as invited and as the doors found it, phone numbers included: for the
+    organiser's office only (the route checks the host's key)."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    _sheet(
+        workbook,
+        "Đại biểu",
+        [name for name, _ in DELEGATE_LIST_COLUMNS],
+        (
+            (
+                number,
+                d.record.name,
+                GENDERS.get(d.record.gender, ""),
+                d.record.birth_year,
+                d.record.group,
+                d.record.position,
+                site_names.get(d.record.site_id, ""),
+                d.record.phone,
+                ATTENDED[d.status],
+                CHECKED_BY.get(d.how, ""),
+                d.reason,
+            )
+            for number, d in enumerate(delegates, start=1)
+        ),
+        [width for _, width in DELEGATE_LIST_COLUMNS],
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 # --- invitations ---------------------------------------------------------------------------------

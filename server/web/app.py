@@ -299,6 +299,7 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
             intake.intake_sites,
             intake.intake_confirm,
             delegate_intake.delegates_page,
+            delegate_intake.delegates_export,
             delegate_intake.delegates_upload,
             delegate_intake.delegates_sites,
             delegate_intake.delegates_confirm,

@@ -24,6 +24,7 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
+from server import exports
 from server.core.commands import (
     MAX_ATTENDANCE,
     MAX_NAME,
@@ -691,6 +692,23 @@ async def delegates_page(
         return _page(request, runtime, key, HTTP_404_NOT_FOUND, [IntakeProblem(0, EXPIRED)])
     mapping = request.query_params.get("sites") == "1"
     return await _preview_page(request, runtime, key, preview, token, mapping=mapping)
+
+
+@get("/m/{meeting_id:str}/host/{key:str}/delegates.xlsx", name="delegates_export")
+async def delegates_export(
+    request: Request[Any, Any, Any], meeting_id: str, key: str
+) -> Response[bytes]:
+    """The delegate list with the doors' check-ins, phone numbers included: the host's key only."""
+    _, runtime, _ = await host_access(request, meeting_id, key)
+    state = runtime.state
+    names = {site.site_id: site.name for site in state.sites}
+    content = exports.delegates_xlsx(state.delegates, names)
+    date = state.info.date if state.info else meeting_id
+    return Response(
+        content,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="danh-sach-dai-bieu-{date}.xlsx"'},
+    )
 
 
 @post(

@@ -18,6 +18,7 @@ from server.core.events import CompositionSet, DelegateRecord, DelegatesInvited
 from tests.support.client import LiveClient
 from tests.support.driver import events_of
 from tests.support.server import ServerProcess, create_meeting
+from tests.test_exports import sheet_rows
 from tests.web.test_intake_pages import confirm_token, mapping, mapping_token, problems
 from tests.web.test_security import FOREIGN, assert_refused
 
@@ -616,6 +617,41 @@ async def test_phone_numbers_stay_on_the_hosts_list(
     # nor names on the hall's screen or a delegate's phone
     for text in (pages[0], views[0], views[-1]):
         assert "Thanh Hương" not in text
+
+
+async def test_the_list_exports_with_its_check_ins_for_the_host_only(
+    server: ServerProcess, demo_meeting: dict[str, Any]
+) -> None:
+    assert (await import_sample(demo_meeting)).status_code == 303
+    records = invited(server, demo_meeting)
+    first, second = records[0], records[1]
+    site = next(s for s in demo_meeting["links"]["sites"] if s["site_id"] == first.site_id)
+    door = await LiveClient.open(server, site["secretary"], view="door")
+    check_in = {"type": "check_in_delegate", "delegate_id": first.delegate_id, "how": "name"}
+    ack = await door.command(check_in)
+    assert ack["type"] == "ack"
+    await door.close()
+    host = await LiveClient.open(server, demo_meeting["links"]["host"])
+    away = {"type": "mark_delegate_absent", "delegate_id": second.delegate_id, "reason": "Ốm"}
+    assert (await host.command(away))["type"] == "ack"
+    await host.close()
+    url = page_url(demo_meeting) + ".xlsx"
+    async with httpx.AsyncClient(timeout=30) as http:
+        sheet = await http.get(url)
+        wrong = await http.get(
+            url.replace(demo_meeting["links"]["host"].rsplit("/", 1)[1], "x" * 22)
+        )
+    assert wrong.status_code == 403
+    rows = sheet_rows(sheet.content, "Đại biểu")
+    assert rows[0][:3] == ("STT", "Họ và tên", "Giới tính")
+    assert len(rows) == 1 + len(records)
+    by_name = {row[1]: row for row in rows[1:]}
+    assert by_name[first.name][7] == first.phone  # the office's copy keeps the phone
+    assert by_name[first.name][8:10] == ("Có mặt", "Tìm theo tên")
+    assert by_name[second.name][8:] == ("Vắng", None, "Ốm")
+    assert {row[8] for row in rows[3:]} == {"Chưa đến"}
+    page = await get(demo_meeting)
+    assert 'href="' + url.removeprefix(server.url) + '"' in page.text
 
 
 async def test_the_list_and_the_targets_sent_from_another_site_are_refused(
