@@ -273,11 +273,13 @@ DELEGATE_HEADER = (
 
 def delegate_cells(a: SiteAttendance) -> tuple[int | str, ...]:
     """Invited, present, women and under 35 among them, walk-ins, absent: a site whose door
-    took nothing reads "chưa ghi nhận" from "present" on, never 0."""
+    took nothing reads "chưa ghi nhận" from "present" on, never 0; so do walk-ins nobody
+    counted."""
     if not a.taken:
         return (a.invited.total, *[NOT_RECORDED] * 5)
     p = a.present
-    return (a.invited.total, p.total, p.women, p.under_35, a.walk_ins or 0, a.absent)
+    walk_ins = NOT_RECORDED if a.walk_ins is None else a.walk_ins  # as the door reads it
+    return (a.invited.total, p.total, p.women, p.under_35, walk_ins, a.absent)
 
 
 def _delegate_rows(report: Report) -> tuple[tuple[str, ...], ...]:

@@ -359,6 +359,12 @@ class MarkDelegateAbsent(_Command, frozen=True, tag="mark_delegate_absent"):
     reason: Topic = ""
 
 
+class ReleaseInvitation(_Command, frozen=True, tag="release_invitation"):
+    """Frees an invitation from the phone that votes with it, for the delegate's new phone."""
+
+    delegate_id: Id
+
+
 class SetWalkIns(_Command, frozen=True, tag="set_walk_ins"):
     site_id: Id
     count: int
@@ -488,6 +494,7 @@ Command = (
     | CheckInDelegate
     | MarkDelegateAbsent
     | SetWalkIns
+    | ReleaseInvitation
     | SetPapersHeading
 )
 

@@ -20,6 +20,7 @@ from server.core.commands import (
     EditDelegate,
     InviteDelegates,
     MarkDelegateAbsent,
+    ReleaseInvitation,
     SetComposition,
     SetWalkIns,
     UninviteDelegate,
@@ -33,6 +34,7 @@ from server.core.events import (
     DelegateRecord,
     DelegatesInvited,
     DelegateUninvited,
+    InvitationReleased,
     WalkInsSet,
 )
 from server.core.rules import N_, Context, Decision, Rejected, clean_text, unknown_site
@@ -181,6 +183,20 @@ def decide_absent(command: MarkDelegateAbsent, state: MeetingState, ctx: Context
     if (delegate.status, delegate.reason) == ("absent", reason):
         return []
     return [DelegateMarkedAbsent(delegate.delegate_id, reason, ctx.now)]
+
+
+def decide_release(command: ReleaseInvitation, state: MeetingState, _ctx: Context) -> Decision:
+    delegate = _known(command.delegate_id, state)
+    if isinstance(delegate, Rejected):
+        return delegate
+    if state.invitation_phones.get(delegate.delegate_id) is None:
+        return []  # no phone holds it: nothing to free
+    return [InvitationReleased(delegate.delegate_id)]
+
+
+def apply_released(event: InvitationReleased, state: MeetingState) -> MeetingState:
+    phones = state.invitation_phones.with_phone(event.delegate_id, None)
+    return msgspec.structs.replace(state, invitation_phones=phones)
 
 
 def decide_walk_ins(command: SetWalkIns, state: MeetingState, _ctx: Context) -> Decision:
@@ -409,6 +425,7 @@ DECIDERS: tuple[Callable[..., Decision], ...] = (
     decide_check_in,
     decide_absent,
     decide_walk_ins,
+    decide_release,
 )
 APPLIERS: tuple[Callable[..., MeetingState], ...] = (
     apply_invited,
@@ -418,4 +435,5 @@ APPLIERS: tuple[Callable[..., MeetingState], ...] = (
     apply_checked_in,
     apply_absent,
     apply_walk_ins,
+    apply_released,
 )

@@ -347,6 +347,20 @@ class VoteCast(_Event, frozen=True, tag=True):
     choice: Choice
 
 
+class InvitationClaimed(_Event, frozen=True, tag=True):
+    """The first phone to vote with an invitation holds it: another phone showing the same
+    invitation (a photo of it) is refused. `device_id` is the phone's random id, never a name."""
+
+    delegate_id: str
+    device_id: str
+
+
+class InvitationReleased(_Event, frozen=True, tag=True):
+    """The site's secretary frees an invitation from its phone (that phone was lost)."""
+
+    delegate_id: str
+
+
 class PaperCountSet(_Event, frozen=True, tag=True):
     ballot_id: str
     site_id: str
@@ -481,6 +495,8 @@ Event = (
     | BallotOpened
     | BallotClosed
     | VoteCast
+    | InvitationClaimed
+    | InvitationReleased
     | PaperCountSet
     | BallotShown
     | WrittenAnswerRecorded

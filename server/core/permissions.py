@@ -108,6 +108,7 @@ PERMISSIONS: dict[type, May] = {
     c.SetComposition: May(frozenset({"organiser", "host"})),
     c.CheckInDelegate: May(SITE_STAFF, _site_of_delegate),
     c.MarkDelegateAbsent: May(SITE_STAFF, _site_of_delegate),
+    c.ReleaseInvitation: May(SITE_STAFF, _site_of_delegate),
     c.SetWalkIns: May(SITE_STAFF, _named_site),
     # votes
     c.SetVotingRules: May(HOST),

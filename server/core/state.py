@@ -209,6 +209,26 @@ class VoteBook(msgspec.Struct, frozen=True):
         return [vote for shard in self.shards for vote in shard.values()]
 
 
+class PhoneBook(msgspec.Struct, frozen=True):
+    """Which phone votes with each invitation, sharded as the VoteBook is: in a burst of first
+    votes each copies one small dict, not the whole book."""
+
+    shards: tuple[dict[str, str], ...] = ()  # delegate_id -> device_id
+
+    def get(self, delegate_id: str) -> str | None:
+        return self.shards[_shard(delegate_id)].get(delegate_id) if self.shards else None
+
+    def with_phone(self, delegate_id: str, device_id: str | None) -> PhoneBook:
+        """The book with `delegate_id` held by `device_id`, or freed when that is None."""
+        shards = list(self.shards or ({} for _ in range(VOTE_SHARDS)))
+        index = _shard(delegate_id)
+        shard = {**shards[index], delegate_id: device_id or ""}
+        if device_id is None:
+            del shard[delegate_id]
+        shards[index] = shard
+        return PhoneBook(tuple(shards))
+
+
 class Ballot(msgspec.Struct, frozen=True):
     ballot_id: str
     question_id: str | None
@@ -282,6 +302,7 @@ class MeetingState(msgspec.Struct, frozen=True):
     delegates: tuple[Delegate, ...] = ()
     composition: tuple[tuple[str, CompositionTarget], ...] = ()  # per site, the targets set
     walk_ins: tuple[tuple[str, int], ...] = ()  # per site, those who came uninvited
+    invitation_phones: PhoneBook = PhoneBook()  # the phone each invitation votes from
 
     def delegate(self, delegate_id: str) -> Delegate | None:
         return next((d for d in self.delegates if d.delegate_id == delegate_id), None)

@@ -234,6 +234,7 @@ class DoorRow(msgspec.Struct, frozen=True):
     status: str  # "invited", "present", "absent"
     reason: str
     search: str  # the folded text the page filters on
+    phone_held: bool = False  # a phone votes with this invitation (the secretary may free it)
 
 
 class DoorView(msgspec.Struct, frozen=True):
@@ -538,6 +539,7 @@ def door_view(state: MeetingState, site_id: str) -> DoorView:
             status=d.status,
             reason=d.reason,
             search=fold(f"{d.record.name} {d.record.group} {d.record.position}"),
+            phone_held=state.invitation_phones.get(d.delegate_id) is not None,
         )
         # by given name, then the whole name, as a Vietnamese list is read
         for d in sorted(

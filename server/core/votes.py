@@ -22,6 +22,7 @@ from server.core.events import (
     BallotClosed,
     BallotOpened,
     BallotShown,
+    InvitationClaimed,
     PaperCountSet,
     VoteCast,
     VotingRulesSet,
@@ -82,8 +83,9 @@ def decide_close(command: CloseBallot, state: MeetingState, ctx: Context) -> Dec
     )  # closing twice: nothing
 
 
-def _invited_voter(state: MeetingState, delegate_id: str | None) -> str | Rejected:
-    """One vote per invited delegate, and only once they are checked in at the door."""
+def _invited_voter(state: MeetingState, delegate_id: str | None, device_id: str) -> str | Rejected:
+    """One vote per invited delegate, only once they are checked in at the door, and from the
+    phone that first voted with the invitation (a photo of it on another phone is refused)."""
     if delegate_id is None:
         return Rejected(
             "invitation_required",
@@ -95,6 +97,15 @@ def _invited_voter(state: MeetingState, delegate_id: str | None) -> str | Reject
     if delegate.status != "present":
         return Rejected(
             "not_checked_in", N_("Only delegates checked in at the door vote: check in first.")
+        )
+    held_by = state.invitation_phones.get(delegate_id)
+    if held_by is not None and held_by != device_id:
+        return Rejected(
+            "invitation_in_use",
+            N_(
+                "This invitation already votes from another phone. If that phone is lost, ask"
+                " the site's secretary to free the invitation."
+            ),
         )
     return f"delegate:{delegate_id}"
 
@@ -112,7 +123,7 @@ def voter_of(state: MeetingState, ctx: Context) -> str | Rejected:
             return Rejected("unknown_card", N_("This card is not one of this meeting's."))
         return f"card:{actor.card}"
     if state.voting.eligibility == "invitation":
-        return _invited_voter(state, actor.delegate_id)
+        return _invited_voter(state, actor.delegate_id, device_id)
     return f"device:{device_id}"
 
 
@@ -134,7 +145,12 @@ def decide_vote(command: CastVote, state: MeetingState, ctx: Context) -> Decisio
         if not state.voting.allow_change:
             return Rejected("already_voted", N_("You have voted in this ballot already."))
     site_id = ctx.actor.site_id or ""
-    return [VoteCast(ballot.ballot_id, voter, site_id, command.choice)]
+    cast = VoteCast(ballot.ballot_id, voter, site_id, command.choice)
+    delegate_id = ctx.actor.delegate_id
+    first_with_it = delegate_id is not None and state.invitation_phones.get(delegate_id) is None
+    if voter.startswith("delegate:") and delegate_id and first_with_it:
+        return [InvitationClaimed(delegate_id, phone_of(ctx)[1]), cast]  # this phone holds it
+    return [cast]
 
 
 def decide_paper(command: SetPaperCount, state: MeetingState, _ctx: Context) -> Decision:
@@ -229,6 +245,11 @@ def apply_paper(event: PaperCountSet, state: MeetingState) -> MeetingState:
     return _change(state, event.ballot_id, enter)
 
 
+def apply_claimed(event: InvitationClaimed, state: MeetingState) -> MeetingState:
+    phones = state.invitation_phones.with_phone(event.delegate_id, event.device_id)
+    return msgspec.structs.replace(state, invitation_phones=phones)
+
+
 def apply_shown(event: BallotShown, state: MeetingState) -> MeetingState:
     return msgspec.structs.replace(state, ballot_on_screen=event.ballot_id)
 
@@ -248,6 +269,7 @@ APPLIERS: tuple[Callable[..., MeetingState], ...] = (
     apply_opened,
     apply_closed,
     apply_vote,
+    apply_claimed,
     apply_paper,
     apply_shown,
 )

@@ -20,6 +20,7 @@ from server.core.commands import (
     EditDelegate,
     InviteDelegates,
     MarkDelegateAbsent,
+    ReleaseInvitation,
     SetAttendance,
     SetComposition,
     SetWalkIns,
@@ -37,6 +38,8 @@ from server.core.events import (
     DelegateRecord,
     DelegatesInvited,
     DelegateUninvited,
+    InvitationClaimed,
+    InvitationReleased,
     MeetingCreated,
     SiteInfo,
     WalkInsSet,
@@ -149,6 +152,14 @@ ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[typing.Any]]] = [
     ("absent-again-the-same-is-nothing", AT_THE_DOOR, MarkDelegateAbsent("d3", "Ốm"), HOST, []),
     ("walk-ins", BASE, SetWalkIns(SITE_B, 7), SEC_B, [WalkInsSet(SITE_B, 7)]),
     ("walk-ins-none-is-taken-too", BASE, SetWalkIns(SITE_B, 0), SEC_B, [WalkInsSet(SITE_B, 0)]),
+    (
+        "release-a-held-invitation",
+        fold(AT_THE_DOOR, InvitationClaimed("d1", "dev-lost")),
+        ReleaseInvitation("d1"),
+        SEC_A,
+        [InvitationReleased("d1")],
+    ),
+    ("release-one-no-phone-holds-is-nothing", AT_THE_DOOR, ReleaseInvitation("d1"), SEC_A, []),
 ]
 
 
@@ -229,6 +240,8 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
     ("walk-ins-negative", BASE, SetWalkIns(SITE_A, -1), SEC_A, "bad_attendance"),
     ("walk-ins-at-another-site", BASE, SetWalkIns(SITE_A, 3), SEC_B, "other_site"),
     ("walk-ins-unknown-site", BASE, SetWalkIns("nowhere", 3), HOST, "unknown_site"),
+    ("release-unknown", LISTED, ReleaseInvitation("nobody"), HOST, "unknown_delegate"),
+    ("release-at-another-site", LISTED, ReleaseInvitation("d1"), SEC_B, "other_site"),
 ]
 
 

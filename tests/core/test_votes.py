@@ -37,6 +37,7 @@ from server.core.commands import (
     Eligibility,
     IssueBallotCards,
     OpenBallot,
+    ReleaseInvitation,
     Scale,
     SetPaperCount,
     SetVotingRules,
@@ -54,6 +55,7 @@ from server.core.events import (
     DelegateRecord,
     DelegatesInvited,
     Event,
+    InvitationClaimed,
     MeetingCreated,
     PaperCountSet,
     QuestionAdded,
@@ -594,8 +596,23 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
         "not_checked_in",
     ),
     (
-        "vote-by-an-invitation-used-again-from-another-phone",
-        fold(INVITED, VoteCast("b1", "delegate:d-an", SITE_A, "satisfied")),
+        "vote-by-an-invitation-held-by-another-phone",
+        fold(
+            INVITED,
+            InvitationClaimed("d-an", "dev-1"),
+            VoteCast("b1", "delegate:d-an", SITE_A, "satisfied"),
+        ),
+        CastVote("b1", "satisfied"),
+        Actor("delegate", SITE_A, "dev-other", delegate_id="d-an"),
+        "invitation_in_use",
+    ),
+    (
+        "vote-by-an-invitation-used-again-from-its-own-phone",
+        fold(
+            INVITED,
+            InvitationClaimed("d-an", "dev-other"),
+            VoteCast("b1", "delegate:d-an", SITE_A, "satisfied"),
+        ),
         CastVote("b1", "not_satisfied"),
         Actor("delegate", SITE_A, "dev-other", delegate_id="d-an"),
         "already_voted",
@@ -677,6 +694,7 @@ def test_every_rejection_code_of_votes_is_reached() -> None:
         "invitation_required",
         "unknown_invitation",
         "not_checked_in",
+        "invitation_in_use",
         "ballot_closed",
         "not_on_scale",
         "already_voted",
@@ -812,6 +830,7 @@ EVERY_BALLOT_EVENT: list[Event] = [
     VoteCast("b2", "device:dev-1", SITE_A, "satisfied"),
     VoteCast("b2", "card:19999", "", "partly"),
     VoteCast("b2", "device:thiết-bị", HALL, "not_satisfied"),
+    InvitationClaimed("d-an", "dev-1"),
     PaperCountSet("b2", SITE_B, 0, 0, 0),
     PaperCountSet("b2", SITE_B, MAX_ATTENDANCE, 1, 2),
     BallotShown("b2"),
@@ -1332,6 +1351,16 @@ def test_by_invitation_each_checked_in_delegate_votes_once_whatever_the_phone() 
     assert ballot is not None
     assert ballot.votes.get("delegate:d-an") is not None
     assert ballot.phone_counts == (1, 0, 0)
+    assert voted.invitation_phones.get("d-an") == "dev-1"  # the first phone holds it
+    assert events_of(run(voted, CastVote("b1", "satisfied"), an)) == []  # a resend: counted once
+    assert code_of(run(voted, CastVote("b1", "partly"), an)) == "already_voted"
     again = Actor("delegate", SITE_A, "dev-2", delegate_id="d-an")  # the invitation on a 2nd phone
-    assert events_of(run(voted, CastVote("b1", "satisfied"), again)) == []  # counted once
-    assert code_of(run(voted, CastVote("b1", "partly"), again)) == "already_voted"
+    assert code_of(run(voted, CastVote("b1", "satisfied"), again)) == "invitation_in_use"
+    # the secretary frees it (the first phone was lost): the new phone holds it from its vote on
+    freed = do(voted, ReleaseInvitation("d-an"), Actor("secretary", SITE_A))
+    assert freed.invitation_phones.get("d-an") is None
+    assert code_of(run(freed, CastVote("b1", "partly"), again)) == "already_voted"  # still one
+    assert events_of(run(freed, ReleaseInvitation("d-an"), HOST)) == []  # freed already
+    assert (
+        code_of(run(voted, ReleaseInvitation("d-an"), Actor("secretary", SITE_B))) == "other_site"
+    )

@@ -20,7 +20,12 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from server.core.events import DelegateCheckedIn, DelegateMarkedAbsent, DelegatesInvited
+from server.core.events import (
+    DelegateCheckedIn,
+    DelegateMarkedAbsent,
+    DelegatesInvited,
+    InvitationReleased,
+)
 from tests.pages.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -30,10 +35,11 @@ from tests.pages.conftest import (
     screenshot,
 )
 from tests.pages.test_delegates_browser import HALL, SITES, the_list, write_workbook
-from tests.support.driver import Driver, events_of
+from tests.support.driver import Driver, events_of, events_when_there
 from tests.support.server import ServerProcess, create_meeting
 from tests.test_exports import docx_text, pdf_text, poppler, sheet_rows
 from tests.web.test_delegate_pages import confirm, invited, map_as_shown, upload
+from tests.web.test_votes_live import open_ballot
 
 pytestmark = pytest.mark.browser
 WIDTH, HEIGHT, FPS = 640, 480, 10
@@ -424,6 +430,55 @@ def the_record_has_them(meeting: dict[str, Any], doors: list[Door]) -> None:
         assert sites_sheet[door.link["name"]] == (
             len(door.invited),
             *came(present),
-            door.walk_ins or 0,
+            "chưa ghi nhận" if door.walk_ins is None else door.walk_ins,
             len(door.absent),
         ), door.link["name"]
+
+
+def test_an_invitation_votes_from_one_phone_and_the_door_frees_it_for_a_new_one(
+    browser: Browser,
+    server: ServerProcess,
+    meeting: dict[str, Any],
+    page_errors: PageErrors,
+    driver: Driver,
+) -> None:
+    """The delegate votes with their invitation; a photo of it on another phone is refused on
+    that phone in words; the door frees the invitation when the first phone is lost."""
+    site = meeting["links"]["sites"][1]
+    host = driver.client(server, meeting["links"]["host"])
+    drafts = [{"name": "Nguyễn Văn An", "site_id": site["site_id"]}]
+    driver.command(host, {"type": "invite_delegates", "delegates": drafts})
+    (invited,) = events_of(server, meeting["meeting_id"], DelegatesInvited)
+    an = invited.delegates[0].delegate_id
+    driver.command(host, {"type": "check_in_delegate", "delegate_id": an})
+    rules = {"type": "set_voting_rules", "eligibility": "invitation", "allow_change": False}
+    driver.command(host, rules)
+    driver.run(open_ballot(host))
+    sheet = browser.new_page(viewport=CONSOLE)  # type: ignore[arg-type]
+    sheet.goto(meeting["links"]["host"] + "/invitations")
+    link = invitation_codes(sheet)[an]
+    sheet.close()
+
+    phones = [browser.new_context(viewport=PHONE) for _ in range(2)]  # type: ignore[arg-type]
+    first, photo = (page_errors.watch(context.new_page()) for context in phones)
+    for phone in (first, photo):
+        phone.goto(link)
+        expect(phone.locator("#phone-ballot")).to_be_visible()
+    first.locator("#phone-ballot button.vote-satisfied").click()
+    expect(first.locator("#vote-counted")).to_be_visible()
+    photo.locator("#phone-ballot button.vote-satisfied").click()
+    expect(photo.locator(".toast.error, #toast.error")).to_contain_text("điện thoại khác")
+    screenshot(photo, "phone-invitation-in-use")
+
+    door = page_errors.watch(browser.new_page(viewport=PHONE))  # type: ignore[arg-type]
+    door.goto(site["secretary"] + "/door")
+    door.on("dialog", lambda dialog: dialog.accept())
+    release = door.locator(f"#door-{an} button.door-release")
+    release.scroll_into_view_if_needed()
+    screenshot(door, "door-invitation-held")
+    release.click()
+    expect(release).to_have_count(0)
+    assert events_when_there(server, meeting["meeting_id"], InvitationReleased)
+    for context in phones:
+        context.close()
+    assert page_errors.messages == []

@@ -66,9 +66,14 @@ async def test_one_vote_per_checked_in_delegate_by_their_invitation(
     status, an_phone = await scan(server, f"{server.url}/m/{mid}/d/{keys.delegate_code(mid, an)}")
     assert status in (302, 303)
     assert (await vote(server, mid, an_phone, ballot, 1))["type"] == "ack"
-    # the same invitation on a second phone: its vote is the first one, not another
+    # the same invitation on a second phone (a photo of it): refused, plainly
     _, second_phone = await scan(server, f"{server.url}/m/{mid}/d/{keys.delegate_code(mid, an)}")
-    assert (await vote(server, mid, second_phone, ballot, 2))["type"] == "ack"
+    used = await vote(server, mid, second_phone, ballot, 2)
+    assert (used["type"], used["code"]) == ("error", "invitation_in_use")
+    assert "điện thoại khác" in used["message"]
+    door = await secretary.wait_for_view("door-release")  # the door can free it, for a lost phone
+    rows = {row.split('"', 1)[0]: row for row in door["html"].split('<li id="door-')[1:]}
+    assert ("door-release" in rows[an], "door-release" in rows[mai]) == (True, False)
     # Mai's invitation is real, but she has not come through the door
     _, mai_phone = await scan(server, f"{server.url}/m/{mid}/d/{keys.delegate_code(mid, mai)}")
     refused = await vote(server, mid, mai_phone, ballot, 3)
