@@ -33,7 +33,10 @@ def test_organiser_creates_a_meeting_and_prints_its_cards(
     expect(page.locator("h1")).to_have_text("Hội nghị đối thoại với phụ nữ quận Hoàn Kiếm")
     expect(page.locator(".secretary-link")).to_have_count(4)
     expect(page.locator("img.qr")).to_have_count(4)
-    assert page.locator("img.qr").first.evaluate("img => img.naturalWidth") > 0
+    # the codes load (under load an image can take a moment: wait for it, with a deadline)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.qr')].every(i => i.complete && i.naturalWidth > 0)"
+    )
     screenshot(page, "organiser-meeting")
 
     page.get_by_role("link", name="In tất cả thẻ").click()
