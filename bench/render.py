@@ -18,7 +18,7 @@ from server.core.rules import Context
 from server.core.state import MeetingState
 from server.core.views import secretary_view
 from server.web.render import Renderer, Sections
-from server.web.services import SECRETARY_SECTIONS
+from server.web.screens import SECRETARY_SECTIONS
 
 LANG = "vi"
 

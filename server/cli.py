@@ -20,8 +20,8 @@ from server.core.decide import Rejected
 from server.i18n import translate
 from server.log.base import EventLog, LogUnavailable
 from server.web.app import create_app, make_log
+from server.web.joining import join_code
 from server.web.organiser import MeetingLinks, meeting_links
-from server.web.screens import join_code
 from server.web.services import Services
 
 DEMO_SITES = [

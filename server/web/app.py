@@ -38,7 +38,7 @@ from server.log.base import EventLog, LogUnavailable
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
 from server.upload_worker import UploadParser
-from server.web import delegate_intake, intake, organiser, pages, reports, screens
+from server.web import delegate_intake, intake, joining, organiser, pages, reports
 from server.web.live import RawSendMiddleware, live_socket
 from server.web.policy import CSP
 from server.web.services import Services
@@ -313,8 +313,8 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
             pages.phone_page,
             pages.join_qr,
             pages.overlay_page,
-            screens.join_by_code,
-            screens.service_worker,
+            joining.join_by_code,
+            joining.service_worker,
             pages.set_language,
             organiser.login_page,
             organiser.login,

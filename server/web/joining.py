@@ -1,4 +1,5 @@
-"""What the hall's screens add around the live view: a site's join QR and short code."""
+"""How a phone joins a site (its QR and short code, typed at /j/CODE), and the service worker
+every page keeps its copy with."""
 
 from __future__ import annotations
 

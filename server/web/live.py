@@ -24,6 +24,7 @@ from server.hub import Connection
 from server.hub import Send as SendBytes
 from server.i18n import pick_language
 from server.service import Accepted, MeetingRuntime
+from server.web.screens import screen_for
 from server.web.services import Services
 
 log = logging.getLogger(__name__)
@@ -152,18 +153,6 @@ class RawSendMiddleware:
         await self.app(scope, receive, send)
 
 
-def _view_kind(actor: Actor, wanted: str | None) -> str:
-    """The host has two desks: the console (floor, agenda, sites) and the questions; the desk's
-    own link opens only the questions. A site secretary has the console and the door."""
-    if actor.role == "organiser":
-        raise ValueError("organisers have no live view")
-    if actor.role == "desk" or (actor.role == "host" and wanted == "questions"):
-        return "questions"
-    if actor.role == "secretary" and wanted == "door":  # the same key: the site's check-in
-        return "door"
-    return actor.role
-
-
 @websocket("/m/{meeting_id:str}/ws")
 async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: str) -> None:
     services: Services = socket.app.state.services
@@ -179,9 +168,8 @@ async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: str) -> None
         return
     lang = pick_language(socket.query_params.get("lang"), socket.cookies.get(LANG_COOKIE))
     await socket.accept()
-    key = services.view_key(
-        runtime, _view_kind(actor, socket.query_params.get("view")), actor, lang
-    )
+    screen = screen_for(actor.role, socket.query_params.get("view"))
+    key = services.view_key(runtime, screen.kind, actor, lang)
     reader = asyncio.current_task()
 
     def stop_reading() -> None:

@@ -21,8 +21,8 @@ from server.core.commands import CreateMeeting
 from server.core.decide import Rejected
 from server.core.rules import N_
 from server.core.state import MeetingState
+from server.web.joining import join_url
 from server.web.pages import html, language, meeting_or_404, services_of
-from server.web.screens import join_url
 from server.web.services import Services
 
 SESSION_FLAG = "organiser"

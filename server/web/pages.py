@@ -21,6 +21,7 @@ from server.core.rules import N_
 from server.core.state import MeetingState, Site
 from server.i18n import pick_language
 from server.service import MeetingRuntime
+from server.web.joining import join_info, join_url
 from server.web.live import (
     CARD_COOKIE,
     DEVICE_COOKIE,
@@ -28,9 +29,8 @@ from server.web.live import (
     LANG_COOKIE,
     delegate_actor,
 )
-from server.web.policy import DOOR_CSP
 from server.web.render import qr_svg
-from server.web.screens import join_info, join_url
+from server.web.screens import screen_for
 from server.web.services import Services
 
 DEVICE_COOKIE_AGE = 3 * 24 * 3600
@@ -83,26 +83,20 @@ def _live_page(
     desk: str | None = None,
     **extra: Any,
 ) -> Response[str]:
+    """A live screen's page (the table in server/web/screens.py says which): the view as it is
+    now, and the socket's address to keep it so."""
     services, lang = services_of(request), language(request)
-    kind = desk or actor.role
+    screen = screen_for(actor.role, desk)
     query = {"role": actor.role, "site": actor.site_id, "key": key, "lang": lang, "view": desk}
     ws_path = f"/m/{runtime.meeting_id}/ws?" + urlencode({k: v for k, v in query.items() if v})
     version, initial_html = services.page_view(
-        runtime, services.view_key(runtime, kind, actor, lang)
+        runtime, services.view_key(runtime, screen.kind, actor, lang)
     )
     state = runtime.state
     site = state.site(actor.site_id) if actor.site_id else None
-    template = {
-        "host": "host.html",
-        "questions": "questions.html",
-        "secretary": "secretary.html",
-        "display": "display.html",
-        "overlay": "overlay.html",
-        "door": "door.html",
-    }.get(kind, "phone.html")
-    return html(
+    response = html(
         request,
-        template,
+        screen.page,
         key=key,
         role=actor.role,
         meeting_id=runtime.meeting_id,
@@ -112,10 +106,13 @@ def _live_page(
         version=version,
         initial_html=Markup(initial_html),  # noqa: S704 - rendered just now with autoescape on
         join=join_info(services, runtime.meeting_id, site.site_id)
-        if kind == "display" and site
+        if screen.shows_join and site
         else None,
         **extra,
     )
+    if screen.csp is not None:
+        response.headers["Content-Security-Policy"] = screen.csp
+    return response
 
 
 OVERLAY_LAYOUTS = ("lower-third", "question", "full")
@@ -202,10 +199,7 @@ async def door_page(
     actor = services.keys.actor_for(meeting_id, "secretary", site_id, key)
     if role != "secretary" or actor is None:
         raise PermissionDeniedException("Wrong link")
-    response = _live_page(request, runtime, actor, key, desk="door")
-    # The QR decoder is WebAssembly: this page alone may compile it.
-    response.headers["Content-Security-Policy"] = DOOR_CSP
-    return response
+    return _live_page(request, runtime, actor, key, desk="door")
 
 
 INVITATIONS_PER_PAGE = 60

@@ -3,55 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections import Counter
 from collections.abc import Callable
 
 import msgspec
-from markupsafe import Markup
 
 from server.access import Keys
 from server.config import Settings
 from server.core.commands import Actor
-from server.core.state import MeetingState
-from server.core.views import (
-    SitePresence,
-    delegate_view,
-    devices_with_requests,
-    display_view,
-    door_view,
-    host_view,
-    questions_view,
-    secretary_view,
-)
+from server.core.views import SitePresence, devices_with_requests
 from server.fanout import RedisNudges
 from server.hub import Hub, ViewKey
 from server.i18n import translate
 from server.log.base import EventLog
 from server.service import MeetingRuntime, Meetings
-from server.web.render import Renderer, Sections
+from server.web.render import Renderer
+from server.web.screens import SCREENS, Drawing
 
 PUBLISH_EVERY = 0.25  # seconds: at most four renders a second per meeting
-SECRETARY_SECTIONS: Sections = (
-    ("live/secretary/attendance_due.html", ("attendance_due", "site")),
-    ("live/secretary/now.html", ("current", "speaker")),
-    ("live/secretary/register.html", ("site", "fields")),
-    ("live/secretary/requests.html", ("pending", "site_queue", "queue_length")),
-    ("live/secretary/turns.html", ("turns", "fields")),
-    ("live/secretary/questions.html", ("questions", "fields")),
-    ("live/secretary/paper.html", ("site", "paper")),
-    ("live/secretary/checkin.html", ("site",)),
-)
-
-
-_ID_ATTRIBUTE = re.compile(r' id="[^"]*"')
-
-
-def _without_ids(html: str) -> str:
-    """The displays' view as the host console's preview: the same render, without its ids (the
-    console has its own elements of those names)."""
-    return _ID_ATTRIBUTE.sub("", html)
 
 
 class ViewMessage(msgspec.Struct, frozen=True, tag_field="type", tag="view"):
@@ -196,11 +166,12 @@ class Services:
 
     def view_key(self, runtime: MeetingRuntime, kind: str, actor: Actor, lang: str) -> ViewKey:
         """Screens that look the same at every site share one key, so one render serves them all:
-        only a secretary's console shows its own site, and a phone that asked to speak its own
-        request."""
-        if kind in ("secretary", "door"):
+        only per-site screens (a secretary's console, the door) show their own site, and a phone
+        that asked to speak its own request."""
+        screen = SCREENS[kind]
+        if screen.per_site:
             return ViewKey(kind, actor.site_id, lang)
-        if kind == "delegate" and actor.device_id in self._phones_with_requests(runtime):
+        if screen.per_asking_phone and actor.device_id in self._phones_with_requests(runtime):
             return ViewKey(kind, None, lang, actor.device_id)
         return ViewKey(kind, None, lang)
 
@@ -265,31 +236,15 @@ class Services:
         return f"{runtime.epoch}:{seq}:{rev}", self._render_html(runtime, key)
 
     def _render_html(self, runtime: MeetingRuntime, key: ViewKey) -> str:
-        state, render = runtime.state, self.renderer.render
-        template = f"live/{key.kind}.html"
-        if key.kind == "host":
-            presence = self.presence(runtime.meeting_id)
-            return render(
-                key.lang,
-                template,
-                view=host_view(state, presence),
-                preview=self._preview(key.lang, state),
-            )
-        if key.kind in ("display", "overlay"):  # the overlay draws the display's view its way
-            return render(key.lang, template, view=display_view(state))
-        if key.kind == "questions":
-            return render(key.lang, template, view=questions_view(state))
-        if key.kind == "door":
-            return render(key.lang, template, view=door_view(state, key.site_id or ""))
-        if key.kind == "secretary":
-            console = secretary_view(state, key.site_id or "")
-            return self.renderer.render_sections(key.lang, SECRETARY_SECTIONS, console)
-        return render(key.lang, template, view=delegate_view(state, key.device_id))
-
-    def _preview(self, lang: str, state: MeetingState) -> Markup:
-        """What every display shows now, for the host console (the same template and view)."""
-        drawn = self.renderer.render(lang, "live/display.html", view=display_view(state))
-        return Markup(_without_ids(drawn))  # noqa: S704 - rendered just now with autoescape on
+        drawing = Drawing(
+            self.renderer,
+            key.lang,
+            runtime.state,
+            key.site_id or "",
+            key.device_id,
+            lambda: self.presence(runtime.meeting_id),
+        )
+        return SCREENS[key.kind].draw(drawing)
 
     def message(self, lang: str, text: str, params: dict[str, str | int] | None = None) -> str:
         return translate(lang, text, params)
