@@ -171,8 +171,22 @@ class Hub:
 
     def leave(self, meeting_id: str, conn: Connection) -> None:
         watchers = self._watchers.get(meeting_id, {})
-        watchers.get(conn.key, set()).discard(conn)
+        same = watchers.get(conn.key)
+        if same is not None:
+            same.discard(conn)
+            if not same:  # a phone's own view, say: nobody left to send it to
+                del watchers[conn.key]
         self._count(meeting_id, conn, -1)
+
+    def forget(self, meeting_id: str) -> None:
+        """Drops what the hub keeps of a meeting no socket watches (its sets and counts)."""
+        if self.connections(meeting_id):
+            return
+        self._watchers.pop(meeting_id, None)
+        self._presence.pop(meeting_id, None)  # its rev stays: a page's version never repeats
+        flush = self._presence_flush.pop(meeting_id, None)
+        if flush is not None:
+            flush.cancel()
 
     def rekey(self, meeting_id: str, conn: Connection, key: ViewKey) -> None:
         """Moves a socket to another view (a phone that asked to speak gets its own)."""

@@ -233,6 +233,7 @@ async def _keep_catching_up(services: Services) -> None:
         try:
             await services.catch_up_all()
             await services.share_presence()
+            services.forget_idle()
         except LogUnavailable as error:
             logging.getLogger(__name__).warning("catch-up failed: %s", error)
         except Exception:  # a bug here must not end the catch-up for good

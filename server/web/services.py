@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import msgspec
 
@@ -68,6 +69,26 @@ class DeviceJoins:
         return self._made.get(meeting_id, Counter())
 
 
+IDLE_AFTER = 600.0  # seconds without a socket: a meeting's screens' caches are let go
+
+
+@dataclass
+class LiveMeeting:
+    """What one open meeting's screens keep between two changes: the views rendered, what was
+    last pushed, the phones with a view of their own, the other workers' presence, and the
+    publish throttle. Made on first use, dropped when no socket has watched it for IDLE_AFTER."""
+
+    views: dict[ViewKey, tuple[tuple[int, int], bytes]] = field(default_factory=dict)
+    html_of: dict[ViewKey, str] = field(default_factory=dict)  # the HTML of each cached view
+    last_html: dict[ViewKey, str] = field(default_factory=dict)  # the HTML last pushed
+    phones: frozenset[str] | None = None  # with their own view, at the last publish
+    phones_at: tuple[int, frozenset[str]] = (-1, frozenset())
+    remote_presence: dict[str, SitePresence] = field(default_factory=dict)
+    last_publish: float = 0.0
+    pending: asyncio.TimerHandle | None = None
+    unwatched_since: float | None = None
+
+
 class Services:
     def __init__(self, settings: Settings, log: EventLog) -> None:
         self.settings = settings
@@ -77,18 +98,34 @@ class Services:
         self.renderer = Renderer()
         self.hub = Hub(self.render_view, self.changed_view)
         self.joins = DeviceJoins()
-        self._cache: dict[tuple[str, ViewKey], tuple[tuple[int, int], bytes]] = {}
-        self._devices: dict[str, frozenset[str]] = {}  # phones with their own view, per meeting
-        self._devices_at: dict[str, tuple[int, frozenset[str]]] = {}
-        self._html_of: dict[tuple[str, ViewKey], str] = {}  # the HTML of the cached view
-        self._last_html: dict[tuple[str, ViewKey], str] = {}  # the HTML last pushed
-        self._remote_presence: dict[str, dict[str, SitePresence]] = {}
-        self._last_publish: dict[str, float] = {}
-        self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._live: dict[str, LiveMeeting] = {}
         self.meetings.on_change = self._changed
         self.nudges: RedisNudges | None = None
         if settings.store == "redis":
             self.nudges = RedisNudges(settings.redis_url, self.remote_change)
+
+    def live(self, meeting_id: str) -> LiveMeeting:
+        live = self._live.get(meeting_id)
+        if live is None:
+            live = self._live[meeting_id] = LiveMeeting()
+        return live
+
+    def forget_idle(self, now: float | None = None) -> list[str]:
+        """Lets go of the caches of meetings no socket has watched for IDLE_AFTER (a meeting
+        held last month costs nothing until a page opens it again); answers which."""
+        now = time.monotonic() if now is None else now
+        forgotten = []
+        for meeting_id, live in list(self._live.items()):
+            if self.hub.connections(meeting_id) or live.pending is not None:
+                live.unwatched_since = None
+                continue
+            if live.unwatched_since is None:
+                live.unwatched_since = now
+            elif now - live.unwatched_since >= IDLE_AFTER:
+                del self._live[meeting_id]
+                self.hub.forget(meeting_id)
+                forgotten.append(meeting_id)
+        return forgotten
 
     def _changed(self, runtime: MeetingRuntime) -> None:
         if self.nudges is not None:
@@ -111,7 +148,7 @@ class Services:
     def presence(self, meeting_id: str) -> dict[str, SitePresence]:
         """This worker's sockets plus what the other workers said of theirs."""
         merged = self._local_presence(meeting_id)
-        for site_id, p in self._remote_presence.get(meeting_id, {}).items():
+        for site_id, p in self.live(meeting_id).remote_presence.items():
             merged[site_id] = merged.get(site_id, SitePresence()) + p
         return merged
 
@@ -130,8 +167,9 @@ class Services:
         for runtime in self.meetings.loaded():
             mid = runtime.meeting_id
             others = await self.nudges.share_presence(mid, self._local_presence(mid))
-            if others != self._remote_presence.get(mid, {}):
-                self._remote_presence[mid] = others
+            live = self.live(mid)
+            if others != live.remote_presence:
+                live.remote_presence = others
                 self.hub.presence_changed_elsewhere(mid)
 
     async def catch_up_all(self) -> None:
@@ -144,10 +182,10 @@ class Services:
         """Publishes at once, unless the meeting published less than PUBLISH_EVERY ago: then once
         more when that time is up. So a burst of 15,000 votes makes a few renders a second, and a
         single command is still shown without delay."""
-        meeting_id = runtime.meeting_id
-        if meeting_id in self._pending:
+        live = self.live(runtime.meeting_id)
+        if live.pending is not None:
             return
-        wait = self._last_publish.get(meeting_id, 0.0) + PUBLISH_EVERY - time.monotonic()
+        wait = live.last_publish + PUBLISH_EVERY - time.monotonic()
         if wait <= 0:
             self._publish(runtime)
             return
@@ -156,11 +194,12 @@ class Services:
         except RuntimeError:
             self._publish(runtime)
             return
-        self._pending[meeting_id] = loop.call_later(wait, self._publish, runtime)
+        live.pending = loop.call_later(wait, self._publish, runtime)
 
     def _publish(self, runtime: MeetingRuntime) -> None:
-        self._pending.pop(runtime.meeting_id, None)
-        self._last_publish[runtime.meeting_id] = time.monotonic()
+        live = self.live(runtime.meeting_id)
+        live.pending = None
+        live.last_publish = time.monotonic()
         self._rekey_phones(runtime)
         self.hub.publish(runtime.meeting_id)
 
@@ -177,17 +216,19 @@ class Services:
 
     def _phones_with_requests(self, runtime: MeetingRuntime) -> frozenset[str]:
         """Known at the last publish; worked out again only if the meeting moved since."""
-        seq, devices = self._devices_at.get(runtime.meeting_id, (-1, frozenset()))
+        live = self.live(runtime.meeting_id)
+        seq, devices = live.phones_at
         if seq != runtime.seq:
             devices = devices_with_requests(runtime.state)
-            self._devices_at[runtime.meeting_id] = (runtime.seq, devices)
+            live.phones_at = (runtime.seq, devices)
         return devices
 
     def _rekey_phones(self, runtime: MeetingRuntime) -> None:
         devices = self._phones_with_requests(runtime)
-        if self._devices.get(runtime.meeting_id) == devices:
+        live = self.live(runtime.meeting_id)
+        if live.phones == devices:
             return  # the common case: no phone started or ended a request
-        self._devices[runtime.meeting_id] = devices
+        live.phones = devices
         for conn in self.hub.delegates(runtime.meeting_id):
             device = conn.actor.device_id
             wanted = conn.key._replace(device_id=device if device in devices else None)
@@ -204,11 +245,12 @@ class Services:
         Pages keep the older seq then; that is harmless (they ignore older views, and a page that
         reconnects gets the current one), and it keeps a burst of votes off 15,000 phones."""
         data = self.render_view(meeting_id, key)
-        html = self._last_html.get((meeting_id, key))
-        now = self._html_of.get((meeting_id, key))
+        live = self.live(meeting_id)
+        html = live.last_html.get(key)
+        now = live.html_of.get(key)
         if html is not None and now == html:
             return None
-        self._last_html[(meeting_id, key)] = now or ""
+        live.last_html[key] = now or ""
         return data
 
     def render_view(self, meeting_id: str, key: ViewKey) -> bytes:
@@ -217,17 +259,18 @@ class Services:
         if runtime is None:
             raise LookupError(meeting_id)
         version = self.version(runtime, key)
-        cached = self._cache.get((meeting_id, key))
+        live = self.live(meeting_id)
+        cached = live.views.get(key)
         if cached is not None and cached[0] == version:
             return cached[1]
         html = self._render_html(runtime, key)
-        self._html_of[(meeting_id, key)] = html
+        live.html_of[key] = html
         data = _encode(
             ViewMessage(
                 view=key.kind, epoch=runtime.epoch, seq=version[0], rev=version[1], html=html
             )
         )
-        self._cache[(meeting_id, key)] = (version, data)
+        live.views[key] = (version, data)
         return data
 
     def page_view(self, runtime: MeetingRuntime, key: ViewKey) -> tuple[str, str]:

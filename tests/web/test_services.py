@@ -9,10 +9,10 @@ from server.config import Settings
 from server.core.apply import apply
 from server.core.commands import Actor
 from server.core.events import AgendaEntry, MeetingCreated, SiteInfo, SpeakRequested
-from server.hub import ViewKey
+from server.hub import Connection, ViewKey
 from server.log.sqlite import SqliteLog
 from server.service import MeetingRuntime
-from server.web.services import Services
+from server.web.services import IDLE_AFTER, Services
 
 SITES = tuple(SiteInfo(f"s{i}", f"Điểm cầu {i}", is_main_hall=i == 0) for i in range(5))
 CREATED = MeetingCreated(
@@ -55,3 +55,26 @@ def test_a_secretary_has_its_sites_key_and_a_phone_that_asked_its_own(tmp_path: 
     other = services.view_key(runtime, "delegate", Actor("delegate", "s2", "d3"), "vi")
     assert phone == ViewKey("delegate", None, "vi", "d2")
     assert other == ViewKey("delegate", None, "vi")
+
+
+async def _ignore(_data: bytes) -> None:
+    return None
+
+
+def test_a_meeting_nobody_watches_lets_go_of_its_caches_after_a_while(tmp_path: Path) -> None:
+    services, _ = services_and_runtime(tmp_path)
+    key = ViewKey("display", None, "vi")
+    services.live("m1").views[key] = ((1, 0), b"view")
+    phone = Connection(
+        ViewKey("delegate", None, "vi", "d1"), Actor("delegate", "s1", "d1"), _ignore
+    )
+    services.hub.join("m1", phone)
+    assert services.forget_idle(now=0.0) == []
+    assert services.forget_idle(now=IDLE_AFTER * 2) == []  # watched: kept
+    services.hub.leave("m1", phone)
+    assert services.forget_idle(now=1000.0) == []  # unwatched from now on
+    assert services.forget_idle(now=1000.0 + IDLE_AFTER - 1) == []
+    assert services.live("m1").views == {key: ((1, 0), b"view")}
+    assert services.forget_idle(now=1000.0 + IDLE_AFTER) == ["m1"]
+    assert services.live("m1").views == {}  # made again, empty, on the next use
+    assert services.hub.connections("m1") == 0
