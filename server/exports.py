@@ -553,13 +553,16 @@ def summary_sentences(report: Report) -> tuple[str, ...]:
     bodies = {**LABELS["body"], "other": "cơ quan khác"}  # "1 về Khác" reads badly in a sentence
     in_hall = _joined(((bodies[b], n) for b, n in s.raised_in_hall_by_body), "về ")
     forwarded = _joined(((label("level", v), n) for v, n in s.forwarded_by_level), "lên ")
+    government = s.raised_in_hall_government  # "chính quyền": HĐND and UBND together
     sentences = [
         _attendance_sentence(report),
         *([f"Tổng số đại biểu dự: {delegates_text(s.delegates)}."] if s.delegates else []),
         f"Tổng số {total} ý kiến, kiến nghị: {s.collected_before} ý kiến thu thập trước hội nghị"
-        f" và {s.raised_in_hall} ý kiến nêu tại hội nghị" + (f" ({in_hall})." if in_hall else "."),
+        f" và {s.raised_in_hall} ý kiến nêu tại hội nghị"
+        + (f" ({in_hall}; {government} ý kiến về chính quyền)." if in_hall else "."),
         f"Có {s.turns} lượt phát biểu với {s.opinions_in_turns} ý kiến.",
-        f"{by_decision['on_the_spot']} ý kiến được trả lời tại hội nghị,"
+        f"{by_decision['answered_before']} ý kiến đã được trả lời trước hội nghị,"
+        f" {by_decision['on_the_spot']} ý kiến được trả lời tại hội nghị,"
         f" {by_decision['written']} ý kiến hẹn trả lời bằng văn bản,"
         f" {by_decision['forwarded']} ý kiến chuyển cấp có thẩm quyền"
         + (f" ({forwarded})" if forwarded else "")

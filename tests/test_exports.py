@@ -418,9 +418,10 @@ SITES = [
 SUMMARY = [
     "Hội nghị có 200 người dự tại 3 điểm cầu.",
     "Tổng số 11 ý kiến, kiến nghị: 3 ý kiến thu thập trước hội nghị và 8 ý kiến nêu tại hội nghị"
-    " (1 về Đảng ủy, 2 về HĐND, 4 về UBND, 1 về cơ quan khác).",
+    " (1 về Đảng ủy, 2 về HĐND, 4 về UBND, 1 về cơ quan khác; 6 ý kiến về chính quyền).",
     "Có 3 lượt phát biểu với 6 ý kiến.",
-    "3 ý kiến được trả lời tại hội nghị, 3 ý kiến hẹn trả lời bằng văn bản, 3 ý kiến chuyển cấp"
+    "0 ý kiến đã được trả lời trước hội nghị, 3 ý kiến được trả lời tại hội nghị,"
+    " 3 ý kiến hẹn trả lời bằng văn bản, 3 ý kiến chuyển cấp"
     " có thẩm quyền (2 lên Quận/huyện, 1 lên Thành phố), 1 ý kiến không tiếp thu,"
     " 1 ý kiến chưa quyết định.",
 ]

@@ -96,6 +96,7 @@ async def test_the_report_shows_the_figures_of_the_meeting(
     assert figures == {
         "before": 2,
         "in-hall": 2,
+        "government": 2,  # HĐND and UBND together: both opinions went to the Committee
         "turns": 1,
         "opinions": 2,
         "answered_before": 0,
