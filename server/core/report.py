@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from functools import partial
 from typing import Literal
 
 import msgspec
@@ -511,3 +512,69 @@ def year_figures(
         rows=tuple(row for row in dated if not row.not_held),
         not_held=tuple(row for row in dated if row.not_held),
     )
+
+
+# --- a year's figures down to their opinions ---------------------------------------------------
+
+
+def _late(q: ReportQuestion) -> bool:
+    return q.follow_up == "answered" and bool(q.deadline) and q.answered_on > q.deadline
+
+
+def _raised(q: ReportQuestion) -> bool:
+    return q.source in IN_HALL_SOURCES
+
+
+def _forwarded_to(level: str, q: ReportQuestion) -> bool:
+    return q.decision == "forwarded" and q.forwarded_to == level
+
+
+# Each figure of the year (its name on the dashboard) and which opinions make it: the dashboard
+# links every figure to the list of exactly these.
+YEAR_FIGURES: dict[str, Callable[[ReportQuestion], bool]] = {
+    "opinions": lambda _q: True,
+    "collected-before": lambda q: q.source == "intake",
+    "answered-before": lambda q: q.decision == "answered_before",
+    "raised": _raised,
+    "party": lambda q: _raised(q) and q.body == "party",
+    "government": lambda q: _raised(q) and q.body in GOVERNMENT,
+    "on-the-spot": lambda q: q.decision == "on_the_spot",
+    "written": lambda q: q.decision == "written",
+    **{f"forwarded-{level}": partial(_forwarded_to, level) for level in LEVELS},
+    "promised": lambda q: bool(q.follow_up),
+    "on-time": lambda q: q.follow_up == "answered" and not _late(q),
+    "late": _late,
+    "overdue": lambda q: q.follow_up == "overdue",
+    "pending": lambda q: q.follow_up == "pending",
+}
+
+
+def year_opinions(figures: YearFigures, figure: str) -> list[tuple[YearRow, ReportQuestion]]:
+    """The opinions behind one of the year's figures, meeting by meeting (latest first)."""
+    keep = YEAR_FIGURES[figure]
+    return [(row, q) for row in figures.rows for q in row.report.questions if keep(q)]
+
+
+_COUNTED_AS = {
+    "opinions": "opinions",
+    "collected-before": "collected_before",
+    "answered-before": "answered_before",
+    "raised": "raised_in_hall",
+    "party": "raised_with_party",
+    "government": "raised_with_government",
+    "on-the-spot": "answered_on_the_spot",
+    "written": "written",
+    "promised": "promised",
+    "on-time": "answered_on_time",
+    "late": "answered_late",
+    "overdue": "overdue",
+    "pending": "pending",
+}
+
+
+def year_count(figures: YearFigures, figure: str) -> int:
+    """The figure as the dashboard prints it (what `year_opinions` lists must add up to it)."""
+    if figure.startswith("forwarded-"):
+        return dict(figures.forwarded_by_level).get(figure.removeprefix("forwarded-"), 0)
+    count: int = getattr(figures, _COUNTED_AS[figure])
+    return count

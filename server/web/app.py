@@ -293,6 +293,7 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
             reports.public_answers,
             reports.organiser_dashboard,
             reports.dashboard_export,
+            reports.dashboard_opinions,
             reports.export,
             pages.seat_cards_sheet,
             intake.intake_form,

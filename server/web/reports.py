@@ -19,7 +19,15 @@ from litestar.response import Redirect
 from server import exports
 from server.config import local_today
 from server.core.commands import RecordWrittenAnswer, SetPapersHeading
-from server.core.report import Report, YearFigures, meeting_report, year_figures
+from server.core.report import (
+    YEAR_FIGURES,
+    Report,
+    YearFigures,
+    meeting_report,
+    year_count,
+    year_figures,
+    year_opinions,
+)
 from server.core.rules import N_, Rejected
 from server.service import MeetingRuntime
 from server.web.organiser import organiser_guard
@@ -201,6 +209,28 @@ def _year(request: Request[Any, Any, Any], year: int | None) -> YearFigures:
         if r.state.info
     ]
     return year_figures(reports, chosen, _samples(request))
+
+
+@get(
+    "/organiser/dashboard/opinions",
+    name="organiser_dashboard_opinions",
+    guards=[organiser_guard],
+)
+async def dashboard_opinions(
+    request: Request[Any, Any, Any], figure: str, year: int | None = None
+) -> Response[str]:
+    """The opinions behind one figure of the year, meeting by meeting."""
+    if figure not in YEAR_FIGURES:
+        raise NotFoundException("No such figure")
+    figures = _year(request, year)
+    return html(
+        request,
+        "organiser/year_opinions.html",
+        figures=figures,
+        figure=figure,
+        count=year_count(figures, figure),
+        opinions=year_opinions(figures, figure),
+    )
 
 
 YEAR_EXPORTS = {

@@ -35,13 +35,16 @@ from server.core.events import (
     decode_event,
 )
 from server.core.report import (
+    YEAR_FIGURES,
     Attendance,
     Counts,
     Report,
     largest_remainder,
     meeting_report,
     under_way,
+    year_count,
     year_figures,
+    year_opinions,
 )
 from server.core.state import MeetingState
 from server.core.views import Tally, host_view, secretary_view
@@ -344,3 +347,11 @@ def test_the_year_gives_the_published_paragraphs_figures() -> None:
     assert figures.raised_with_government == 3  # HĐND and UBND together, never "other"
     assert figures.answered_on_the_spot == 1
     assert dict(figures.forwarded_by_level) == {"ward": 0, "district": 1, "city": 1}
+
+
+@pytest.mark.parametrize("figure", list(YEAR_FIGURES))
+def test_every_figure_of_the_year_lists_exactly_the_opinions_it_counts(figure: str) -> None:
+    figures = year_figures(published_year(), 2026)
+    assert len(year_opinions(figures, figure)) == year_count(figures, figure)
+    assert year_count(figures, "opinions") == 7  # a figure that can be checked by hand
+    assert {q.question_id for _, q in year_opinions(figures, "government")} == {"g1", "g2", "g3"}

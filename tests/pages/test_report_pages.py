@@ -67,6 +67,10 @@ def test_report_followup_answers_and_year_pages(
     expect(page.locator("#y-meetings")).to_have_text("1")
     expect(page.locator("#y-late")).to_have_text("1")  # answered on 20/11, after its 10/01 deadline
     screenshot(page, "year-dashboard")
+    page.locator("#y-government").click()  # every figure opens its opinions
+    expect(page.locator("#figure-count")).to_have_text("2")
+    expect(page.locator("#figure-opinions tbody tr")).to_have_count(2)
+    screenshot(page, "year-figure-opinions")
     # the one refused heading form is answered 400, as it should be: nothing else went wrong
     refused = "Failed to load resource: the server responded with a status of 400 (Bad Request)"
     assert page_errors.messages == [refused]

@@ -978,6 +978,31 @@ async def check_year_exports(
     assert f"{y['forwarded-district']} ý kiến thuộc thẩm quyền cấp quận/huyện" in said
 
 
+async def check_every_figure_opens_its_opinions(
+    server: ServerProcess, year: int, plans: Sequence[MeetingPlan], today: str
+) -> None:
+    """Each figure of the dashboard is a link to the list of its opinions, as many as it says."""
+    expected = expected_year(plans, today)
+    async with httpx.AsyncClient(headers={**HTML, **organiser_headers()}, timeout=30) as http:
+        dashboard = (
+            await http.get(f"{server.url}/organiser/dashboard", params={"year": year})
+        ).text
+        for figure, count in expected.items():
+            if figure in ("meetings", "attendance", "turns"):
+                continue  # not opinions
+            assert f'figure={figure}"' in dashboard, figure
+            page = await http.get(
+                f"{server.url}/organiser/dashboard/opinions",
+                params={"year": year, "figure": figure},
+            )
+            assert text_of(page.text, "figure-count") == str(count), figure
+            assert page.text.count('<tr id="fo-') == count, figure
+        unknown = await http.get(
+            f"{server.url}/organiser/dashboard/opinions", params={"year": year, "figure": "x"}
+        )
+    assert unknown.status_code == 404
+
+
 async def check_dashboard(
     server: ServerProcess,
     plans: Sequence[MeetingPlan],
@@ -1047,5 +1072,6 @@ async def test_a_districts_year_replayed_gives_exactly_its_totals_everywhere(
     meetings = [await replay(server, plan) for plan in plans]
     await check_dashboard(server, plans, meetings, year, today)
     await check_year_exports(server, year, plans, today)
+    await check_every_figure_opens_its_opinions(server, year, plans, today)
     for plan, meeting in zip(plans, meetings, strict=True):
         await check_meeting(meeting, plan, today, tmp_path)
