@@ -136,8 +136,8 @@ def _date_cell(iso: str) -> dt.date | str:
 
 
 def long_date(iso: str, place: str = "") -> str:
-    """ "Tân Định, ngày 02 tháng 12 năm 2026": Decree 30/2020 writes a 0 before a day under 10 and
-    before the months 1 and 2 only ("ngày 15 tháng 3")."""
+    """The date line, e.g. "Tân Định, ngày 02 tháng 12 năm 2026": Decree 30/2020 writes a 0 before
+    a day under 10 and before the months 1 and 2 only ("ngày 15 tháng 3")."""
     try:
         day = dt.date.fromisoformat(iso)
     except ValueError:
@@ -1118,6 +1118,15 @@ def minutes_pdf(report: Report) -> bytes:
 # --- a year of meetings --------------------------------------------------------------------------
 
 
+def _period_words(y: YearFigures) -> str:
+    """The year ("Năm 2026"), or the period within it ("Từ ngày 01/03/2026 đến ngày 30/06/2026")."""
+    start, end = y.period
+    if not start and not end:
+        return f"Năm {y.year}"
+    since = f"Từ ngày {vn_date(start)}" if start else f"Từ đầu năm {y.year}"
+    return since + (f" đến ngày {vn_date(end)}" if end else f" đến cuối năm {y.year}")
+
+
 def year_sentences(y: YearFigures) -> tuple[str, ...]:
     """The paragraph a year's report is quoted by ("Năm 2026, đã tổ chức 14 hội nghị…")."""
     other = y.raised_in_hall - y.raised_with_party - y.raised_with_government
@@ -1127,7 +1136,7 @@ def year_sentences(y: YearFigures) -> tuple[str, ...]:
         if n and lv != "ward"
     ]
     sentences = [
-        f"Năm {y.year}, đã tổ chức {y.meetings} hội nghị tiếp xúc, đối thoại.",
+        f"{_period_words(y)}, đã tổ chức {y.meetings} hội nghị tiếp xúc, đối thoại.",
         (
             f"Trước các hội nghị, đã tổng hợp {y.collected_before} ý kiến, kiến nghị của cử tri;"
             f" trong đó {y.answered_before} ý kiến đã được trả lời trước hội nghị."
@@ -1262,7 +1271,7 @@ def year_docx(y: YearFigures, today: str) -> bytes:
     document.add_heading("BÁO CÁO", level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
     _paragraph(
         document,
-        f"KẾT QUẢ TỔ CHỨC HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI NĂM {y.year}",
+        f"KẾT QUẢ TỔ CHỨC HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI {_period_words(y).upper()}",
         bold=True,
         center=True,
     )

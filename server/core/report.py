@@ -449,6 +449,7 @@ class YearFigures(msgspec.Struct, frozen=True):
     delegates: DelegateTotals | None  # None: no meeting held invited delegates by name
     rows: tuple[YearRow, ...]  # the meetings held, latest first
     not_held: tuple[YearRow, ...] = ()  # dated in the year, not counted, and why
+    period: tuple[str, str] = ("", "")  # from and to within the year, where narrowed
 
 
 def _not_held(meeting_id: str, report: Report, samples: Collection[str]) -> NotHeld:
@@ -460,14 +461,21 @@ def _not_held(meeting_id: str, report: Report, samples: Collection[str]) -> NotH
 
 
 def year_figures(
-    reports: Iterable[tuple[str, Report]], year: int, samples: Collection[str] = ()
+    reports: Iterable[tuple[str, Report]],
+    year: int,
+    samples: Collection[str] = (),
+    period: tuple[str, str] = ("", ""),
 ) -> YearFigures:
     """Meetings, opinions, answered on the spot, promises kept, satisfaction and attendance of
-    the meetings held in `year`. `samples` (the demo meeting) are never counted as held."""
+    the meetings held in `year`; `period` (ISO dates from and to, either may be "") narrows it.
+    `samples` (the demo meeting) are never counted as held."""
+    start, end = period
     dated = [
         YearRow(mid, r, _not_held(mid, r, samples))
         for mid, r in reports
         if r.info.date.startswith(f"{year:04d}-")
+        and (not start or r.info.date >= start)
+        and (not end or r.info.date <= end)
     ]
     dated.sort(key=lambda row: (row.report.info.date, row.meeting_id), reverse=True)
     held = [row.report for row in dated if not row.not_held]
@@ -511,6 +519,7 @@ def year_figures(
         delegates=delegates,
         rows=tuple(row for row in dated if not row.not_held),
         not_held=tuple(row for row in dated if row.not_held),
+        period=period,
     )
 
 

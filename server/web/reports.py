@@ -13,7 +13,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Body
+from litestar.params import Body, Parameter
 from litestar.response import Redirect
 
 from server import exports
@@ -194,21 +194,28 @@ def _samples(request: Request[Any, Any, Any]) -> frozenset[str]:
 
 @get("/organiser/dashboard", name="organiser_dashboard", guards=[organiser_guard])
 async def organiser_dashboard(
-    request: Request[Any, Any, Any], year: int | None = None
+    request: Request[Any, Any, Any],
+    year: int | None = None,
+    start: Annotated[date | None, Parameter(query="from")] = None,
+    end: Annotated[date | None, Parameter(query="to")] = None,
 ) -> Response[str]:
-    return html(request, "organiser/dashboard.html", figures=_year(request, year))
+    return html(request, "organiser/dashboard.html", figures=_year(request, year, start, end))
 
 
-def _year(request: Request[Any, Any, Any], year: int | None) -> YearFigures:
+def _year(
+    request: Request[Any, Any, Any], year: int | None, start: date | None, end: date | None
+) -> YearFigures:
+    """The year's figures, or a period's within it (the year is that of `start` if not given)."""
     services = services_of(request)
     today = local_today()
-    chosen = year or date.fromisoformat(today).year
+    chosen = year or (start or end or date.fromisoformat(today)).year
     reports = [
         (r.meeting_id, meeting_report(r.state, today))
         for r in services.meetings.loaded()
         if r.state.info
     ]
-    return year_figures(reports, chosen, _samples(request))
+    period = (start.isoformat() if start else "", end.isoformat() if end else "")
+    return year_figures(reports, chosen, _samples(request), period)
 
 
 @get(
@@ -217,12 +224,16 @@ def _year(request: Request[Any, Any, Any], year: int | None) -> YearFigures:
     guards=[organiser_guard],
 )
 async def dashboard_opinions(
-    request: Request[Any, Any, Any], figure: str, year: int | None = None
+    request: Request[Any, Any, Any],
+    figure: str,
+    year: int | None = None,
+    start: Annotated[date | None, Parameter(query="from")] = None,
+    end: Annotated[date | None, Parameter(query="to")] = None,
 ) -> Response[str]:
     """The opinions behind one figure of the year, meeting by meeting."""
     if figure not in YEAR_FIGURES:
         raise NotFoundException("No such figure")
-    figures = _year(request, year)
+    figures = _year(request, year, start, end)
     return html(
         request,
         "organiser/year_opinions.html",
@@ -245,12 +256,16 @@ YEAR_EXPORTS = {
     guards=[organiser_guard],
 )
 async def dashboard_export(
-    request: Request[Any, Any, Any], kind: str, year: int | None = None
+    request: Request[Any, Any, Any],
+    kind: str,
+    year: int | None = None,
+    start: Annotated[date | None, Parameter(query="from")] = None,
+    end: Annotated[date | None, Parameter(query="to")] = None,
 ) -> Response[bytes]:
     """The year's figures as a workbook, or as a report in the administrative layout."""
     if kind not in YEAR_EXPORTS:
         raise NotFoundException("No such export")
-    figures = _year(request, year)
+    figures = _year(request, year, start, end)
     if kind == "year.xlsx":
         make = partial(exports.year_xlsx, figures)
     else:

@@ -355,3 +355,11 @@ def test_every_figure_of_the_year_lists_exactly_the_opinions_it_counts(figure: s
     assert len(year_opinions(figures, figure)) == year_count(figures, figure)
     assert year_count(figures, "opinions") == 7  # a figure that can be checked by hand
     assert {q.question_id for _, q in year_opinions(figures, "government")} == {"g1", "g2", "g3"}
+
+
+def test_a_period_within_the_year_counts_only_its_meetings() -> None:
+    spring = year_figures(published_year(), 2026, period=("2026-01-01", "2026-06-30"))
+    autumn = year_figures(published_year(), 2026, period=("2026-07-01", ""))
+    assert (spring.meetings, spring.opinions, autumn.meetings, autumn.opinions) == (1, 5, 1, 2)
+    assert spring.period == ("2026-01-01", "2026-06-30")
+    assert year_figures(published_year(), 2026, period=("", "2026-02-28")).meetings == 0

@@ -66,6 +66,11 @@ def test_report_followup_answers_and_year_pages(
     page.goto(f"{server.url}/organiser/dashboard?year=2026")
     expect(page.locator("#y-meetings")).to_have_text("1")
     expect(page.locator("#y-late")).to_have_text("1")  # answered on 20/11, after its 10/01 deadline
+    page.locator("#period-from").fill("2026-11-01")
+    page.locator("#period-to").fill("2026-11-30")
+    page.locator("#period-form button[type=submit]").click()
+    expect(page.locator("#y-period")).to_have_text("(từ 01/11/2026 đến 30/11/2026)")
+    expect(page.locator("#y-meetings")).to_have_text("1")
     screenshot(page, "year-dashboard")
     page.locator("#y-government").click()  # every figure opens its opinions
     expect(page.locator("#figure-count")).to_have_text("2")

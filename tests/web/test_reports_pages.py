@@ -470,3 +470,31 @@ async def test_the_papers_heading_is_set_on_the_report_page_and_printed_on_the_p
     assert left[:3] == [("ĐẢNG BỘ QUẬN 1", False), ("ĐẢNG ỦY PHƯỜNG TÂN ĐỊNH", True), ("*", False)]
     assert right[0] == ("ĐẢNG CỘNG SẢN VIỆT NAM", True)
     assert right[1][0].startswith("Tân Định, ngày ")
+
+
+async def test_the_dashboard_narrows_to_a_period_of_the_year_and_says_so(
+    server: ServerProcess, meeting: dict[str, Any]
+) -> None:
+    await scenario(server, meeting)  # the meeting is on 22/11/2026
+    url = f"{server.url}/organiser/dashboard"
+    async with httpx.AsyncClient(headers={**HTML, **organiser_headers()}, timeout=30) as http:
+        november = await http.get(url, params={"from": "2026-11-01", "to": "2026-11-30"})
+        december = await http.get(url, params={"from": "2026-12-01"})
+        bad = await http.get(url, params={"from": "2026-02-30"})
+        drilled = await http.get(
+            f"{url}/opinions",
+            params={"figure": "opinions", "from": "2026-12-01", "to": "2026-12-31"},
+        )
+        report = await http.get(
+            f"{url}/export/year.docx", params={"from": "2026-11-01", "to": "2026-11-30"}
+        )
+    assert re.search(r'id="y-meetings">1<', november.text)
+    assert re.search(r'id="y-meetings">0<', december.text)
+    assert "từ 01/11/2026 đến 30/11/2026" in text_of(november.text, "y-period")
+    assert "figure=opinions&amp;from=2026-11-01&amp;to=2026-11-30" in november.text
+    assert bad.status_code == 400
+    assert text_of(drilled.text, "figure-count") == "0"
+    assert (
+        "Từ ngày 01/11/2026 đến ngày 30/11/2026, đã tổ chức 1 hội nghị tiếp xúc, đối thoại."
+        in docx_paragraphs(report.content)
+    )
