@@ -9,7 +9,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -1704,3 +1704,27 @@ def questions_csv(report: Report) -> bytes:
     for q in report.questions:
         writer.writerow([_csv_value(v) for v in _question_row(q)])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+# --- the table the web layer reads -------------------------------------------------------------
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper a meeting's report makes: how, what it is, and its file's name before the date."""
+
+    make: Callable[[Report], bytes]
+    media_type: str
+    stem: str
+
+
+MEETING_PAPERS: dict[str, Paper] = {
+    "minutes.docx": Paper(minutes_docx, DOCX_TYPE, "bien-ban"),
+    "minutes.pdf": Paper(minutes_pdf, "application/pdf", "bien-ban"),
+    "conclusion.docx": Paper(conclusion_notice_docx, DOCX_TYPE, "thong-bao-ket-luan"),
+    "questions.xlsx": Paper(questions_xlsx, XLSX_TYPE, "y-kien-va-so-lieu"),
+    "questions.csv": Paper(questions_csv, "text/csv; charset=utf-8", "y-kien"),
+}

@@ -244,10 +244,7 @@ async def dashboard_opinions(
     )
 
 
-YEAR_EXPORTS = {
-    "year.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "year.docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
+YEAR_EXPORTS = {"year.xlsx": exports.XLSX_TYPE, "year.docx": exports.DOCX_TYPE}
 
 
 @get(
@@ -279,45 +276,21 @@ async def dashboard_export(
     )
 
 
-EXPORTS = {
-    "minutes.docx": (
-        "minutes_docx",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ),
-    "conclusion.docx": (
-        "conclusion_notice_docx",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ),
-    "minutes.pdf": ("minutes_pdf", "application/pdf"),
-    "questions.xlsx": (
-        "questions_xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ),
-    "questions.csv": ("questions_csv", "text/csv; charset=utf-8"),
-}
-
-
 @get("/m/{meeting_id:str}/host/{key:str}/export/{kind:str}", name="export")
 async def export(
     request: Request[Any, Any, Any], meeting_id: str, key: str, kind: str
 ) -> Response[bytes]:
     """The minutes, the conclusion notice and the figures as files, made from the log's state."""
     runtime = await _host_runtime(request, meeting_id, key)
-    if kind not in EXPORTS:
+    paper = exports.MEETING_PAPERS.get(kind)
+    if paper is None:
         raise NotFoundException("No such export")
-    function_name, media_type = EXPORTS[kind]
-    make = getattr(exports, function_name)
     report = _report(runtime)
     # Building a big document is CPU work: keep the event loop (and every socket) moving.
-    content: bytes = await asyncio.get_running_loop().run_in_executor(None, make, report)
-    stem = (
-        f"bien-ban-{report.info.date}"
-        if kind.startswith("minutes")
-        else f"{kind.split('.', maxsplit=1)[0]}-{report.info.date}"
-    )
-    filename = f"{stem}.{kind.rsplit('.', 1)[1]}"
+    content = await asyncio.get_running_loop().run_in_executor(None, paper.make, report)
+    filename = f"{paper.stem}-{report.info.date}.{kind.rsplit('.', 1)[1]}"
     return Response(
         content,
-        media_type=media_type,
+        media_type=paper.media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
