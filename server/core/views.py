@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -576,12 +577,7 @@ def delegate_view(state: MeetingState, device_id: str | None = None) -> Delegate
         mine=mine,
         my_position=position,
         question=_on_screen(state),
-        questions=tuple(
-            sorted(
-                (question_row(state, q) for q in state.questions if q.open and q.decision is None),
-                key=lambda row: -row.support,
-            )[:PHONE_QUESTIONS_SHOWN]
-        ),
+        questions=tuple(question_row(state, q) for q in most_supported(state)),
         open_ballot=ballot_result(state, state.open_ballot, by_site=False)
         if state.open_ballot
         else None,
@@ -589,6 +585,13 @@ def delegate_view(state: MeetingState, device_id: str | None = None) -> Delegate
         card_mode=state.voting.eligibility == "card",
         invitation_mode=state.voting.eligibility == "invitation",
     )
+
+
+def most_supported(state: MeetingState) -> list[Question]:
+    """The open questions the phones show: the most supported first (ties in their order),
+    chosen before any row is built (15,000 phones share this view, 5,000 questions may wait)."""
+    waiting = [q for q in state.questions if q.open and q.decision is None]
+    return heapq.nsmallest(PHONE_QUESTIONS_SHOWN, waiting, key=lambda q: -len(q.supporters))
 
 
 def devices_with_requests(state: MeetingState) -> frozenset[str]:

@@ -46,8 +46,15 @@ from server.core.report import (
     year_figures,
     year_opinions,
 )
-from server.core.state import MeetingState
-from server.core.views import Tally, host_view, secretary_view
+from server.core.state import MeetingState, Question
+from server.core.views import (
+    PHONE_QUESTIONS_SHOWN,
+    Tally,
+    delegate_view,
+    host_view,
+    question_row,
+    secretary_view,
+)
 
 # --- shares ------------------------------------------------------------------------------------
 
@@ -363,3 +370,34 @@ def test_a_period_within_the_year_counts_only_its_meetings() -> None:
     assert (spring.meetings, spring.opinions, autumn.meetings, autumn.opinions) == (1, 5, 1, 2)
     assert spring.period == ("2026-01-01", "2026-06-30")
     assert year_figures(published_year(), 2026, period=("", "2026-02-28")).meetings == 0
+
+
+# --- the phones' view ---------------------------------------------------------------------------
+
+
+@given(st.lists(st.tuples(st.integers(0, 6), st.booleans()), max_size=80))
+def test_the_phones_see_the_most_supported_open_questions_as_a_full_sort_would(
+    questions: list[tuple[int, bool]],
+) -> None:
+    """Chosen before the rows are built, the phones' questions are those sorting every row by
+    support (ties in their order) would give, and no others."""
+    base = Question("q", "Câu hỏi", (), None, "", "committee", "ward", "phone", "", AT)
+    state = msgspec.structs.replace(
+        state_of(),
+        questions=tuple(
+            msgspec.structs.replace(
+                base,
+                question_id=f"q{i}",
+                supporters=tuple(f"d{j}" for j in range(support)),
+                decision="on_the_spot" if decided else None,
+            )
+            for i, (support, decided) in enumerate(questions)
+        ),
+    )
+    every_row = sorted(
+        (question_row(state, q) for q in state.questions if q.open and q.decision is None),
+        key=lambda row: -row.support,
+    )[:PHONE_QUESTIONS_SHOWN]
+    assert [row.question.question_id for row in delegate_view(state).questions] == [
+        row.question.question_id for row in every_row
+    ]
