@@ -7,13 +7,31 @@ import threading
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.pages.conftest import SHOTS, PageErrors, screenshot
 from tests.support.server import ORGANISER_SECRET, ServerProcess
 from tests.web.test_reports_pages import scenario
 
 pytestmark = pytest.mark.browser
+
+
+def set_the_papers_heading(page: Page) -> None:
+    """Refused without a name, kept as typed; saved, printed in capitals."""
+    page.locator("#papers summary").click()
+    page.locator("#heading-form select[name=kind]").select_option("committee")
+    page.locator("#heading-form input[name=place]").fill("Bến Nghé")
+    page.locator("#heading-form button[type=submit]").evaluate("(b) => b.form.noValidate = true")
+    page.locator("#heading-form button[type=submit]").click()
+    expect(page.locator("#heading-error")).to_contain_text("không được để trống")
+    expect(page.locator("#heading-form input[name=place]")).to_have_value("Bến Nghé")
+    expect(page.locator("#heading-form select[name=kind]")).to_have_value("committee")
+    page.locator("#heading-form input[name=issuer]").fill("Ủy ban nhân dân phường Bến Nghé")
+    page.locator("#heading-form input[name=superior]").fill("UBND Quận 1")
+    page.locator("#heading-form button[type=submit]").click()
+    expect(page.locator("#heading-now")).to_have_text("ỦY BAN NHÂN DÂN PHƯỜNG BẾN NGHÉ · Bến Nghé")
+    page.locator("#papers summary").click()
+    page.locator("#papers").screenshot(path=SHOTS / "report-papers-heading.png")
 
 
 def test_report_followup_answers_and_year_pages(
@@ -32,21 +50,7 @@ def test_report_followup_answers_and_year_pages(
     expect(page.locator("#stat-opinions")).to_have_text("2")
     screenshot(page, "report")
 
-    # the papers' heading: refused without a name, kept as typed; saved, printed in capitals
-    page.locator("#papers summary").click()
-    page.locator("#heading-form select[name=kind]").select_option("committee")
-    page.locator("#heading-form input[name=place]").fill("Bến Nghé")
-    page.locator("#heading-form button[type=submit]").evaluate("(b) => b.form.noValidate = true")
-    page.locator("#heading-form button[type=submit]").click()
-    expect(page.locator("#heading-error")).to_contain_text("không được để trống")
-    expect(page.locator("#heading-form input[name=place]")).to_have_value("Bến Nghé")
-    expect(page.locator("#heading-form select[name=kind]")).to_have_value("committee")
-    page.locator("#heading-form input[name=issuer]").fill("Ủy ban nhân dân phường Bến Nghé")
-    page.locator("#heading-form input[name=superior]").fill("UBND Quận 1")
-    page.locator("#heading-form button[type=submit]").click()
-    expect(page.locator("#heading-now")).to_have_text("ỦY BAN NHÂN DÂN PHƯỜNG BẾN NGHÉ · Bến Nghé")
-    page.locator("#papers summary").click()
-    page.locator("#papers").screenshot(path=SHOTS / "report-papers-heading.png")
+    set_the_papers_heading(page)
 
     page.goto(meeting["links"]["host"] + "/followup")
     overdue = page.locator(f"#q-{ids['written']}")
