@@ -306,6 +306,7 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
             delegate_intake.delegates_sites,
             delegate_intake.delegates_confirm,
             delegate_intake.delegates_composition,
+            delegate_intake.delegates_one,
             pages.site_page,
             pages.door_page,
             pages.invitations_sheet,

@@ -28,10 +28,13 @@ from server import exports
 from server.core.commands import (
     MAX_ATTENDANCE,
     MAX_NAME,
+    Command,
     CompositionDraft,
     DelegateDraft,
+    EditDelegate,
     InviteDelegates,
     SetComposition,
+    UninviteDelegate,
 )
 from server.core.delegates import attendance_of, delegates_by_site
 from server.core.events import CompositionTarget, Gender
@@ -588,7 +591,9 @@ def _page(
     context.setdefault("preview", None)
     context.setdefault("editing", None)
     context.setdefault("form_problems", [])
-    listed = state.site(request.query_params.get("list", ""))
+    context.setdefault("list_problems", [])
+    context.setdefault("sites", state.sites)  # where a delegate on the list may be moved
+    listed = context.pop("listed", None) or state.site(request.query_params.get("list", ""))
     table = composition_table(state)
     response = html(
         request,
@@ -902,6 +907,59 @@ async def delegates_composition(
         )
     return Redirect(
         f"/m/{meeting_id}/host/{key}/delegates?saved={site.site_id}#composition", status_code=303
+    )
+
+
+DELEGATE_FIELDS = ("name", "site_id", "group", "gender", "birth_year", "position", "phone")
+
+
+def _one_command(data: dict[str, str]) -> Command | str:
+    """The command the list's row (or its "add" line) sends, or what is wrong with it."""
+    action, delegate_id = data.get("action", ""), data.get("delegate_id", "")
+    if action == "remove":
+        return UninviteDelegate(delegate_id=delegate_id[:64])
+    fields: dict[str, Any] = {name: data.get(name, "").strip() for name in DELEGATE_FIELDS}
+    year = fields.pop("birth_year")
+    if year and not year.isdecimal():
+        return N_("The year of birth must be a number, e.g. 1962.")
+    try:
+        draft = msgspec.convert(
+            {**fields, "birth_year": int(year) if year else None}, DelegateDraft
+        )
+    except msgspec.ValidationError:
+        return N_("Check the delegate's details: the name and the site are required.")
+    if action == "add":
+        return InviteDelegates(delegates=[draft])
+    if action == "save":
+        return EditDelegate(delegate_id=delegate_id[:64], delegate=draft)
+    return N_("Choose to save, add or remove the delegate.")
+
+
+@post("/m/{meeting_id:str}/host/{key:str}/delegates/one", name="delegates_one")
+async def delegates_one(
+    request: Request[Any, Any, Any],
+    meeting_id: str,
+    key: str,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[str] | Redirect:
+    """One delegate added by hand, corrected or taken off the list, from the site's list."""
+    services, runtime, actor = await host_access(request, meeting_id, key)
+    state = runtime.state
+    site = state.site(data.get("site_id", "")) or state.site(data.get("list", ""))
+    command = _one_command(data)
+    if isinstance(command, str):
+        problem = services.message(language(request), command)
+        return _page(
+            request, runtime, key, HTTP_400_BAD_REQUEST, listed=site, list_problems=[problem]
+        )
+    outcome = await runtime.execute(command, actor, f"delegate-{secrets.token_urlsafe(12)}")
+    if isinstance(outcome, Rejected):
+        status = HTTP_503_SERVICE_UNAVAILABLE if outcome.retryable else HTTP_409_CONFLICT
+        problem = services.message(language(request), outcome.message, outcome.params)
+        return _page(request, runtime, key, status, listed=site, list_problems=[problem])
+    shown = site.site_id if site else ""
+    return Redirect(
+        f"/m/{meeting_id}/host/{key}/delegates?list={shown}#delegate-list", status_code=303
     )
 
 

@@ -14,7 +14,13 @@ import httpx
 import pytest
 
 from server.cli import DEMO_SITES
-from server.core.events import CompositionSet, DelegateRecord, DelegatesInvited
+from server.core.events import (
+    CompositionSet,
+    DelegateEdited,
+    DelegateRecord,
+    DelegatesInvited,
+    DelegateUninvited,
+)
 from tests.support.client import LiveClient
 from tests.support.driver import events_of
 from tests.support.server import ServerProcess, create_meeting
@@ -677,3 +683,42 @@ async def test_the_list_and_the_targets_sent_from_another_site_are_refused(
         assert_refused(await http.post(page_url(demo_meeting) + "/confirm", data=form))
     assert invited(server, demo_meeting) == []
     assert events_of(server, demo_meeting["meeting_id"], CompositionSet) == []
+
+
+async def test_one_delegate_is_invited_corrected_and_taken_off_by_hand(
+    server: ServerProcess, demo_meeting: dict[str, Any]
+) -> None:
+    ids = site_ids(demo_meeting)
+    here, there = ids["Tổ dân phố 1"], ids["Tổ dân phố 2"]
+    one = {"list": here, "site_id": here, "name": "Phạm Thị Thu", "gender": "female"}
+    added = await post(demo_meeting, "/one", {**one, "action": "add", "birth_year": "1990"})
+    assert added.status_code == 303
+    assert added.headers["location"].endswith(f"?list={here}#delegate-list")
+    (thu,) = invited(server, demo_meeting)
+    assert (thu.name, thu.site_id, thu.gender, thu.birth_year) == (
+        "Phạm Thị Thu",
+        here,
+        "female",
+        1990,
+    )
+    for form, says in (
+        ({**one, "action": "add", "birth_year": "199O"}, "Năm sinh phải là một số"),
+        ({**one, "action": "add", "name": " "}, "không được để trống"),
+        ({**one, "action": "save", "delegate_id": "nobody"}, "nobody"),
+        ({**one, "action": "add", "site_id": "nowhere"}, "nowhere"),
+        ({**one, "action": "dance"}, "Hãy chọn lưu, thêm hoặc bỏ"),
+    ):
+        refused = await post(demo_meeting, "/one", form)
+        assert refused.status_code in {400, 409}, form
+        assert says in html.unescape(refused.text), form
+    assert len(invited(server, demo_meeting)) == 1  # nothing changed
+    moved = {**one, "action": "save", "delegate_id": thu.delegate_id, "site_id": there}
+    assert (await post(demo_meeting, "/one", {**moved, "phone": "0912 345 678"})).status_code == 303
+    (edited,) = events_of(server, demo_meeting["meeting_id"], DelegateEdited)
+    assert (edited.delegate.site_id, edited.delegate.phone) == (there, "0912345678")
+    page = await get(demo_meeting, list=there)
+    assert f'id="edit-{thu.delegate_id}"' in page.text
+    gone = {"action": "remove", "delegate_id": thu.delegate_id, "list": there}
+    assert (await post(demo_meeting, "/one", gone)).status_code == 303
+    assert events_of(server, demo_meeting["meeting_id"], DelegateUninvited)
+    assert f'id="edit-{thu.delegate_id}"' not in (await get(demo_meeting, list=there)).text
