@@ -482,3 +482,46 @@ def test_an_invitation_votes_from_one_phone_and_the_door_frees_it_for_a_new_one(
     for context in phones:
         context.close()
     assert page_errors.messages == []
+
+
+def test_the_door_keeps_its_check_ins_while_the_server_is_away_and_sends_them_once(
+    browser: Browser,
+    server: ServerProcess,
+    meeting: dict[str, Any],
+    page_errors: PageErrors,
+    driver: Driver,
+) -> None:
+    """The hall's Wi-Fi drops at the door: a check-in and an absence wait on the phone, said
+    so, and land once each when the server is back."""
+    site = meeting["links"]["sites"][1]
+    host = driver.client(server, meeting["links"]["host"])
+    drafts = [{"name": n, "site_id": site["site_id"]} for n in ("Lê Văn Tám", "Đỗ Thị Hằng")]
+    driver.command(host, {"type": "invite_delegates", "delegates": drafts})
+    driver.run(host.close())  # before the server goes: its socket is not the door's
+    (invited,) = events_of(server, meeting["meeting_id"], DelegatesInvited)
+    tam, hang = (d.delegate_id for d in invited.delegates)
+    door = page_errors.watch(browser.new_page(viewport=PHONE))  # type: ignore[arg-type]
+    door.goto(site["secretary"] + "/door")
+    expect(door.locator("body")).to_have_attribute("data-online", "true")
+    server.stop()
+    expect(door.locator("body")).to_have_attribute("data-online", "false")
+    door.locator("#door-search").fill("le van tam")
+    door.locator(f"#door-{tam} button.door-check-in").click()
+    door.locator("#door-search").fill("do thi hang")
+    away = door.locator(f"#door-{hang}")
+    away.locator("summary").click()
+    away.locator("input[name=reason]").fill("Đi viện")
+    away.locator("button[type=submit]").click()
+    expect(door.locator("#conn")).to_contain_text("2 thao tác đang chờ gửi")
+    screenshot(door, "door-offline")
+    server.start()
+    expect(door.locator("body")).to_have_attribute("data-online", "true", timeout=30_000)
+    door.wait_for_function("() => document.body.dataset.waiting === '0'", timeout=15_000)
+    expect(door.locator(f"#door-{tam}")).to_have_attribute("data-status", "present")
+    expect(door.locator(f"#door-{hang}")).to_have_attribute("data-status", "absent")
+    assert [e.delegate_id for e in events_of(server, meeting["meeting_id"], DelegateCheckedIn)] == [
+        tam
+    ]
+    (absent,) = events_of(server, meeting["meeting_id"], DelegateMarkedAbsent)
+    assert (absent.delegate_id, absent.reason) == (hang, "Đi viện")
+    page_errors.messages.clear()  # the browser logs each refused reconnect
