@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from server.log.base import EventLog
+from server.log.memory import MemoryLog, MemoryStore
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
 from tests.support.logs import Backends
@@ -112,10 +113,16 @@ def redis_process(tmp_path: Path) -> Iterator[RedisProcess]:
         yield server
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "memory"])
 async def backends(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backends]:
     make: Callable[[], EventLog]
-    if request.param == "sqlite":
+    if request.param == "memory":
+        store = MemoryStore()  # the memory log's "disk": a log made again on it finds it all
+
+        def make() -> EventLog:
+            return MemoryLog(store)
+
+    elif request.param == "sqlite":
         path = tmp_path / "log.sqlite3"
 
         def make() -> EventLog:

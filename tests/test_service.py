@@ -23,6 +23,7 @@ from server.core.commands import (
 )
 from server.core.decide import Rejected, decide
 from server.log.base import Appended, CommandEntries, EventLog, LogUnavailable
+from server.log.memory import MemoryLog
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
 from server.service import (
@@ -129,6 +130,21 @@ async def test_a_read_only_disk_refuses_as_retryable(tmp_path: Path) -> None:
     await log.close()
 
 
+async def test_a_log_that_goes_away_refuses_as_retryable_and_takes_the_retry() -> None:
+    """The runtime's side of an outage, on the memory twin: no backend reached into."""
+    log = MemoryLog()
+    await log.open()
+    _, runtime = await made(log)
+    log.store.available = False
+    outcome = await runtime.execute(AddAgendaItem(title="Khi mất kết nối"), HOST, "away-00001")
+    assert outcome == UNAVAILABLE
+    assert runtime.seq == 1
+    log.store.available = True
+    again = await runtime.execute(AddAgendaItem(title="Khi mất kết nối"), HOST, "away-00001")
+    assert again == Accepted(seq=2)
+    assert [e.title for e in runtime.state.agenda].count("Khi mất kết nối") == 1
+
+
 async def test_a_dead_redis_refuses_as_retryable_and_nothing_is_lost(
     redis_process: RedisProcess,
 ) -> None:
@@ -178,6 +194,8 @@ async def test_a_refused_meeting_leaves_no_empty_log(log: EventLog) -> None:
 
 async def recorded_commands(log: EventLog, meeting_id: str) -> int:
     """How many command ids the log keeps for the meeting (rows on SQLite, hash fields on Redis)."""
+    if isinstance(log, MemoryLog):
+        return len(log.store.meetings[meeting_id].commands)
     if isinstance(log, SqliteLog):
         row = await log._run(
             lambda db: db.execute(
