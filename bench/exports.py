@@ -6,17 +6,12 @@ import argparse
 import threading
 import time
 
-from server import exports
 from server.core.report import Report
+from server.papers import MEETING_PAPERS
+from server.papers.pdf import minutes_pdf
 from tests.test_exports import many_questions_events, report_of
 
-FORMATS = (
-    "minutes_docx",
-    "conclusion_notice_docx",
-    "questions_xlsx",
-    "questions_csv",
-    "minutes_pdf",
-)
+FORMATS = ("minutes.docx", "conclusion.docx", "questions.xlsx", "questions.csv", "minutes.pdf")
 
 
 def main() -> None:
@@ -25,11 +20,13 @@ def main() -> None:
     parser.add_argument("--pdf-questions", type=int, default=10_000)
     parser.add_argument("--gil-questions", type=int, default=1_000)
     args = parser.parse_args()
-    for name in FORMATS:
-        count = args.pdf_questions if name == "minutes_pdf" else args.questions
+    for kind in FORMATS:
+        make = MEETING_PAPERS[kind].make
+        name = make.__name__
+        count = args.pdf_questions if kind == "minutes.pdf" else args.questions
         report = report_of(many_questions_events(count))
         started = time.perf_counter()
-        data = getattr(exports, name)(report)
+        data = make(report)
         seconds = time.perf_counter() - started
         print(f"{name:24} {count:6} questions  {seconds:7.2f} s  {len(data) / 1e6:7.2f} MB")
     longest, seconds = event_loop_gap(report_of(many_questions_events(args.gil_questions)))
@@ -45,7 +42,7 @@ def event_loop_gap(report: Report) -> tuple[float, float]:
     done = threading.Event()
 
     def build() -> None:
-        exports.minutes_pdf(report)
+        minutes_pdf(report)
         done.set()
 
     worker = threading.Thread(target=build)

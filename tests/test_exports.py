@@ -1,4 +1,4 @@
-"""Exports (server/exports.py): a meeting with known numbers goes out as minutes (DOCX, PDF), a
+"""The papers (server/papers/): a meeting with known numbers goes out as minutes (DOCX, PDF), a
 conclusion notice, XLSX and CSV; each file is opened again and its text read back. Then bad input:
 no questions, 10,000 questions, formula-like texts, control characters, a 3,000-letter word.
 """
@@ -22,7 +22,6 @@ import msgspec
 import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
-from server import exports
 from server.core.apply import replay
 from server.core.events import (
     AgendaEntry,
@@ -64,15 +63,11 @@ from server.core.events import (
     WrittenAnswerRecorded,
 )
 from server.core.report import Report, meeting_report, year_figures
-from server.exports import (
-    conclusion_notice_docx,
-    minutes_docx,
-    minutes_pdf,
-    questions_csv,
-    questions_xlsx,
-    year_docx,
-    year_xlsx,
-)
+from server.papers.pdf import minutes_pdf
+from server.papers.sheets import questions_csv, questions_xlsx
+from server.papers.text import EXCEL_CELL_LIMIT, percent_text, shares
+from server.papers.word import conclusion_notice_docx, minutes_docx
+from server.papers.year import year_docx, year_xlsx
 from tests.core.test_report import published_year
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -696,7 +691,7 @@ def test_every_printed_set_of_shares_adds_up_to_100_percent(report: Report) -> N
     [(1, 1, 1), (2, 2, 2, 2, 1, 1, 1), (1, 1, 1, 1, 1, 1, 1), (3, 3, 2), (1, 2, 4), (997, 2, 1)],
 )
 def test_shares_of_a_whole_print_as_100_percent(counts: tuple[int, ...]) -> None:
-    printed = [exports.percent_text(share) for share in exports.shares(counts, sum(counts))]
+    printed = [percent_text(share) for share in shares(counts, sum(counts))]
     assert sum(_printed_share(text) for text in printed) == 1000, printed
 
 
@@ -1258,7 +1253,7 @@ def test_formula_like_texts_stay_text(tmp_path: Path) -> None:
     pdf_all = pdf_text(minutes_pdf(report), tmp_path, layout=False)
     for text in FORMULAS:
         assert text in docx_all
-        # the PDF font has no full-width forms: U+FF1D shows as "=" (server/exports.py)
+        # the PDF font has no full-width forms: U+FF1D shows as "=" (server/papers/pdf.py)
         assert text.strip().replace("\uff1d", "=") in pdf_all
 
 
@@ -1355,10 +1350,10 @@ def test_cells_over_excels_limit_are_cut_with_a_mark() -> None:
     report = report_of(events)
     rows = sheet_rows(questions_xlsx(report), "Câu hỏi")
     cut = rows[1][10]
-    assert len(cut) == exports.EXCEL_CELL_LIMIT
-    assert cut == answer[: exports.EXCEL_CELL_LIMIT - 1] + "…"
+    assert len(cut) == EXCEL_CELL_LIMIT
+    assert cut == answer[: EXCEL_CELL_LIMIT - 1] + "…"
     cut_astral = rows[2][2]
-    assert len(cut_astral.encode("utf-16-le")) // 2 <= exports.EXCEL_CELL_LIMIT
+    assert len(cut_astral.encode("utf-16-le")) // 2 <= EXCEL_CELL_LIMIT
     assert cut_astral.endswith("𝕍…")
     assert csv_rows(questions_csv(report))[1][10] == cut
     # the minutes keep the whole answer
@@ -1411,10 +1406,10 @@ def test_ten_thousand_questions_in_the_tables_and_the_pdf(tmp_path: Path) -> Non
     the suite (bench/exports.py), the DOCX at 1,000 below."""
     report = report_of(many_questions_events(10_000))
     assert len(report.questions) == 10_000
-    rows = sheet_rows(exports.questions_xlsx(report), "Câu hỏi")
+    rows = sheet_rows(questions_xlsx(report), "Câu hỏi")
     assert len(rows) == 10_001
     assert rows[-1][:3] == (10_000, "q10000", report.questions[-1].text)
-    assert len(csv_rows(exports.questions_csv(report))) == 10_001
+    assert len(csv_rows(questions_csv(report))) == 10_001
     pdf = flat(pdf_text(minutes_pdf(report), tmp_path))
     assert f"Câu 10000. {report.questions[-1].text}" in pdf
     assert re.search(r"Tổng số ý kiến, kiến nghị +10000\b", pdf)

@@ -24,7 +24,6 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
-from server import exports
 from server.core.commands import (
     MAX_ATTENDANCE,
     MAX_NAME,
@@ -43,6 +42,7 @@ from server.core.state import Delegate, MeetingState, Site
 from server.core.textmatch import fold
 from server.delegate_intake import DelegateIntakeResult, DelegateRow
 from server.intake import IntakeProblem, site_key
+from server.papers.delegates import delegates_xlsx
 from server.service import Accepted, MeetingRuntime
 from server.upload_worker import UploadParser
 from server.web.intake import (
@@ -707,7 +707,7 @@ async def delegates_export(
     _, runtime, _ = await host_access(request, meeting_id, key)
     state = runtime.state
     names = {site.site_id: site.name for site in state.sites}
-    content = exports.delegates_xlsx(state.delegates, names)
+    content = delegates_xlsx(state.delegates, names)
     date = state.info.date if state.info else meeting_id
     return Response(
         content,

@@ -14,12 +14,12 @@ from litestar.params import Parameter
 from litestar.response import Redirect
 from markupsafe import Markup
 
-from server import exports
 from server.config import local_today
 from server.core.commands import Actor
 from server.core.rules import N_
 from server.core.state import MeetingState, Site
 from server.i18n import pick_language
+from server.papers import invitations as invitation_papers
 from server.service import MeetingRuntime
 from server.web.joining import join_info, join_url
 from server.web.live import (
@@ -382,7 +382,7 @@ async def invitations_pdf(
         raise PermissionDeniedException("Wrong link")
     names = {s.site_id: s.name for s in state.sites}
     invitations = [
-        exports.Invitation(
+        invitation_papers.Invitation(
             d.record.name,
             d.record.gender,
             d.record.group,
@@ -392,7 +392,7 @@ async def invitations_pdf(
         for d in state.delegates
         if not site or d.record.site_id == site
     ]
-    make = partial(exports.invitations_pdf, state.info, invitations, local_today())
+    make = partial(invitation_papers.invitations_pdf, state.info, invitations, local_today())
     # hundreds of pages are CPU work: keep the event loop (and every socket) moving
     content = await asyncio.get_running_loop().run_in_executor(None, make)
     return Response(

@@ -16,7 +16,6 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, Parameter
 from litestar.response import Redirect
 
-from server import exports
 from server.config import local_today
 from server.core.commands import RecordWrittenAnswer, SetPapersHeading
 from server.core.report import (
@@ -29,6 +28,8 @@ from server.core.report import (
     year_opinions,
 )
 from server.core.rules import N_, Rejected
+from server.papers import DOCX_TYPE, MEETING_PAPERS, XLSX_TYPE
+from server.papers.year import year_docx, year_xlsx
 from server.service import MeetingRuntime
 from server.web.organiser import organiser_guard
 from server.web.pages import html, language, meeting_or_404, services_of
@@ -244,7 +245,7 @@ async def dashboard_opinions(
     )
 
 
-YEAR_EXPORTS = {"year.xlsx": exports.XLSX_TYPE, "year.docx": exports.DOCX_TYPE}
+YEAR_EXPORTS = {"year.xlsx": XLSX_TYPE, "year.docx": DOCX_TYPE}
 
 
 @get(
@@ -264,9 +265,9 @@ async def dashboard_export(
         raise NotFoundException("No such export")
     figures = _year(request, year, start, end)
     if kind == "year.xlsx":
-        make = partial(exports.year_xlsx, figures)
+        make = partial(year_xlsx, figures)
     else:
-        make = partial(exports.year_docx, figures, local_today())
+        make = partial(year_docx, figures, local_today())
     content = await asyncio.get_running_loop().run_in_executor(None, make)
     name = f"bao-cao-doi-thoai-{figures.year}.{kind.rsplit('.', 1)[1]}"
     return Response(
@@ -282,7 +283,7 @@ async def export(
 ) -> Response[bytes]:
     """The minutes, the conclusion notice and the figures as files, made from the log's state."""
     runtime = await _host_runtime(request, meeting_id, key)
-    paper = exports.MEETING_PAPERS.get(kind)
+    paper = MEETING_PAPERS.get(kind)
     if paper is None:
         raise NotFoundException("No such export")
     report = _report(runtime)

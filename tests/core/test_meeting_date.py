@@ -6,7 +6,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from server import exports
+from server import papers
 from server.core.apply import apply
 from server.core.commands import (
     Actor,
@@ -21,6 +21,7 @@ from server.core.questions import written_deadline
 from server.core.report import meeting_report
 from server.core.state import MeetingState
 from server.core.views import questions_view
+from server.papers.content import minutes_content
 from tests.core.support import do
 
 HOST = Actor("host")
@@ -74,6 +75,6 @@ def test_an_old_meeting_on_no_real_day_still_has_a_desk_report_and_papers() -> N
     assert desk.written_deadline == ""
     assert state.questions[0].deadline == ""
     report = meeting_report(state, "2026-12-02")
-    for make in (exports.minutes_docx, exports.conclusion_notice_docx, exports.questions_xlsx):
-        assert make(report)
-    assert "2017-02-30" in exports.minutes_content(report).heading.date_line
+    for paper in papers.MEETING_PAPERS.values():
+        assert paper.make(report)
+    assert "2017-02-30" in minutes_content(report).heading.date_line
