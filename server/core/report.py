@@ -448,6 +448,8 @@ class YearFigures(msgspec.Struct, frozen=True):
     attendance: Attendance
     delegates: DelegateTotals | None  # None: no meeting held invited delegates by name
     rows: tuple[YearRow, ...]  # the meetings held, latest first
+    by_field: tuple[tuple[str, int], ...] = ()  # opinions, most first ("—": no field given)
+    by_site: tuple[tuple[str, int], ...] = ()  # opinions by the site (ward) they came from
     not_held: tuple[YearRow, ...] = ()  # dated in the year, not counted, and why
     period: tuple[str, str] = ("", "")  # from and to within the year, where narrowed
 
@@ -458,6 +460,13 @@ def _not_held(meeting_id: str, report: Report, samples: Collection[str]) -> NotH
     if report.held:
         return ""
     return "future" if report.info.date > report.today else "not_opened"
+
+
+def _summed(counts: Iterable[tuple[tuple[str, int], ...]]) -> tuple[tuple[str, int], ...]:
+    total: Counter[str] = Counter()
+    for pairs in counts:
+        total.update(dict(pairs))
+    return _by_count(total)
 
 
 def year_figures(
@@ -517,6 +526,8 @@ def year_figures(
         satisfaction=satisfaction,
         attendance=attendance,
         delegates=delegates,
+        by_field=_summed(r.statistics.by_field for r in held),
+        by_site=_summed(r.statistics.by_site for r in held),
         rows=tuple(row for row in dated if not row.not_held),
         not_held=tuple(row for row in dated if row.not_held),
         period=period,

@@ -17,6 +17,8 @@ from server.papers.sheets import Cell, new_sheet, put_cell
 from server.papers.text import (
     MOTTO,
     NATION,
+    NO_FIELD,
+    NO_SITE,
     Heading,
     attendance_cell,
     attendance_text,
@@ -168,6 +170,16 @@ def year_xlsx(y: YearFigures) -> bytes:
     )
     for offset, sentence in enumerate(year_sentences(y), start=end + 1):
         put_cell(sheet, offset, 1, sentence, wrap=False)
+    new_sheet(
+        workbook,
+        "Theo lĩnh vực, điểm cầu",
+        ("Nhóm", "Tên", "Số ý kiến"),
+        [
+            *(("Lĩnh vực", NO_FIELD if f == "—" else f, n) for f, n in y.by_field),
+            *(("Điểm cầu", NO_SITE if name == "—" else name, n) for name, n in y.by_site),
+        ],
+        (14, 50, 12),
+    )
     new_sheet(
         workbook,
         "Hội nghị",

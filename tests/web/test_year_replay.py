@@ -965,6 +965,13 @@ async def check_year_exports(
     summary = {r[0]: r[1] for r in sheet_rows(workbook.content, "Tổng hợp") if r[1] is not None}
     assert {label: summary.get(label) for label in wanted} == wanted
     held = [p for p in plans if p.held]
+    by_field = Counter(o.field or NO_FIELD for p in held for o in p.opinions)
+    by_site = Counter(
+        NO_SITE if o.site is None else p.sites[o.site].name for p in held for o in p.opinions
+    )
+    spread = sheet_rows(workbook.content, "Theo lĩnh vực, điểm cầu")[1:]
+    assert {r[1]: r[2] for r in spread if r[0] == "Lĩnh vực"} == dict(by_field)
+    assert {r[1]: r[2] for r in spread if r[0] == "Điểm cầu"} == dict(by_site)
     rows = sheet_rows(workbook.content, "Hội nghị")[1:]
     assert sorted(row[1] for row in rows) == sorted(p.title for p in held)
     paragraphs = docx_paragraphs(report.content)
