@@ -21,7 +21,6 @@ from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
-    HTTP_503_SERVICE_UNAVAILABLE,
 )
 
 from server.core.commands import (
@@ -62,6 +61,7 @@ from server.web.intake import (
     intake_store,
     local_time,
     match_sites,
+    refusal_status,
     remember_sites,
     remembered_sites,
     selected_site,
@@ -838,7 +838,7 @@ async def delegates_confirm(
     # The token is the command id: two clicks at once invite once.
     outcome = await runtime.execute(command, actor, f"delegates-{data.token}")
     if isinstance(outcome, Rejected):
-        status = HTTP_503_SERVICE_UNAVAILABLE if outcome.retryable else HTTP_409_CONFLICT
+        status = refusal_status(outcome)
         return await refuse(status, _on_its_line(outcome, chosen))
     assert isinstance(outcome, Accepted)  # noqa: S101 - Outcome is Accepted | Rejected
     done = Confirmed(len(chosen), len(placed) - len(chosen), len(rows) - len(placed))
@@ -895,7 +895,7 @@ async def delegates_composition(
     command = SetComposition(site_id=site.site_id, target=draft)
     outcome = await runtime.execute(command, actor, f"composition-{secrets.token_urlsafe(12)}")
     if isinstance(outcome, Rejected):
-        status = HTTP_503_SERVICE_UNAVAILABLE if outcome.retryable else HTTP_409_CONFLICT
+        status = refusal_status(outcome)
         problem = IntakeProblem(0, outcome.message, outcome.params)
         return _page(
             request,
@@ -954,7 +954,7 @@ async def delegates_one(
         )
     outcome = await runtime.execute(command, actor, f"delegate-{secrets.token_urlsafe(12)}")
     if isinstance(outcome, Rejected):
-        status = HTTP_503_SERVICE_UNAVAILABLE if outcome.retryable else HTTP_409_CONFLICT
+        status = refusal_status(outcome)
         problem = services.message(language(request), outcome.message, outcome.params)
         return _page(request, runtime, key, status, listed=site, list_problems=[problem])
     shown = site.site_id if site else ""

@@ -351,6 +351,12 @@ async def remember_sites(
 # -- pages --------------------------------------------------------------------------------------
 
 
+def refusal_status(rejected: Rejected) -> int:
+    """A command the page sent was refused: try again later (the log is down, 503), or the
+    command itself cannot be (409). Either way nothing changed."""
+    return HTTP_503_SERVICE_UNAVAILABLE if rejected.retryable else HTTP_409_CONFLICT
+
+
 async def host_access(
     request: Request[Any, Any, Any], meeting_id: str, key: str
 ) -> tuple[Services, MeetingRuntime, Actor]:
@@ -590,9 +596,8 @@ async def intake_confirm(
     # The token is the command id: two clicks at once import once.
     outcome = await runtime.execute(command, actor, f"intake-{data.token}")
     if isinstance(outcome, Rejected):
-        # nothing was imported: try again later (the log is down), or the import itself is refused
-        status = HTTP_503_SERVICE_UNAVAILABLE if outcome.retryable else HTTP_409_CONFLICT
-        return await refuse(status, IntakeProblem(0, outcome.message, outcome.params))
+        problem = IntakeProblem(0, outcome.message, outcome.params)
+        return await refuse(refusal_status(outcome), problem)
     assert isinstance(outcome, Accepted)  # noqa: S101 - Outcome is Accepted | Rejected
     done = Confirmed(len(chosen), len(rows) - len(chosen))
     if not outcome.duplicate:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, Parameter
@@ -193,20 +194,14 @@ def _samples(request: Request[Any, Any, Any]) -> frozenset[str]:
         return frozenset()
 
 
-@get("/organiser/dashboard", name="organiser_dashboard", guards=[organiser_guard])
-async def organiser_dashboard(
+async def _chosen_year(
     request: Request[Any, Any, Any],
     year: int | None = None,
     start: Annotated[date | None, Parameter(query="from")] = None,
     end: Annotated[date | None, Parameter(query="to")] = None,
-) -> Response[str]:
-    return html(request, "organiser/dashboard.html", figures=_year(request, year, start, end))
-
-
-def _year(
-    request: Request[Any, Any, Any], year: int | None, start: date | None, end: date | None
 ) -> YearFigures:
-    """The year's figures, or a period's within it (the year is that of `start` if not given)."""
+    """The year's figures, or a period's within it (the year is that of `start` if not given),
+    from the query every page of the year takes: ?year=, ?from=, ?to= (dates checked)."""
     services = services_of(request)
     today = local_today()
     chosen = year or (start or end or date.fromisoformat(today)).year
@@ -219,22 +214,33 @@ def _year(
     return year_figures(reports, chosen, _samples(request), period)
 
 
+YEAR_CHOSEN = {"figures": Provide(_chosen_year)}
+
+
+@get(
+    "/organiser/dashboard",
+    name="organiser_dashboard",
+    guards=[organiser_guard],
+    dependencies=YEAR_CHOSEN,
+)
+async def organiser_dashboard(
+    request: Request[Any, Any, Any], figures: YearFigures
+) -> Response[str]:
+    return html(request, "organiser/dashboard.html", figures=figures)
+
+
 @get(
     "/organiser/dashboard/opinions",
     name="organiser_dashboard_opinions",
     guards=[organiser_guard],
+    dependencies=YEAR_CHOSEN,
 )
 async def dashboard_opinions(
-    request: Request[Any, Any, Any],
-    figure: str,
-    year: int | None = None,
-    start: Annotated[date | None, Parameter(query="from")] = None,
-    end: Annotated[date | None, Parameter(query="to")] = None,
+    request: Request[Any, Any, Any], figure: str, figures: YearFigures
 ) -> Response[str]:
     """The opinions behind one figure of the year, meeting by meeting."""
     if figure not in YEAR_FIGURES:
         raise NotFoundException("No such figure")
-    figures = _year(request, year, start, end)
     return html(
         request,
         "organiser/year_opinions.html",
@@ -252,18 +258,12 @@ YEAR_EXPORTS = {"year.xlsx": XLSX_TYPE, "year.docx": DOCX_TYPE}
     "/organiser/dashboard/export/{kind:str}",
     name="organiser_dashboard_export",
     guards=[organiser_guard],
+    dependencies=YEAR_CHOSEN,
 )
-async def dashboard_export(
-    request: Request[Any, Any, Any],
-    kind: str,
-    year: int | None = None,
-    start: Annotated[date | None, Parameter(query="from")] = None,
-    end: Annotated[date | None, Parameter(query="to")] = None,
-) -> Response[bytes]:
+async def dashboard_export(kind: str, figures: YearFigures) -> Response[bytes]:
     """The year's figures as a workbook, or as a report in the administrative layout."""
     if kind not in YEAR_EXPORTS:
         raise NotFoundException("No such export")
-    figures = _year(request, year, start, end)
     if kind == "year.xlsx":
         make = partial(year_xlsx, figures)
     else:
