@@ -280,6 +280,12 @@ def _answer(queued: _Queued, outcome: Outcome | Exception) -> None:
         queued.future.set_result(outcome)
 
 
+def new_meeting_id() -> str:
+    """A random id that starts with a letter: one starting with "-" (one in 64 of token_urlsafe's)
+    reads as an option to `python -m server links ID` and to most shell commands."""
+    return "m" + secrets.token_urlsafe(9)
+
+
 class Meetings:
     """Every meeting this process serves, loaded from the log at start."""
 
@@ -325,7 +331,7 @@ class Meetings:
         self.on_change(runtime)
 
     async def create(self, command: CreateMeeting, command_id: str) -> tuple[str, Outcome]:
-        meeting_id = secrets.token_urlsafe(9)
+        meeting_id = new_meeting_id()
         organiser = Actor(role="organiser")
         trial = decide(MeetingState(), command, Context(organiser, time.time(), new_id, meeting_id))
         if isinstance(trial, Rejected):

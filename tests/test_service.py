@@ -32,6 +32,7 @@ from server.service import (
     MeetingRuntime,
     Meetings,
     Outcome,
+    new_meeting_id,
     scoped_command_id,
 )
 from tests.support.logs import Backends
@@ -623,3 +624,9 @@ async def test_a_command_that_breaks_fails_alone_and_its_batch_is_written(
     outcomes = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), GUARD)
     assert isinstance(outcomes[1], ZeroDivisionError)
     assert [outcomes[0], outcomes[2]] == [Accepted(seq=2), Accepted(seq=3)]
+
+
+def test_a_meeting_id_never_reads_as_a_command_line_option() -> None:
+    ids = [new_meeting_id() for _ in range(2000)]  # token_urlsafe starts 1 in 64 with "-"
+    assert all(meeting_id[0].isalpha() for meeting_id in ids)
+    assert len(set(ids)) == len(ids)
