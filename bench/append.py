@@ -42,10 +42,10 @@ from bench.fanout import (
 )
 from server.core.commands import Actor, CastVote, CreateMeeting, OpenBallot
 from server.core.events import VoteCast, encode_event
+from server.live.runtime import Accepted, MeetingRuntime, Meetings
 from server.log.base import CommandEntries, EventLog
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
-from server.service import Accepted, MeetingRuntime, Meetings
 
 MODES = ("log, one by one", "log, batches", "service, one at a time", "service, all at once")
 CREATE = CreateMeeting(

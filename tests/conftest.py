@@ -30,7 +30,7 @@ SERIAL = (
     "tests/web/test_robustness.py::test_a_flood_is_slowed_per_socket_with_a_retryable_refusal",
     "tests/web/test_abuse.py::test_a_link_minting_phones_faster_than_a_hall_scans_is_refused_and_others_are_not",
     # a parse killed at 0.05 s answers within 2 s; each resend comes within 1 s of its ceiling
-    "tests/test_intake.py::test_a_reader_over_its_time_is_killed_and_says_so",
+    "tests/intake/test_opinions.py::test_a_reader_over_its_time_is_killed_and_says_so",
     "tests/pages/test_typing_and_outages.py::test_a_log_outage_is_retried_with_backoff_not_a_flood",
     # kill -9 mid-burst, several workers on one Redis, nodes behind nginx
     "tests/web/test_votes_live.py::test_kill_9_mid_burst_loses_no_acknowledged_vote",

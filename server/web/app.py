@@ -33,11 +33,11 @@ from litestar.stores.redis import RedisStore
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.config import ROOT, Settings, load_settings
-from server.fanout import CATCH_UP_EVERY
+from server.intake.worker import UploadParser
+from server.live.fanout import CATCH_UP_EVERY
 from server.log.base import EventLog, LogUnavailable
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
-from server.upload_worker import UploadParser
 from server.web import delegate_intake, intake, joining, organiser, pages, reports
 from server.web.live import RawSendMiddleware, live_socket
 from server.web.policy import CSP

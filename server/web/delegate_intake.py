@@ -39,11 +39,11 @@ from server.core.events import CompositionTarget, Gender
 from server.core.rules import N_, Rejected
 from server.core.state import Delegate, MeetingState, Site
 from server.core.textmatch import fold
-from server.delegate_intake import DelegateIntakeResult, DelegateRow
-from server.intake import IntakeProblem, site_key
+from server.intake.delegates import DelegateIntakeResult, DelegateRow
+from server.intake.opinions import IntakeProblem, site_key
+from server.intake.worker import UploadParser
+from server.live.runtime import Accepted, MeetingRuntime
 from server.papers.delegates import delegates_xlsx
-from server.service import Accepted, MeetingRuntime
-from server.upload_worker import UploadParser
 from server.web.intake import (
     BAD_CHOICE,
     EXPIRED,

@@ -32,10 +32,10 @@ from server.core.events import Level
 from server.core.rules import N_, Rejected
 from server.core.state import MeetingState
 from server.core.textmatch import fold
-from server.intake import IntakeProblem, IntakeResult, IntakeRow, site_key, suggest_site
-from server.intake_outcome import OutcomeReading, read_outcome
-from server.service import Accepted, MeetingRuntime
-from server.upload_worker import UploadParser
+from server.intake.opinions import IntakeProblem, IntakeResult, IntakeRow, site_key, suggest_site
+from server.intake.outcome import OutcomeReading, read_outcome
+from server.intake.worker import UploadParser
+from server.live.runtime import Accepted, MeetingRuntime
 from server.web.pages import html, language, meeting_or_404, services_of
 from server.web.services import Services
 

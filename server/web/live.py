@@ -20,10 +20,10 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from server.core.commands import Actor, Command
 from server.core.decide import N_, Rejected
-from server.hub import Connection
-from server.hub import Send as SendBytes
 from server.i18n import pick_language
-from server.service import Accepted, MeetingRuntime
+from server.live.hub import Connection
+from server.live.hub import Send as SendBytes
+from server.live.runtime import Accepted, MeetingRuntime
 from server.web.screens import screen_for
 from server.web.services import Services
 

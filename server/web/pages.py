@@ -19,8 +19,8 @@ from server.core.commands import Actor
 from server.core.rules import N_
 from server.core.state import MeetingState, Site
 from server.i18n import pick_language
+from server.live.runtime import MeetingRuntime
 from server.papers import invitations as invitation_papers
-from server.service import MeetingRuntime
 from server.web.joining import join_info, join_url
 from server.web.live import (
     CARD_COOKIE,

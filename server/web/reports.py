@@ -29,9 +29,9 @@ from server.core.report import (
     year_opinions,
 )
 from server.core.rules import N_, Rejected
+from server.live.runtime import MeetingRuntime
 from server.papers import DOCX_TYPE, MEETING_PAPERS, XLSX_TYPE
 from server.papers.year import year_docx, year_xlsx
-from server.service import MeetingRuntime
 from server.web.organiser import organiser_guard
 from server.web.pages import html, language, meeting_or_404, services_of
 

@@ -14,11 +14,11 @@ from server.access import Keys
 from server.config import Settings
 from server.core.commands import Actor
 from server.core.views import SitePresence, devices_with_requests
-from server.fanout import RedisNudges
-from server.hub import Hub, ViewKey
 from server.i18n import translate
+from server.live.fanout import RedisNudges
+from server.live.hub import Hub, ViewKey
+from server.live.runtime import MeetingRuntime, Meetings
 from server.log.base import EventLog
-from server.service import MeetingRuntime, Meetings
 from server.web.render import Renderer
 from server.web.screens import SCREENS, Drawing
 

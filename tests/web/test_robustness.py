@@ -15,7 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 import tests.support.server
-from server.fanout import RedisNudges
+from server.live.fanout import RedisNudges
 from server.log.base import LogUnavailable
 from tests.support.client import LiveClient, link_parts
 from tests.support.redis_server import RedisProcess

@@ -9,9 +9,9 @@ from server.config import Settings
 from server.core.apply import apply
 from server.core.commands import Actor
 from server.core.events import AgendaEntry, MeetingCreated, SiteInfo, SpeakRequested
-from server.hub import Connection, ViewKey
+from server.live.hub import Connection, ViewKey
+from server.live.runtime import MeetingRuntime
 from server.log.sqlite import SqliteLog
-from server.service import MeetingRuntime
 from server.web.services import IDLE_AFTER, Services
 
 SITES = tuple(SiteInfo(f"s{i}", f"Điểm cầu {i}", is_main_hall=i == 0) for i in range(5))

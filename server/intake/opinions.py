@@ -1,8 +1,8 @@
 """Reads the lists the Fatherland Front hands over (CSV, Excel "Unicode Text" or XLSX) into rows:
-the opinions here (`OPINIONS`), the invited delegates in server/delegate_intake.py.
+the opinions here (`OPINIONS`), the invited delegates in server/intake/delegates.py.
 
 Pure: it parses the bytes it is given and never raises on a bad file; problems are data. The server
-runs it only in a child process with time and memory limits (server/upload_worker.py).
+runs it only in a child process with time and memory limits (server/intake/worker.py).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ HEADER_ALIASES: dict[str, Field] = alias_table(
         ("prepared_answer", ("noi dung tra loi", "tra loi", "y kien tra loi", "du kien tra loi")),
         ("prepared_answer", ("prepared answer", "draft answer", "answer", "response")),
         # What became of the opinion before the meeting, as the Front writes it: read as text
-        # here and carried to the preview as `outcome_text` (server/intake_outcome.py reads it).
+        # here and carried to the preview as `outcome_text` (server/intake/outcome.py reads it).
         ("outcome", ("ket qua giai quyet", "ket qua tra loi", "ket qua xu ly", "ket qua")),
         ("outcome", ("da tra loi", "da giai quyet", "tinh hinh giai quyet")),
         ("outcome", ("outcome", "result", "answered", "resolution")),
@@ -183,7 +183,7 @@ class IntakeResult(msgspec.Struct, frozen=True):
 @dataclasses.dataclass(frozen=True)
 class TableSchema(Generic[F, R]):
     """One kind of list the Front hands over: its columns, how a row of it is checked, and how
-    its rows are named in a message. The opinions are `OPINIONS`; server/delegate_intake.py
+    its rows are named in a message. The opinions are `OPINIONS`; server/intake/delegates.py
     reads the delegates with the same reader."""
 
     aliases: Mapping[str, F]  # folded header → column, as HEADER_ALIASES

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.core.commands import PriorOutcomeDraft
-from server.intake_outcome import OutcomeReading, read_outcome
+from server.intake.outcome import OutcomeReading, read_outcome
 
 PREPARED = "Đoàn kiểm tra liên ngành đã kiểm tra 9/9 trường."
 

@@ -1,7 +1,7 @@
 """Parses an uploaded file in a child process under a wall-time and a memory limit: a hostile file
 costs that child, never the event loop that runs every live meeting.
 
-`python -m server.upload_worker SECONDS BYTES` is the child: an `UploadJob` on stdin, an
+`python -m server.intake.worker SECONDS BYTES` is the child: an `UploadJob` on stdin, an
 `IntakeResult` (or, for a list of delegates, a `DelegateIntakeResult`) on stdout.
 """
 
@@ -19,8 +19,8 @@ from openpyxl import DEFUSEDXML  # type: ignore[import-untyped]
 
 from server.config import ROOT
 from server.core.rules import N_
-from server.delegate_intake import DelegateIntakeResult, parse_delegates
-from server.intake import IntakeProblem, IntakeResult, guessed_format, parse_intake
+from server.intake.delegates import DelegateIntakeResult, parse_delegates
+from server.intake.opinions import IntakeProblem, IntakeResult, guessed_format, parse_intake
 
 PARSE_SECONDS = 15  # the Front's largest real file (5,000 opinions) takes about 1 s
 MEMORY_BYTES = 256 * 1024 * 1024  # address space: the interpreter takes 45 MiB, that file 64 MiB
@@ -86,7 +86,7 @@ class UploadParser:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "server.upload_worker",
+            "server.intake.worker",
             str(PARSE_SECONDS),
             str(MEMORY_BYTES),
             stdin=asyncio.subprocess.PIPE,

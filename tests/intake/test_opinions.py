@@ -16,8 +16,8 @@ import msgspec
 import pytest
 from openpyxl import Workbook  # type: ignore[import-untyped]
 
-from server import intake, upload_worker
-from server.intake import (
+from server.intake import opinions, worker
+from server.intake.opinions import (
     IntakeProblem,
     IntakeResult,
     IntakeRow,
@@ -26,9 +26,9 @@ from server.intake import (
     site_key,
     suggest_site,
 )
-from server.upload_worker import UploadParser
+from server.intake.worker import UploadParser
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 SAMPLES = {
     "y-kien-truoc-hoi-nghi.csv": ("csv", "utf-8"),
     "y-kien-truoc-hoi-nghi.cp1258.csv": ("csv", "cp1258"),
@@ -617,7 +617,9 @@ def test_random_bytes_are_a_file_problem_never_an_exception() -> None:
         data = generator.randbytes(size)
         problem = only_file_problem(parse_intake(data, "rac.csv"))
         # A byte or two may decode as a one-cell "table"; longer noise is not taken for text.
-        expected = (intake.UNREADABLE, intake.NO_HEADER) if size < 10 else (intake.UNREADABLE,)
+        expected = (
+            (opinions.UNREADABLE, opinions.NO_HEADER) if size < 10 else (opinions.UNREADABLE,)
+        )
         assert problem.message in expected
 
 
@@ -701,9 +703,9 @@ def rewrite_sheet(data: bytes, change: Callable[[str], str]) -> bytes:
 @pytest.mark.parametrize(
     ("dimension", "message", "limit"),
     [
-        ("A1:XFD2000", intake.TOO_MANY_COLUMNS, 200),
-        ("A1:I1048576", intake.TOO_MANY_TABLE_ROWS, 50_000),
-        ("A1:CV20000", intake.TOO_MANY_CELLS, 1_000_000),  # 100 columns x 20,000 rows
+        ("A1:XFD2000", opinions.TOO_MANY_COLUMNS, 200),
+        ("A1:I1048576", opinions.TOO_MANY_TABLE_ROWS, 50_000),
+        ("A1:CV20000", opinions.TOO_MANY_CELLS, 1_000_000),  # 100 columns x 20,000 rows
     ],
 )
 def test_a_sheet_declaring_a_huge_size_is_refused_before_a_cell_is_read(
@@ -728,13 +730,13 @@ def test_a_sheet_hiding_its_size_is_stopped_at_the_first_row_past_a_limit(tmp_pa
         ),
     )
     problem = only_file_problem(parse_intake(wide, "y-kien.xlsx"))
-    assert problem.message == intake.TOO_MANY_COLUMNS
+    assert problem.message == opinions.TOO_MANY_COLUMNS
     low = '<row r="60000"><c r="A60000" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
     deep = rewrite_sheet(
         data, lambda xml: xml.replace('<dimension ref="A1:I2"/>', "").replace("</sheetData>", low)
     )
     problem = only_file_problem(parse_intake(deep, "y-kien.xlsx"))
-    assert problem.message == intake.TOO_MANY_TABLE_ROWS
+    assert problem.message == opinions.TOO_MANY_TABLE_ROWS
 
 
 def test_a_workbook_declaring_xml_entities_is_refused_by_name(tmp_path: Path) -> None:
@@ -742,14 +744,14 @@ def test_a_workbook_declaring_xml_entities_is_refused_by_name(tmp_path: Path) ->
     doctype = '<!DOCTYPE worksheet [<!ENTITY a "ha"><!ENTITY b "&a;&a;">]>'
     hostile = rewrite_sheet(data, lambda xml: xml.replace("<worksheet", doctype + "<worksheet", 1))
     problem = only_file_problem(parse_intake(hostile, "y-kien.xlsx"))
-    assert problem.message == intake.XML_ENTITIES
+    assert problem.message == opinions.XML_ENTITIES
     assert problem.params == {"filename": "y-kien.xlsx"}
 
 
 def test_a_csv_wider_than_any_list_of_opinions_is_refused() -> None:
     header = ",".join(HEADER) + "," + ",".join(f"c{n}" for n in range(200_000))
     problem = only_file_problem(parse_intake(header.encode(), "y-kien.csv"))
-    assert (problem.message, problem.params) == (intake.TOO_MANY_COLUMNS, {"limit": 200})
+    assert (problem.message, problem.params) == (opinions.TOO_MANY_COLUMNS, {"limit": 200})
 
 
 def test_empty_cells_excel_pads_a_csv_with_are_not_columns() -> None:
@@ -768,7 +770,7 @@ def test_commas_in_a_semicolon_csv_are_not_taken_for_columns() -> None:
 def test_a_csv_of_a_million_blank_records_stops_at_the_row_limit() -> None:
     data = (",".join(HEADER) + "\r\n" + "\r\n" * 1_000_000).encode()
     problem = only_file_problem(parse_intake(data, "y-kien.csv"))
-    assert (problem.message, problem.params) == (intake.TOO_MANY_TABLE_ROWS, {"limit": 50_000})
+    assert (problem.message, problem.params) == (opinions.TOO_MANY_TABLE_ROWS, {"limit": 50_000})
 
 
 # -- the worker process -------------------------------------------------------------------------
@@ -783,12 +785,12 @@ async def test_the_worker_reads_every_sample_as_the_parser_does() -> None:
 async def test_a_reader_over_its_time_is_killed_and_says_so(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(upload_worker, "PARSE_SECONDS", 0.05)  # less than Python takes to start
+    monkeypatch.setattr(worker, "PARSE_SECONDS", 0.05)  # less than Python takes to start
     started = time.monotonic()
     result = await UploadParser().parse(sample("y-kien-truoc-hoi-nghi.xlsx"), "y-kien.xlsx")
     assert time.monotonic() - started < 2
     problem = only_file_problem(result)
-    assert (problem.message, problem.params) == (upload_worker.TOO_SLOW, {"seconds": 0.05})
+    assert (problem.message, problem.params) == (worker.TOO_SLOW, {"seconds": 0.05})
     assert result.file_format == "xlsx"
 
 
@@ -796,9 +798,9 @@ async def test_a_reader_over_its_memory_is_stopped_and_says_so(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Less than the interpreter holds already: the first block a 4 MB file needs is refused.
-    monkeypatch.setattr(upload_worker, "MEMORY_BYTES", 16 * 1024 * 1024)
+    monkeypatch.setattr(worker, "MEMORY_BYTES", 16 * 1024 * 1024)
     data = table([HEADER] + [GOOD] * 50_000).encode()
     assert len(data) > 4_000_000
     result = await UploadParser().parse(data, "y-kien.csv")
     problem = only_file_problem(result)
-    assert (problem.message, problem.params) == (upload_worker.TOO_MUCH_MEMORY, {"limit": 16})
+    assert (problem.message, problem.params) == (worker.TOO_MUCH_MEMORY, {"limit": 16})

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from server import delegate_intake, intake, upload_worker
-from server.delegate_intake import DelegateIntakeResult, DelegateRow, parse_delegates
-from server.intake import IntakeProblem, UnusedColumn
-from server.upload_worker import UploadParser
-from tests.test_intake import xlsx_bytes
+from server.intake import delegates, opinions, worker
+from server.intake.delegates import DelegateIntakeResult, DelegateRow, parse_delegates
+from server.intake.opinions import IntakeProblem, UnusedColumn
+from server.intake.worker import UploadParser
+from tests.intake.test_opinions import xlsx_bytes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 SAMPLES = {
     "danh-sach-dai-bieu.csv": ("csv", "utf-8"),
@@ -181,13 +181,13 @@ def test_only_the_name_is_required() -> None:
 
 def test_a_missing_name_column_is_named() -> None:
     result = parse_rows([["Giới tính", "Năm sinh"], ["Nam", "1980"]])
-    assert problems(result) == [(0, intake.MISSING_COLUMN, {"column": "Họ và tên"})]
+    assert problems(result) == [(0, opinions.MISSING_COLUMN, {"column": "Họ và tên"})]
     assert result.rows == []
 
 
 def test_the_opinions_file_given_as_delegates_says_which_column_it_needs() -> None:
     result = parse_delegates(OPINIONS.read_bytes(), OPINIONS.name)
-    assert problems(result) == [(0, intake.MISSING_COLUMN, {"column": "Họ và tên"})]
+    assert problems(result) == [(0, opinions.MISSING_COLUMN, {"column": "Họ và tên"})]
 
 
 def test_unknown_columns_and_a_second_look_alike_are_reported_not_dropped() -> None:
@@ -232,9 +232,7 @@ def test_a_gender_column(written: str, gender: str) -> None:
 
 def test_a_gender_that_is_neither_is_a_problem_on_its_line() -> None:
     result = parse_rows([["Họ và tên", "Giới tính"], ["Lê Thị Hoa", "Nữ"], ["Trần Văn Nam", "x"]])
-    assert problems(result) == [
-        (3, delegate_intake.NOT_A_GENDER, {"column": "Giới tính", "value": "x"})
-    ]
+    assert problems(result) == [(3, delegates.NOT_A_GENDER, {"column": "Giới tính", "value": "x"})]
     assert [r.name for r in result.rows] == ["Lê Thị Hoa"]
 
 
@@ -251,7 +249,7 @@ def test_a_tick_in_a_womens_column_and_the_others_taken_as_men() -> None:
     assert problems(result) == []
     assert [r.gender for r in result.rows] == ["female", "male", "female", "male"]
     assert result.notes == [
-        IntakeProblem(0, delegate_intake.UNTICKED_ARE, {"column": "Nữ", "other": "men"})
+        IntakeProblem(0, delegates.UNTICKED_ARE, {"column": "Nữ", "other": "men"})
     ]
 
 
@@ -272,8 +270,8 @@ def test_nam_and_nu_columns_both_ticked_or_badly_ticked_are_problems() -> None:
         ("Không Rõ", ""),  # two columns, neither ticked: not known
     ]
     assert problems(result) == [
-        (5, delegate_intake.BOTH_TICKED, {"column": "Nữ"}),
-        (6, delegate_intake.NOT_A_TICK, {"column": "Nam", "value": "có lẽ"}),
+        (5, delegates.BOTH_TICKED, {"column": "Nữ"}),
+        (6, delegates.NOT_A_TICK, {"column": "Nam", "value": "có lẽ"}),
     ]
     assert result.notes == []
 
@@ -297,7 +295,7 @@ def test_a_merged_year_of_birth_over_nam_and_nu_gives_both() -> None:
         row(6, "Đỗ Thị Lan", group="Tổ 2", gender="female", age="Dưới 35"),
     ]
     assert problems(result) == [
-        (7, delegate_intake.SHORT_YEAR, {"column": "Năm sinh (Nam)", "value": "58"})
+        (7, delegates.SHORT_YEAR, {"column": "Năm sinh (Nam)", "value": "58"})
     ]
     assert result.unused_columns == [UnusedColumn(5, "Ghi chú")]
 
@@ -334,11 +332,11 @@ def test_a_year_of_birth_from_a_year_or_a_date(written: str, year: int | None) -
 @pytest.mark.parametrize(
     ("written", "message"),
     [
-        ("75", delegate_intake.SHORT_YEAR),
-        ("năm bảy lăm", delegate_intake.NOT_A_YEAR),
-        ("1850", delegate_intake.NOT_A_YEAR),
-        ("19755", delegate_intake.NOT_A_YEAR),
-        ("1975 hoặc 1976", delegate_intake.NOT_A_YEAR),
+        ("75", delegates.SHORT_YEAR),
+        ("năm bảy lăm", delegates.NOT_A_YEAR),
+        ("1850", delegates.NOT_A_YEAR),
+        ("19755", delegates.NOT_A_YEAR),
+        ("1975 hoặc 1976", delegates.NOT_A_YEAR),
     ],
 )
 def test_a_year_of_birth_that_is_not_one_is_a_problem(written: str, message: str) -> None:
@@ -365,7 +363,7 @@ def test_an_age_band_instead_of_a_year_leaves_the_year_empty_and_says_so() -> No
     ]
     assert result.notes == [
         IntakeProblem(
-            0, delegate_intake.AGES_ONLY, {"count": 3, "example": "Dưới 35", "lines": "2, 4, 5"}
+            0, delegates.AGES_ONLY, {"count": 3, "example": "Dưới 35", "lines": "2, 4, 5"}
         )
     ]
 
@@ -410,9 +408,7 @@ def test_a_phone_number(written: str, phone: str) -> None:
 @pytest.mark.parametrize("written", ["12", "0903 123 456 / 0912 345 678", "gọi sau"])
 def test_a_phone_that_is_not_one_number_is_a_problem(written: str) -> None:
     result = parse_rows([["Họ và tên", "SĐT"], ["Lê Thị Hoa", written]])
-    assert problems(result) == [
-        (2, delegate_intake.NOT_A_PHONE, {"column": "SĐT", "value": written})
-    ]
+    assert problems(result) == [(2, delegates.NOT_A_PHONE, {"column": "SĐT", "value": written})]
 
 
 # -- cells and files ----------------------------------------------------------------------------
@@ -429,8 +425,8 @@ def test_a_row_without_a_name_and_a_name_too_long_are_problems_the_rest_is_read(
         ]
     )
     assert problems(result) == [
-        (3, intake.EMPTY_CELL, {"column": "Họ và tên"}),
-        (4, intake.TOO_LONG, {"column": "Họ và tên", "limit": 120}),
+        (3, opinions.EMPTY_CELL, {"column": "Họ và tên"}),
+        (4, opinions.TOO_LONG, {"column": "Họ và tên", "limit": 120}),
     ]
     assert [r.name for r in result.rows] == ["Lê Thị Hoa"]
 
@@ -460,11 +456,11 @@ def test_xlsx_numbers_and_dates_as_excel_stores_them(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", intake.EMPTY_FILE),
-        (bytes(range(256)) * 40, intake.UNREADABLE),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, intake.OLD_EXCEL),
-        ("Họ và tên,Giới tính\r\n".encode(), delegate_intake.NO_DELEGATES),
-        ("Tên hàng,Giá\r\nGạo,20000\r\n".encode(), intake.NO_HEADER),
+        (b"", opinions.EMPTY_FILE),
+        (bytes(range(256)) * 40, opinions.UNREADABLE),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, opinions.OLD_EXCEL),
+        ("Họ và tên,Giới tính\r\n".encode(), delegates.NO_DELEGATES),
+        ("Tên hàng,Giá\r\nGạo,20000\r\n".encode(), opinions.NO_HEADER),
     ],
     ids=["empty", "random-bytes", "old-xls", "header-only", "someone-elses-table"],
 )
@@ -475,7 +471,7 @@ def test_a_bad_file_is_one_file_problem(content: bytes, message: str) -> None:
 def test_more_than_20000_delegates_is_refused_with_the_limit() -> None:
     rows = [["Họ và tên"], *[[f"Đại biểu {i}"] for i in range(20_001)]]
     result = parse_rows(rows)
-    assert (0, delegate_intake.TOO_MANY_DELEGATES, {"limit": 20_000}) in problems(result)
+    assert (0, delegates.TOO_MANY_DELEGATES, {"limit": 20_000}) in problems(result)
 
 
 # -- the worker process -------------------------------------------------------------------------
@@ -493,12 +489,12 @@ async def test_the_worker_reads_every_sample_as_the_parser_does() -> None:
 async def test_a_delegate_reader_over_its_time_is_killed_and_says_so(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(upload_worker, "PARSE_SECONDS", 0.05)  # less than Python takes to start
+    monkeypatch.setattr(worker, "PARSE_SECONDS", 0.05)  # less than Python takes to start
     data = (DATA / "danh-sach-dai-bieu.xlsx").read_bytes()
     result = await UploadParser().parse_delegates(data, "dai-bieu.xlsx")
     (problem,) = result.problems
     assert (problem.message, problem.params) == (
-        upload_worker.DELEGATES_TOO_SLOW,
+        worker.DELEGATES_TOO_SLOW,
         {"seconds": 0.05},
     )
     assert (result.rows, result.file_format) == ([], "xlsx")

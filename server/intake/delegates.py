@@ -1,5 +1,5 @@
 """Reads the list of invited delegates (CSV, Excel "Unicode Text" or XLSX) with the opinions' reader
-(server/intake.py): name, residential group, site, gender, year of birth, position, phone.
+(server/intake/opinions.py): name, residential group, site, gender, year of birth, position, phone.
 
 Pure, like that reader: a bad file yields problems, never an exception.
 """
@@ -16,7 +16,7 @@ from server.core.commands import MAX_DELEGATES, MAX_NAME
 from server.core.events import Gender
 from server.core.rules import N_
 from server.core.textmatch import fold
-from server.intake import (
+from server.intake.opinions import (
     EMPTY_CELL,
     TOO_LONG,
     IntakeProblem,

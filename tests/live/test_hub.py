@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter
 
 from server.core.commands import Actor
-from server.hub import MAX_PERSONAL_BACKLOG, Connection, Hub, ViewKey
+from server.live.hub import MAX_PERSONAL_BACKLOG, Connection, Hub, ViewKey
 
 
 class Recorder:

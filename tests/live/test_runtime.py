@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from server import service
 from server.core.commands import (
     Actor,
     AddAgendaItem,
@@ -22,11 +21,7 @@ from server.core.commands import (
     SetVotingRules,
 )
 from server.core.decide import Rejected, decide
-from server.log.base import Appended, CommandEntries, EventLog, LogUnavailable
-from server.log.memory import MemoryLog
-from server.log.redis import RedisLog
-from server.log.sqlite import SqliteLog
-from server.service import (
+from server.live.runtime import (
     UNAVAILABLE,
     Accepted,
     MeetingRuntime,
@@ -35,6 +30,10 @@ from server.service import (
     new_meeting_id,
     scoped_command_id,
 )
+from server.log.base import Appended, CommandEntries, EventLog, LogUnavailable
+from server.log.memory import MemoryLog
+from server.log.redis import RedisLog
+from server.log.sqlite import SqliteLog
 from tests.support.logs import Backends
 from tests.support.redis_server import RedisProcess
 
@@ -532,7 +531,7 @@ async def test_a_log_failure_fails_the_whole_batch_as_retryable_and_keeps_nothin
 async def test_a_batch_is_cut_at_its_bound_and_the_rest_follows_in_order(
     log: EventLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "MAX_BATCH_COMMANDS", 40)
+    monkeypatch.setattr("server.live.runtime.MAX_BATCH_COMMANDS", 40)
     held, runtime, ballot, site = await with_ballot(log)
     written = len(held.batches)
     tasks = await queued_behind_a_write(
@@ -553,7 +552,7 @@ async def test_a_batch_is_cut_at_its_bound_and_the_rest_follows_in_order(
 async def test_a_batch_is_cut_when_its_events_grow_too_large(
     log: EventLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "MAX_BATCH_BYTES", 2_000)
+    monkeypatch.setattr("server.live.runtime.MAX_BATCH_BYTES", 2_000)
     held = HeldLog(log)
     _, runtime = await made(held)
     written = len(held.batches)
@@ -610,7 +609,7 @@ async def test_a_command_that_breaks_fails_alone_and_its_batch_is_written(
             raise ZeroDivisionError("a bug in a rule")
         return decide(state, command, ctx)
 
-    monkeypatch.setattr(service, "decide", breaks_on_bug)
+    monkeypatch.setattr("server.live.runtime.decide", breaks_on_bug)
     tasks = await queued_behind_a_write(
         runtime,
         held,

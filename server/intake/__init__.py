@@ -1,0 +1,1 @@
+"""The imports: opinions and delegates read from the spreadsheets people bring."""
