@@ -38,7 +38,7 @@ from server.live.fanout import CATCH_UP_EVERY
 from server.log.base import EventLog, LogUnavailable
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
-from server.web import delegate_intake, intake, joining, organiser, pages, reports
+from server.web import delegate_intake, import_steps, intake, joining, organiser, pages, reports
 from server.web.live import RawSendMiddleware, live_socket
 from server.web.policy import CSP
 from server.web.services import Services
@@ -347,7 +347,7 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
             ).middleware,
         ],
         # Previews of uploaded spreadsheets wait here until confirmed (on disk: survives a restart).
-        stores={intake.STORE: _upload_store(settings)},
+        stores={import_steps.STORE: _upload_store(settings)},
         response_headers=SECURITY_HEADERS,
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         exception_handlers={HTTPException: _error_page},

@@ -4,12 +4,10 @@ what is still missing. Phone numbers are shown here, behind the host's link, and
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Annotated, Any, Literal, NamedTuple, TypeVar
+from typing import Annotated, Any, Literal, NamedTuple
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -19,8 +17,6 @@ from litestar.params import Body
 from litestar.response import Redirect
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
-    HTTP_404_NOT_FOUND,
-    HTTP_409_CONFLICT,
 )
 
 from server.core.commands import (
@@ -42,29 +38,20 @@ from server.core.textmatch import fold
 from server.intake.delegates import DelegateIntakeResult, DelegateRow
 from server.intake.opinions import IntakeProblem, site_key
 from server.intake.worker import UploadParser
-from server.live.runtime import Accepted, MeetingRuntime
+from server.live.runtime import MeetingRuntime
 from server.papers.delegates import delegates_xlsx
-from server.web.intake import (
-    BAD_CHOICE,
-    EXPIRED,
-    FOREIGN_SITE,
-    MAP_FIRST,
+from server.web.import_steps import (
     MAX_UPLOAD,
-    NO_FILE,
-    PREVIEW_SECONDS,
-    TOKEN,
-    UNASSIGNED,
     Confirm,
-    ImportedFile,
+    Confirmed,
+    ImportSteps,
+    Plan,
     SiteValue,
+    UploadPreview,
+    file_hash,
     host_access,
-    intake_store,
-    local_time,
     match_sites,
     refusal_status,
-    remember_sites,
-    remembered_sites,
-    selected_site,
 )
 from server.web.pages import html, language, services_of
 
@@ -111,22 +98,10 @@ def row_key(row: DelegateRow) -> str:
     return NOWHERE
 
 
-class DelegatePreview(msgspec.Struct):
+class DelegatePreview(UploadPreview):
     """What the person saw; confirming invites exactly these delegates."""
 
-    filename: str
-    file_hash: str
     result: DelegateIntakeResult
-    problems: list[IntakeProblem]
-    sites: list[SiteValue]
-
-    @property
-    def pending(self) -> list[SiteValue]:
-        return [s for s in self.sites if s.pending]
-
-    @property
-    def asked(self) -> list[SiteValue]:
-        return [s for s in self.sites if not s.matched]
 
 
 class _Cell(NamedTuple):
@@ -509,71 +484,6 @@ def form_as_sent(site: Site, form: dict[str, str]) -> CompositionForm:
     )
 
 
-# -- the store ----------------------------------------------------------------------------------
-
-
-def _preview_key(meeting_id: str, token: str) -> str:
-    return f"delegates:{meeting_id}:{token}"
-
-
-def _file_key(meeting_id: str, file_hash: str) -> str:
-    return f"delegates-imported:{meeting_id}:{file_hash}"
-
-
-def _done_key(meeting_id: str, token: str) -> str:
-    return f"delegates-done:{meeting_id}:{token}"
-
-
-async def _save_preview(
-    request: Request[Any, Any, Any], meeting_id: str, preview: DelegatePreview
-) -> str:
-    token = secrets.token_urlsafe(16)
-    encoded = msgspec.msgpack.encode(preview)
-    await intake_store(request).set(_preview_key(meeting_id, token), encoded, PREVIEW_SECONDS)
-    return token
-
-
-async def _load_preview(
-    request: Request[Any, Any, Any], meeting_id: str, token: str
-) -> DelegatePreview | None:
-    """None for an unknown, expired or malformed token: all three mean "upload again"."""
-    if not TOKEN.fullmatch(token):
-        return None
-    stored = await intake_store(request).get(_preview_key(meeting_id, token))
-    return _decoded(stored, DelegatePreview)
-
-
-class Confirmed(msgspec.Struct, frozen=True):
-    imported: int
-    skipped: int  # already on the list
-    left_out: int  # their site was answered "leave out"
-
-
-Stored = TypeVar("Stored", DelegatePreview, ImportedFile, Confirmed)
-
-
-def _decoded(stored: bytes | None, kind: type[Stored]) -> Stored | None:
-    if stored is None:
-        return None
-    try:
-        return msgspec.msgpack.decode(stored, type=kind)
-    except msgspec.DecodeError:  # written by an older version of this page
-        return None
-
-
-async def _imported_file(
-    request: Request[Any, Any, Any], meeting_id: str, file_hash: str
-) -> ImportedFile | None:
-    stored = await intake_store(request).get(_file_key(meeting_id, file_hash))
-    return _decoded(stored, ImportedFile)
-
-
-async def _confirmed(
-    request: Request[Any, Any, Any], meeting_id: str, token: str
-) -> Confirmed | None:
-    return _decoded(await intake_store(request).get(_done_key(meeting_id, token)), Confirmed)
-
-
 # -- pages --------------------------------------------------------------------------------------
 
 
@@ -630,54 +540,86 @@ def _notice(request: Request[Any, Any, Any], state: MeetingState) -> dict[str, A
     }
 
 
-async def _preview_page(
-    request: Request[Any, Any, Any],
-    runtime: MeetingRuntime,
-    key: str,
-    preview: DelegatePreview,
-    token: str,
-    *,
-    status: int = 200,
-    problems: list[IntakeProblem] | None = None,
-    mapping: bool = False,
-    answers: dict[str, str] | None = None,
-) -> Response[str]:
-    """The preview; the mapping step while a site is not matched (or when asked to change it)."""
-    state = runtime.state
-    earlier = await _imported_file(request, runtime.meeting_id, preview.file_hash)
-    rows = preview_rows(preview, state, earlier is not None)
-    return _page(
-        request,
-        runtime,
-        key,
-        status=status,
-        problems=[*preview.problems, *(problems or [])],
-        preview=preview,
-        preview_token=token,
-        notes=[
-            services_of(request).message(language(request), n.message, n.params)
-            for n in preview.result.notes
-        ],
-        rows=rows[:PREVIEW_SHOWN],
-        total=len(rows),
-        mapping=mapping or bool(preview.pending),
-        asked=preview.asked,
-        asked_choices=[
-            (i, value, selected_site(i, value, answers or {}))
-            for i, value in enumerate(preview.sites)
-            if not value.matched
-        ],
-        matched=[value for value in preview.sites if value.matched],
-        sites=state.sites,
-        site_names={site.site_id: site.name for site in state.sites},
-        earlier=earlier,
-        earlier_at=local_time(earlier.at) if earlier else "",
-        already=sum(row.already for row in rows),
-        left_out=sum(row.site_status == "left_out" for row in rows),
-        twice=sum(row.twice for row in rows),
-        no_year=sum(row.birth_year is None for row in rows),
-        no_gender=sum(not row.gender for row in rows),
-    )
+class DelegateImport(ImportSteps[DelegatePreview]):
+    path = "delegates"
+    name = "delegates-"
+    preview_type = DelegatePreview
+    choose_site = CHOOSE_SITE
+
+    def page(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: MeetingRuntime,
+        key: str,
+        status: int = 200,
+        problems: list[IntakeProblem] | None = None,
+        **context: Any,
+    ) -> Response[str]:
+        return _page(request, runtime, key, status, problems, **context)
+
+    async def read(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: MeetingRuntime,
+        upload: UploadFile,
+        content: bytes,
+        remembered: dict[str, str],
+    ) -> DelegatePreview:
+        parser: UploadParser = request.app.state.uploads
+        result = await parser.parse_delegates(content, upload.filename or "")
+        problems = [*result.problems, *year_problems(result.rows, runtime.state)]
+        return DelegatePreview(
+            filename=upload.filename or "",
+            file_hash=file_hash(content),
+            result=result,
+            problems=sorted(problems, key=lambda p: p.line),
+            sites=match_delegate_sites(result.rows, runtime.state, remembered),
+        )
+
+    def rows(
+        self, preview: DelegatePreview, state: MeetingState, file_seen: bool
+    ) -> list[PreviewDelegate]:
+        return preview_rows(preview, state, file_seen)
+
+    def unanswered(self, value: SiteValue) -> IntakeProblem:
+        if value.key == NOWHERE:
+            return IntakeProblem(0, CHOOSE_SITE_NOWHERE)
+        return super().unanswered(value)
+
+    def preview_context(
+        self,
+        request: Request[Any, Any, Any],
+        preview: DelegatePreview,
+        rows: Sequence[PreviewDelegate],
+    ) -> dict[str, Any]:
+        return {
+            "notes": _messages(request, preview.result.notes),
+            "rows": rows[:PREVIEW_SHOWN],
+            "total": len(rows),
+            "left_out": sum(row.site_status == "left_out" for row in rows),
+            "twice": sum(row.twice for row in rows),
+            "no_year": sum(row.birth_year is None for row in rows),
+            "no_gender": sum(not row.gender for row in rows),
+        }
+
+    def plan(self, rows: Sequence[PreviewDelegate], import_again: bool) -> Plan:
+        placed = [row for row in rows if row.site_id]
+        chosen = [row for row in placed if import_again or not row.already]
+        drafts = [row.draft(row.site_id or "") for row in chosen]
+        command = InviteDelegates(delegates=drafts) if chosen else None
+        done = Confirmed(len(chosen), len(placed) - len(chosen), len(rows) - len(placed))
+        return Plan(command, done, ALL_ALREADY if placed else NOTHING, [r.line for r in chosen])
+
+    def remembered_answers(self, preview: DelegatePreview) -> dict[str, str]:
+        # Only the sites chosen: "none" does not mean the same for the opinions' import.
+        return {s.key: s.site_id for s in preview.sites if s.chosen and s.site_id}
+
+    def imported_url(self, meeting_id: str, key: str, done: Confirmed) -> str:
+        query = f"imported={done.imported}&skipped={done.skipped}&left_out={done.left_out}"
+        return f"/m/{meeting_id}/host/{key}/delegates?{query}#composition"
+
+
+DELEGATES_IMPORT = DelegateImport()
 
 
 @get("/m/{meeting_id:str}/host/{key:str}/delegates", name="delegates_page")
@@ -692,11 +634,7 @@ async def delegates_page(
         editing = state.site(request.query_params.get("site", ""))
         form = composition_form(state, editing) if editing else None
         return _page(request, runtime, key, editing=form)
-    preview = await _load_preview(request, meeting_id, token)
-    if preview is None:
-        return _page(request, runtime, key, HTTP_404_NOT_FOUND, [IntakeProblem(0, EXPIRED)])
-    mapping = request.query_params.get("sites") == "1"
-    return await _preview_page(request, runtime, key, preview, token, mapping=mapping)
+    return await DELEGATES_IMPORT.show(request, runtime, key, token)
 
 
 @get("/m/{meeting_id:str}/host/{key:str}/delegates.xlsx", name="delegates_export")
@@ -728,25 +666,7 @@ async def delegates_upload(
     key: str,
     data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Response[str]:
-    _, runtime, _ = await host_access(request, meeting_id, key)
-    upload = data.get("file")
-    if not isinstance(upload, UploadFile):
-        return _page(request, runtime, key, HTTP_400_BAD_REQUEST, [IntakeProblem(0, NO_FILE)])
-    content = await upload.read()
-    parser: UploadParser = request.app.state.uploads
-    result = await parser.parse_delegates(content, upload.filename or "")
-    remembered = await remembered_sites(request, meeting_id)
-    preview = DelegatePreview(
-        filename=upload.filename or "",
-        file_hash=hashlib.sha256(content).hexdigest(),
-        result=result,
-        problems=sorted(
-            [*result.problems, *year_problems(result.rows, runtime.state)], key=lambda p: p.line
-        ),
-        sites=match_delegate_sites(result.rows, runtime.state, remembered),
-    )
-    token = await _save_preview(request, meeting_id, preview)
-    return await _preview_page(request, runtime, key, preview, token)
+    return await DELEGATES_IMPORT.upload(request, meeting_id, key, data)
 
 
 @post("/m/{meeting_id:str}/host/{key:str}/delegates/sites", name="delegates_sites")
@@ -756,44 +676,7 @@ async def delegates_sites(
     key: str,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[str] | Redirect:
-    """The mapping step's answers: a new preview with them (the old one is left as it was)."""
-    _, runtime, _ = await host_access(request, meeting_id, key)
-    token = data.get("token", "")
-    preview = await _load_preview(request, meeting_id, token)
-    if preview is None:
-        return _page(request, runtime, key, HTTP_404_NOT_FOUND, [IntakeProblem(0, EXPIRED)])
-    names = {site.site_id for site in runtime.state.sites}
-    problems = []
-    mapped = []
-    for index, value in enumerate(preview.sites):
-        answer = data.get(f"site-{index}", "")
-        if value.matched:
-            mapped.append(value)
-        elif answer == UNASSIGNED or answer in names:
-            site_id = None if answer == UNASSIGNED else answer
-            mapped.append(msgspec.structs.replace(value, site_id=site_id, chosen=True))
-        elif answer:
-            problems.append(IntakeProblem(0, FOREIGN_SITE, {"value": value.written}))
-        elif value.key == NOWHERE:
-            problems.append(IntakeProblem(0, CHOOSE_SITE_NOWHERE))
-        else:
-            problems.append(IntakeProblem(0, CHOOSE_SITE, {"value": value.written}))
-    if problems:
-        return await _preview_page(
-            request,
-            runtime,
-            key,
-            preview,
-            token,
-            status=HTTP_400_BAD_REQUEST,
-            problems=problems,
-            mapping=True,
-            answers={k: v for k, v in data.items() if k.startswith("site-")},
-        )
-    new_token = await _save_preview(
-        request, meeting_id, msgspec.structs.replace(preview, sites=mapped)
-    )
-    return Redirect(f"/m/{meeting_id}/host/{key}/delegates?preview={new_token}", status_code=303)
+    return await DELEGATES_IMPORT.map_sites(request, meeting_id, key, data)
 
 
 @post("/m/{meeting_id:str}/host/{key:str}/delegates/confirm", name="delegates_confirm")
@@ -803,70 +686,7 @@ async def delegates_confirm(
     key: str,
     data: Annotated[Confirm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[str] | Redirect:
-    _, runtime, actor = await host_access(request, meeting_id, key)
-    preview = await _load_preview(request, meeting_id, data.token)
-    if preview is None:
-        return _page(request, runtime, key, HTTP_404_NOT_FOUND, [IntakeProblem(0, EXPIRED)])
-
-    async def refuse(status: int, problem: IntakeProblem | None = None) -> Response[str]:
-        extra = [problem] if problem else []
-        return await _preview_page(
-            request, runtime, key, preview, data.token, status=status, problems=extra
-        )
-
-    done = await _confirmed(request, meeting_id, data.token)
-    if done is not None:  # a second click, or back and confirm again: the first answer
-        return _imported_redirect(meeting_id, key, done)
-    if preview.problems:
-        return await refuse(HTTP_400_BAD_REQUEST)
-    if preview.pending:
-        return await refuse(HTTP_400_BAD_REQUEST, IntakeProblem(0, MAP_FIRST))
-    if data.already not in ("skip", "import"):
-        bad = IntakeProblem(0, BAD_CHOICE, {"value": data.already[:60]})
-        return await refuse(HTTP_400_BAD_REQUEST, bad)
-    earlier = await _imported_file(request, meeting_id, preview.file_hash)
-    rows = preview_rows(preview, runtime.state, earlier is not None)
-    placed = [row for row in rows if row.site_id]
-    chosen = [row for row in placed if data.already == "import" or not row.already]
-    if not chosen:
-        done = await _confirmed(request, meeting_id, data.token)  # the other click just won
-        if done is not None:
-            return _imported_redirect(meeting_id, key, done)
-        message = ALL_ALREADY if placed else NOTHING
-        return await refuse(HTTP_409_CONFLICT, IntakeProblem(0, message))
-    command = InviteDelegates(delegates=[row.draft(row.site_id or "") for row in chosen])
-    # The token is the command id: two clicks at once invite once.
-    outcome = await runtime.execute(command, actor, f"delegates-{data.token}")
-    if isinstance(outcome, Rejected):
-        status = refusal_status(outcome)
-        return await refuse(status, _on_its_line(outcome, chosen))
-    assert isinstance(outcome, Accepted)  # noqa: S101 - Outcome is Accepted | Rejected
-    done = Confirmed(len(chosen), len(placed) - len(chosen), len(rows) - len(placed))
-    if not outcome.duplicate:
-        store = intake_store(request)
-        await store.set(
-            _done_key(meeting_id, data.token), msgspec.msgpack.encode(done), PREVIEW_SECONDS
-        )
-        record = ImportedFile(preview.filename, time.time(), len(chosen))
-        await store.set(_file_key(meeting_id, preview.file_hash), msgspec.msgpack.encode(record))
-        # Only the sites chosen are remembered for the next import, this one's or the opinions'.
-        answers = {s.key: s.site_id for s in preview.sites if s.chosen and s.site_id}
-        await remember_sites(request, meeting_id, answers)
-    return _imported_redirect(meeting_id, key, done)
-
-
-def _on_its_line(outcome: Rejected, chosen: list[PreviewDelegate]) -> IntakeProblem:
-    """The core names a delegate by their place in the command; the person knows their line."""
-    number = outcome.params.get("number")
-    if isinstance(number, int) and 0 < number <= len(chosen) and "problem" in outcome.params:
-        params = {k: v for k, v in outcome.params.items() if k not in ("number", "problem")}
-        return IntakeProblem(chosen[number - 1].line, str(outcome.params["problem"]), params)
-    return IntakeProblem(0, outcome.message, outcome.params)
-
-
-def _imported_redirect(meeting_id: str, key: str, done: Confirmed) -> Redirect:
-    query = f"imported={done.imported}&skipped={done.skipped}&left_out={done.left_out}"
-    return Redirect(f"/m/{meeting_id}/host/{key}/delegates?{query}#composition", status_code=303)
+    return await DELEGATES_IMPORT.confirm(request, meeting_id, key, data)
 
 
 @post("/m/{meeting_id:str}/host/{key:str}/delegates/composition", name="delegates_composition")

@@ -24,7 +24,7 @@ from websockets.protocol import State
 
 from server.core.events import AgendaItemRenamed, Event, MeetingCreated, decode_event
 from server.log.redis import RedisLog
-from server.web.intake import MAX_UPLOAD
+from server.web.import_steps import MAX_UPLOAD
 from server.web.live import FRAME_RATE
 from tests.deploy.front import NODE_HEADER, SHIPPED_SITE, NginxFront, nginx_binary
 from tests.pages.conftest import PROJECTOR
