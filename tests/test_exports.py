@@ -62,10 +62,13 @@ from server.core.events import (
     WalkInsSet,
     WrittenAnswerRecorded,
 )
+from server.core.labels import NAMES
 from server.core.report import Report, meeting_report, year_figures
+from server.i18n import translations
 from server.papers.pdf import minutes_pdf
 from server.papers.sheets import questions_csv, questions_xlsx
 from server.papers.text import EXCEL_CELL_LIMIT, percent_text, shares
+from server.papers.text import label as paper_label
 from server.papers.word import conclusion_notice_docx, minutes_docx
 from server.papers.year import year_docx, year_xlsx
 from tests.core.test_report import published_year
@@ -1642,3 +1645,12 @@ def test_the_year_report_takes_the_heading_of_the_latest_meeting_that_has_one() 
     left, right = heading_cells(year_docx(figures, "2026-12-02"))
     assert left[2] == ("Số:\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0/BC-UBND", False)
     assert right[-1] == ("Thạch Bàn, ngày 02 tháng 12 năm 2026", False)
+
+
+@pytest.mark.parametrize("kind", sorted(NAMES))
+def test_a_paper_names_every_code_in_the_catalogues_vietnamese(kind: str) -> None:
+    """The papers have no word list of their own: a code's name is its catalogue entry's."""
+    catalogue = translations("vi")
+    for code, msgid in NAMES[kind].items():
+        assert paper_label(kind, code) == catalogue.gettext(msgid) != msgid, (kind, code)
+    assert paper_label(kind, "no-such-code") == "no-such-code"  # shown as it is, never lost

@@ -16,7 +16,7 @@ MAY_IMPORT = {
     "server.core": ("server.core",),
     "server.log": ("server.core", "server.log"),
     "server.live": ("server.core", "server.log", "server.live"),
-    "server.papers": ("server.core", "server.papers"),
+    "server.papers": ("server.core", "server.papers", "server.i18n"),
     "server.intake": ("server.core", "server.intake", "server.config"),
 }
 CORE_MAY_USE = frozenset(sys.stdlib_module_names) | {"msgspec"}

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from server.core.delegates import DelegateTotals
+from server.core.labels import BODY_NAMES
 from server.core.report import (
     Counts,
     Report,
@@ -14,7 +15,6 @@ from server.core.report import (
 )
 from server.papers.text import (
     DELEGATE_HEADER,
-    LABELS,
     NO_FIELD,
     NO_SITE,
     NOT_RECORDED,
@@ -117,9 +117,9 @@ class Minutes:
 
 SAT_HEADER = (
     "Đối tượng",
-    LABELS["choice"]["satisfied"],
-    LABELS["choice"]["partly"],
-    LABELS["choice"]["not_satisfied"],
+    label("choice", "satisfied"),
+    label("choice", "partly"),
+    label("choice", "not_satisfied"),
     "Tổng số phiếu",
 )
 STAT_HEADER = ("Chỉ tiêu", "Số lượng", "Tỷ lệ")
@@ -258,7 +258,10 @@ def summary_sentences(report: Report) -> tuple[str, ...]:
     s = report.statistics
     total = len(report.questions)
     by_decision = dict(s.by_decision)
-    bodies = {**LABELS["body"], "other": "cơ quan khác"}  # "1 về Khác" reads badly in a sentence
+    bodies = {
+        **{code: label("body", code) for code in BODY_NAMES},
+        "other": "cơ quan khác",
+    }  # "1 về Khác" reads badly in a sentence
     in_hall = _joined(((bodies[b], n) for b, n in s.raised_in_hall_by_body), "về ")
     forwarded = _joined(((label("level", v), n) for v, n in s.forwarded_by_level), "lên ")
     government = s.raised_in_hall_government  # "chính quyền": HĐND and UBND together

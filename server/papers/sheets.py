@@ -22,7 +22,6 @@ from server.core.report import (
 from server.papers.content import SatSection, satisfaction_sections, statistics_sections
 from server.papers.text import (
     DELEGATE_HEADER,
-    LABELS,
     NOT_RECORDED,
     choice_shares,
     clean,
@@ -57,9 +56,9 @@ QUESTION_COLUMNS: tuple[tuple[str, int], ...] = (
     ("Tình trạng", 12),
     ("Văn bản trả lời", 40),
     ("Ngày trả lời bằng văn bản", 14),
-    (LABELS["choice"]["satisfied"], 10),
-    (LABELS["choice"]["partly"], 10),
-    (LABELS["choice"]["not_satisfied"], 10),
+    (label("choice", "satisfied"), 10),
+    (label("choice", "partly"), 10),
+    (label("choice", "not_satisfied"), 10),
     ("Tổng số phiếu", 10),
     ("Tỷ lệ hài lòng", 10),
 )
@@ -113,9 +112,9 @@ SITE_COLUMNS = (
     "Lượt phát biểu",
     "Ý kiến trong phát biểu",
     "Câu hỏi",
-    LABELS["choice"]["satisfied"],
-    LABELS["choice"]["partly"],
-    LABELS["choice"]["not_satisfied"],
+    label("choice", "satisfied"),
+    label("choice", "partly"),
+    label("choice", "not_satisfied"),
     "Tổng số phiếu",
     "Tỷ lệ hài lòng",
 )
@@ -123,11 +122,11 @@ STAT_COLUMNS = ("Nhóm", "Chỉ tiêu", "Số lượng", "Tỷ lệ")
 SAT_COLUMNS = (
     "Mức độ hài lòng",
     "Đối tượng",
-    LABELS["choice"]["satisfied"],
+    label("choice", "satisfied"),
     "Tỷ lệ",
-    LABELS["choice"]["partly"],
+    label("choice", "partly"),
     "Tỷ lệ",
-    LABELS["choice"]["not_satisfied"],
+    label("choice", "not_satisfied"),
     "Tỷ lệ",
     "Tổng số phiếu",
 )

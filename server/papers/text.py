@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.core.delegates import DelegateTotals, SiteAttendance
+from server.core.labels import NAMES
 from server.core.report import (
     Attendance,
     Counts,
@@ -19,6 +20,7 @@ from server.core.report import (
     largest_remainder,
 )
 from server.core.state import MeetingInfo
+from server.i18n import translate
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates" / "export"
@@ -26,35 +28,7 @@ FONTS = ROOT / "static" / "vendor" / "be-vietnam-pro-ttf"
 DOCX_FONT = "Times New Roman"  # the font of Vietnamese administrative papers
 
 # These papers are official Vietnamese documents: Vietnamese only, whatever the UI language.
-LABELS: dict[str, dict[str, str]] = {
-    "body": {"party": "Đảng ủy", "council": "HĐND", "committee": "UBND", "other": "Khác"},
-    "level": {
-        "ward": "Phường/xã",
-        "district": "Quận/huyện",
-        "city": "Thành phố",
-        "central": "Trung ương",
-    },
-    "decision": {
-        "answered_before": "Đã trả lời trước hội nghị",
-        "on_the_spot": "Trả lời tại hội nghị",
-        "written": "Trả lời bằng văn bản",
-        "forwarded": "Chuyển cấp có thẩm quyền",
-        "not_taken_up": "Không tiếp thu",
-        "undecided": "Chưa quyết định",
-    },
-    "source": {
-        "intake": "Thu thập trước hội nghị",
-        "turn": "Nêu khi phát biểu",
-        "phone": "Từ điện thoại",
-        "manual": "Thư ký nhập",
-    },
-    "follow_up": {"pending": "Đang chờ", "answered": "Đã trả lời", "overdue": "Quá hạn"},
-    "choice": {
-        "satisfied": "Hài lòng",
-        "partly": "Tương đối hài lòng",
-        "not_satisfied": "Chưa hài lòng",
-    },
-}
+PAPER_LANGUAGE = "vi"
 NOT_RECORDED = "chưa ghi nhận"  # a count nobody entered: never printed as 0
 NO_FIELD = "Chưa xác định lĩnh vực"
 NO_SITE = "Chưa xác định điểm cầu"
@@ -71,8 +45,10 @@ _FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
 
 
 def label(kind: str, code: str) -> str:
-    """The Vietnamese name of a code; an unknown code is shown as it is rather than lost."""
-    return LABELS[kind].get(code, code)
+    """The Vietnamese name of a code, from the catalogue; an unknown code is shown as it is
+    rather than lost."""
+    name = NAMES[kind].get(code)
+    return translate(PAPER_LANGUAGE, name) if name else code
 
 
 def clean(text: str) -> str:

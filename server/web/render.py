@@ -12,55 +12,19 @@ import segno
 from markupsafe import Markup
 
 from server.config import ROOT
-from server.core.decide import N_
+from server.core.labels import (
+    BODY_NAMES,
+    CHOICE_NAMES,
+    DECISION_NAMES,
+    FOLLOW_UP_NAMES,
+    LEVEL_NAMES,
+    SOURCE_NAMES,
+)
 from server.i18n import LANGUAGES, translations
 
 SECTIONS_KEPT = 8192  # drawn sections remembered: a few per site of the largest meeting
 # (template, the view fields it shows) for each section of a view, in page order.
 Sections = tuple[tuple[str, tuple[str, ...]], ...]
-
-LEVEL_NAMES = {
-    "ward": N_("Ward"),
-    "district": N_("District"),
-    "city": N_("City"),
-    "central": N_("Central"),
-}
-BODY_NAMES = {
-    "party": N_("Party committee"),
-    "council": N_("People's Council"),
-    "committee": N_("People's Committee"),
-    "other": N_("Other"),
-}
-
-
-DECISION_NAMES = {
-    "undecided": N_("Not decided yet"),
-    "on_the_spot": N_("Answered on the spot"),
-    "written": N_("Written answer later"),
-    "forwarded": N_("Forwarded to the competent level"),
-    "not_taken_up": N_("Not taken up"),
-    "answered_before": N_("Answered before the meeting"),
-    "forwarded_before": N_("Forwarded before the meeting"),
-    "pending": N_("Waiting for moderation"),
-    "rejected": N_("Rejected"),
-    "merged": N_("Merged"),
-}
-CHOICE_NAMES = {
-    "satisfied": N_("Satisfied"),
-    "partly": N_("Partly satisfied"),
-    "not_satisfied": N_("Not satisfied"),
-}
-FOLLOW_UP_NAMES = {
-    "pending": N_("Waiting for the answer"),
-    "answered": N_("Answered in writing"),
-    "overdue": N_("Overdue"),
-}
-SOURCE_NAMES = {
-    "intake": N_("Collected before the meeting"),
-    "manual": N_("Entered by a secretary"),
-    "phone": N_("From a phone"),
-    "turn": N_("Raised in a turn"),
-}
 
 
 def _mmss(seconds: float | None) -> str:
