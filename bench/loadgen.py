@@ -23,6 +23,7 @@ OP_PING = 0x9
 OP_PONG = 0xA
 MAX_HANDSHAKE_BYTES = 16 * 1024
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+KEEP_ALL = 1 << 30  # a `keep_limit` that keeps every payload
 
 
 def raise_fd_limit() -> int:
@@ -63,93 +64,78 @@ class Stats:
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
 
 
-class Client(asyncio.Protocol):
-    """One socket. Frames are counted when their last payload byte arrives."""
+class FrameReader(asyncio.Protocol):
+    """One socket's client side: the RFC 6455 handshake by hand, masked frames out, server frames
+    read by their headers. A frame's payload is kept only when it is at most `keep_limit` bytes;
+    `message(payload)` is told each complete message (payload None when not kept)."""
 
     __slots__ = (
+        "_accept",
         "_buf",
         "_closing",
-        "_counting",
+        "_fin",
         "_keep",
         "_kept",
-        "_key",
         "_remaining",
         "_request",
         "_upgraded",
-        "arrived",
-        "cookie",
+        "bytes_in",
         "frames",
         "handshake",
+        "keep_limit",
         "last_length",
-        "path",
-        "payloads",
-        "pool",
-        "target",
         "transport",
     )
 
-    def __init__(
-        self,
-        pool: Pool,
-        host: str,
-        path: str,
-        keep_payloads: bool = False,
-        cookie: str | None = None,
-    ) -> None:
-        self.pool = pool
-        self.path = path
-        self.cookie = cookie
-        self._key = base64.b64encode(os.urandom(16)).decode()
+    def __init__(self, host: str, path: str, cookie: str | None, keep_limit: int) -> None:
+        key = base64.b64encode(os.urandom(16))
         cookie_line = f"Cookie: {cookie}\r\n" if cookie else ""
         self._request = (
             f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {self._key}\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key.decode()}\r\n"
             f"Sec-WebSocket-Version: 13\r\n{cookie_line}\r\n"
         ).encode()
+        digest = hashlib.sha1(key + WS_GUID, usedforsecurity=False).digest()
+        self._accept = base64.b64encode(digest)
         self.handshake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
         self._buf = b""  # handshake bytes, or a split frame header / control frame
-        self._remaining = 0  # payload bytes of the current data frame still to skip
-        self._counting = False  # the current data frame ends a message
+        self._remaining = 0  # payload bytes of the current data frame still to come
+        self._fin = False  # the current data frame ends a message
+        self._keep = False  # the current data frame's payload is kept
+        self._kept = bytearray()
         self._closing = False
         self._upgraded = False  # a plain flag: data_received is the hot path
-        self._keep = keep_payloads
-        self._kept = bytearray()
-        self.payloads: list[bytes] = []
-        self.frames = 0
-        self.target = -1
-        self.arrived = 0.0
-        self.last_length = 0
+        self.keep_limit = keep_limit
+        self.frames = 0  # complete messages received
+        self.bytes_in = 0
+        self.last_length = 0  # the last data frame's payload length
+
+    # -- what a client does with what arrives --
+
+    def message(self, payload: bytes | None) -> None:
+        """A complete message arrived (`self.frames` counts it already)."""
+
+    def closed_by_server(self, payload: bytes) -> None:
+        """The server sent a close frame first (its code is `payload[:2]`)."""
+
+    # -- the socket --
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's TCP transports quack like asyncio.Transport without subclassing it.
         self.transport = cast("asyncio.Transport", transport)
         self.transport.write(self._request)
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.transport = None
-        if not self.handshake.done():
-            self.handshake.set_exception(ConnectionError(f"closed during handshake: {exc}"))
-            return
-        if not self._closing:
-            self.pool.stats.lost += 1
-            self.pool.stats.errors[
-                f"lost: {type(exc).__name__ if exc else 'closed by server'}"
-            ] += 1
-        if self.target > self.frames:
-            self.pool.settle()
-
-    def send(self, opcode: int, payload: bytes) -> None:
-        if self.transport is not None:
-            self.transport.write(client_frame(opcode, payload))
-
-    def send_text(self, text: str) -> None:
-        self.send(OP_TEXT, text.encode())
+    def write_frame(self, opcode: int, payload: bytes) -> bool:
+        if self.transport is None:
+            return False
+        self.transport.write(client_frame(opcode, payload))
+        return True
 
     def close(self) -> None:
         self._closing = True
         if self.transport is not None:
-            self.send(OP_CLOSE, (1000).to_bytes(2, "big"))
+            self.write_frame(OP_CLOSE, (1000).to_bytes(2, "big"))
             self.transport.close()
 
     def abort(self) -> None:
@@ -158,24 +144,21 @@ class Client(asyncio.Protocol):
             self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
+        self.bytes_in += len(data)
         if not self._upgraded:
             data = self._finish_handshake(data)
             if not data:
                 return
         remaining = self._remaining
         if remaining:
-            if remaining >= len(data):
-                self._remaining = remaining - len(data)
-                if self._keep:
-                    self._kept += data
-                if self._remaining == 0:
-                    self._frame_done()
-                return
+            take = min(remaining, len(data))
             if self._keep:
-                self._kept += data[:remaining]
-            self._remaining = 0
+                self._kept += data[:take]
+            self._remaining = remaining - take
+            if self._remaining:
+                return
             self._frame_done()
-            data = data[remaining:]
+            data = data[take:]
         if self._buf:
             data = self._buf + data
             self._buf = b""
@@ -211,7 +194,8 @@ class Client(asyncio.Protocol):
                 self._control(opcode, data[start : start + length])
                 pos = start + length
                 continue
-            self._counting = bool(b0 & 0x80)
+            self._fin = bool(b0 & 0x80)
+            self._keep = length <= self.keep_limit
             self.last_length = length
             available = end - start
             if available < length:
@@ -225,24 +209,25 @@ class Client(asyncio.Protocol):
             self._frame_done()
 
     def _frame_done(self) -> None:
-        if not self._counting:
+        if not self._fin:
             return
         self.frames += 1
+        payload = None
         if self._keep:
-            self.payloads.append(bytes(self._kept))
+            payload = bytes(self._kept)
             self._kept.clear()
-        if self.frames == self.target:
-            self.arrived = time.monotonic()
-            self.pool.settle()
+        self.message(payload)
 
     def _control(self, opcode: int, payload: bytes) -> None:
+        if self.transport is None:
+            return
         if opcode == OP_PING:
-            self.send(OP_PONG, payload)
-        elif opcode == OP_CLOSE and self.transport is not None:
+            self.write_frame(OP_PONG, payload)
+        elif opcode == OP_CLOSE:
             if not self._closing:
-                self.pool.stats.errors[f"close frame {payload[:2].hex()}"] += 1
+                self.closed_by_server(payload)
             self._closing = True
-            self.send(OP_CLOSE, payload[:2])
+            self.write_frame(OP_CLOSE, payload[:2])
             self.transport.close()
 
     def _finish_handshake(self, data: bytes) -> bytes:
@@ -259,24 +244,75 @@ class Client(asyncio.Protocol):
         if not status.startswith(b"HTTP/1.1 101"):
             self._fail(f"handshake refused: {status.decode(errors='replace')}")
             return b""
-        digest = hashlib.sha1(self._key.encode() + WS_GUID, usedforsecurity=False).digest()
         headers = {
             name.strip().lower(): value.strip()
             for name, _, value in (line.partition(b":") for line in head.split(b"\r\n")[1:])
         }
-        if headers.get(b"sec-websocket-accept") != base64.b64encode(digest):
+        if headers.get(b"sec-websocket-accept") != self._accept:
             self._fail("handshake: wrong or missing Sec-WebSocket-Accept")
             return b""
         self._upgraded = True
+        if self.handshake.done():  # the opener gave up (timed out, cancelled) meanwhile
+            self.abort()
+            return b""
         self.handshake.set_result(None)
         return rest
 
     def _fail(self, reason: str) -> None:
         if not self.handshake.done():
             self.handshake.set_exception(ConnectionError(reason))
-        if self.transport is not None:
-            self._closing = True
-            self.transport.close()
+        self.abort()
+
+
+class Client(FrameReader):
+    """One socket of a `Pool`: frames are counted when their last payload byte arrives."""
+
+    __slots__ = ("arrived", "cookie", "path", "payloads", "pool", "target")
+
+    def __init__(
+        self,
+        pool: Pool,
+        host: str,
+        path: str,
+        keep_payloads: bool = False,
+        cookie: str | None = None,
+    ) -> None:
+        super().__init__(host, path, cookie, KEEP_ALL if keep_payloads else -1)
+        self.pool = pool
+        self.path = path
+        self.cookie = cookie
+        self.payloads: list[bytes] = []
+        self.target = -1
+        self.arrived = 0.0
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        if not self.handshake.done():
+            self.handshake.set_exception(ConnectionError(f"closed during handshake: {exc}"))
+            return
+        if not self._closing:
+            self.pool.stats.lost += 1
+            self.pool.stats.errors[
+                f"lost: {type(exc).__name__ if exc else 'closed by server'}"
+            ] += 1
+        if self.target > self.frames:
+            self.pool.settle()
+
+    def send(self, opcode: int, payload: bytes) -> None:
+        self.write_frame(opcode, payload)
+
+    def send_text(self, text: str) -> None:
+        self.send(OP_TEXT, text.encode())
+
+    def message(self, payload: bytes | None) -> None:
+        if payload is not None:
+            self.payloads.append(payload)
+        if self.frames == self.target:
+            self.arrived = time.monotonic()
+            self.pool.settle()
+
+    def closed_by_server(self, payload: bytes) -> None:
+        self.pool.stats.errors[f"close frame {payload[:2].hex()}"] += 1
 
 
 class Pool:

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import collections
 import contextlib
 import gc
-import hashlib
 import itertools
 import json
 import math
@@ -39,7 +37,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -59,22 +57,12 @@ from bench.fanout import (
     wait_ready,
     ws_path,
 )
-from bench.loadgen import (
-    MAX_HANDSHAKE_BYTES,
-    OP_CLOSE,
-    OP_PING,
-    OP_PONG,
-    OP_TEXT,
-    WS_GUID,
-    client_frame,
-    raise_fd_limit,
-)
+from bench.loadgen import KEEP_ALL, OP_TEXT, FrameReader, raise_fd_limit
 
 SECRET = "bench-organiser-secret-" + secrets.token_hex(8)
 HELLO = b'{"type":"hello"}'
 CHOICES = ("satisfied", "partly", "not_satisfied")
 PHONE_KEEP = 512  # phones look only at frames this small (acks, errors), never at views
-KEEP_ALL = 1 << 30
 ACK_PREFIX = b'{"type":"ack"'
 ERROR_PREFIX = b'{"type":"error"'
 DUPLICATE_TRUE = b'"duplicate":true'
@@ -85,32 +73,14 @@ VOTES_TOTAL = re.compile(r'class="votes-total">(\d+)<')
 CHOICE_COUNT = re.compile(r'tally-row choice-(\w+)">.*?<strong>(\d+)</strong>', re.DOTALL)
 
 
-class Sock(asyncio.Protocol):
-    """One lean WebSocket client (loadgen.Client's frame reader, with a Cookie header).
+class Sock(FrameReader):
+    """One lean WebSocket client (loadgen's frame reader, with a Cookie header).
 
     Every frame is counted; only the payloads of frames up to `keep_limit` bytes are kept and
     handed to `on_frame`, so a phone skips the large views it is sent and sees its acks.
     """
 
-    __slots__ = (
-        "_accept",
-        "_buf",
-        "_closing",
-        "_fin",
-        "_keep",
-        "_kept",
-        "_remaining",
-        "_request",
-        "_upgraded",
-        "bytes_in",
-        "frames",
-        "handshake",
-        "keep_limit",
-        "lost",
-        "on_frame",
-        "owner",
-        "transport",
-    )
+    __slots__ = ("lost", "on_frame", "owner")
 
     def __init__(
         self,
@@ -120,34 +90,10 @@ class Sock(asyncio.Protocol):
         on_frame: Callable[[Sock, bytes], None],
         owner: Voter | None = None,
     ) -> None:
-        key = base64.b64encode(os.urandom(16))
-        cookie_line = f"Cookie: {cookie}\r\n" if cookie else ""
-        self._request = (
-            f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key.decode()}\r\n"
-            f"Sec-WebSocket-Version: 13\r\n{cookie_line}\r\n"
-        ).encode()
-        digest = hashlib.sha1(key + WS_GUID, usedforsecurity=False).digest()
-        self._accept = base64.b64encode(digest)
-        self.handshake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.transport: asyncio.Transport | None = None
-        self._buf = b""
-        self._remaining = 0
-        self._fin = False
-        self._keep = False
-        self._kept = bytearray()
-        self._closing = False
-        self._upgraded = False
-        self.keep_limit = keep_limit
+        super().__init__(HOST, path, cookie, keep_limit)
         self.on_frame = on_frame
         self.owner = owner
-        self.frames = 0
-        self.bytes_in = 0
         self.lost: str | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast("asyncio.Transport", transport)
-        self.transport.write(self._request)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
@@ -157,21 +103,7 @@ class Sock(asyncio.Protocol):
             self.lost = type(exc).__name__ if exc else "closed by server"
 
     def send(self, payload: bytes) -> bool:
-        if self.transport is None:
-            return False
-        self.transport.write(client_frame(OP_TEXT, payload))
-        return True
-
-    def close(self) -> None:
-        self._closing = True
-        if self.transport is not None:
-            self.transport.write(client_frame(OP_CLOSE, (1000).to_bytes(2, "big")))
-            self.transport.close()
-
-    def abort(self) -> None:
-        self._closing = True
-        if self.transport is not None:
-            self.transport.abort()
+        return self.write_frame(OP_TEXT, payload)
 
     def reset(self) -> None:
         """RST (SO_LINGER 0): a dropped link; what the server had not read yet may be lost."""
@@ -187,117 +119,12 @@ class Sock(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def data_received(self, data: bytes) -> None:
-        self.bytes_in += len(data)
-        if not self._upgraded:
-            data = self._finish_handshake(data)
-            if not data:
-                return
-        remaining = self._remaining
-        if remaining:
-            take = min(remaining, len(data))
-            if self._keep:
-                self._kept += data[:take]
-            self._remaining = remaining - take
-            if self._remaining:
-                return
-            self._frame_done()
-            data = data[take:]
-        if self._buf:
-            data = self._buf + data
-            self._buf = b""
-        self._parse(data)
-
-    def _parse(self, data: bytes) -> None:
-        pos, end = 0, len(data)
-        while pos < end:
-            if end - pos < 2:
-                self._buf = data[pos:]
-                return
-            b0, b1 = data[pos], data[pos + 1]
-            length, header = b1 & 0x7F, 2
-            if length == 126:
-                if end - pos < 4:
-                    self._buf = data[pos:]
-                    return
-                length, header = int.from_bytes(data[pos + 2 : pos + 4], "big"), 4
-            elif length == 127:
-                if end - pos < 10:
-                    self._buf = data[pos:]
-                    return
-                length, header = int.from_bytes(data[pos + 2 : pos + 10], "big"), 10
-            if b1 & 0x80:
-                header += 4
-            opcode = b0 & 0x0F
-            start = pos + header
-            if opcode >= OP_CLOSE:
-                if end - start < length:
-                    self._buf = data[pos:]
-                    return
-                self._control(opcode, data[start : start + length])
-                pos = start + length
-                continue
-            self._fin = bool(b0 & 0x80)
-            self._keep = length <= self.keep_limit
-            available = end - start
-            if available < length:
-                if self._keep:
-                    self._kept += data[start:end]
-                self._remaining = length - available
-                return
-            if self._keep:
-                self._kept += data[start : start + length]
-            pos = start + length
-            self._frame_done()
-
-    def _frame_done(self) -> None:
-        if not self._fin:
-            return
-        self.frames += 1
-        if self._keep:
-            payload = bytes(self._kept)
-            self._kept.clear()
+    def message(self, payload: bytes | None) -> None:
+        if payload is not None:
             self.on_frame(self, payload)
 
-    def _control(self, opcode: int, payload: bytes) -> None:
-        if self.transport is None:
-            return
-        if opcode == OP_PING:
-            self.transport.write(client_frame(OP_PONG, payload))
-        elif opcode == OP_CLOSE:
-            if not self._closing:
-                self.lost = f"close frame {payload[:2].hex()}"
-            self._closing = True
-            self.transport.write(client_frame(OP_CLOSE, payload[:2]))
-            self.transport.close()
-
-    def _finish_handshake(self, data: bytes) -> bytes:
-        self._buf += data
-        end = self._buf.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self._buf) > MAX_HANDSHAKE_BYTES:
-                self._fail("handshake response too long")
-            return b""
-        head, rest = self._buf[:end], self._buf[end + 4 :]
-        self._buf = b""
-        status = head.split(b"\r\n", 1)[0]
-        if not status.startswith(b"HTTP/1.1 101"):
-            self._fail(f"handshake refused: {status.decode(errors='replace')}")
-            return b""
-        if self._accept not in head:
-            self._fail("handshake: wrong or missing Sec-WebSocket-Accept")
-            return b""
-        self._upgraded = True
-        if self.handshake.done():  # the opener gave up (timed out, cancelled) meanwhile
-            self.abort()
-            return b""
-        self.handshake.set_result(None)
-        return rest
-
-    def _fail(self, reason: str) -> None:
-        if not self.handshake.done():
-            self.handshake.set_exception(ConnectionError(reason))
-        self.abort()
+    def closed_by_server(self, payload: bytes) -> None:
+        self.lost = f"close frame {payload[:2].hex()}"
 
 
 async def connect(sock: Sock, port: int, within: float) -> None:
