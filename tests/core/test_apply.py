@@ -20,10 +20,8 @@ from server.core.events import (
     CurrentAgendaItemSet,
     Event,
     JoinShownSet,
-    MeetingCreated,
     PapersHeading,
     PapersHeadingSet,
-    SiteInfo,
     SiteReadySet,
     decode_event,
     encode_event,
@@ -38,20 +36,14 @@ from server.core.views import (
     host_view,
     secretary_view,
 )
+from tests.core.support import check_round_trip, created, sites_named
 
 AT = 1_700_000_000.25
 
-CREATED = MeetingCreated(
-    meeting_id="m-1",
-    title="Hội nghị đối thoại",
-    date="2025-06-01",
+CREATED = created(
     level="district",
     chair="Chủ tịch UBND quận",
-    sites=(
-        SiteInfo("hall", "Hội trường", is_main_hall=True),
-        SiteInfo("a", "Phường A"),
-        SiteInfo("b", "Phường B"),
-    ),
+    sites=sites_named(a="Phường A", b="Phường B"),
     agenda=tuple(AgendaEntry(f"i{n}", f"Mục {n}") for n in range(1, 6)),
     at=AT,
 )
@@ -309,12 +301,7 @@ def test_every_event_type_is_covered() -> None:
     [pytest.param(e, id=f"{type(e).__name__}-{i}") for i, e in enumerate(EVERY_EVENT)],
 )
 def test_event_encodes_and_decodes_to_an_equal_value(event: Event) -> None:
-    data = encode_event(event)
-    decoded = decode_event(data)
-    assert type(decoded) is type(event)
-    assert decoded == event
-    assert encode_event(decoded) == data
-    assert msgspec.json.decode(data)["type"] == type(event).__name__
+    check_round_trip(event)
 
 
 def test_decoding_rejects_an_unknown_event_type() -> None:

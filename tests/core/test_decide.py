@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 import typing
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import msgspec
 import pytest
@@ -48,14 +47,21 @@ from server.core.events import (
     encode_event,
 )
 from server.core.state import MeetingState
+from tests.core.support import (
+    HOST,
+    ORGANISER,
+    UNKNOWN_SITE,
+    cases,
+    cells,
+    check_rejected,
+    code_of,
+    events_of,
+    fold,
+    id_source,
+)
 
 NOW = 1_700_000_000.5
 MEETING_ID = "hoi-nghi-1"
-
-
-def id_source(prefix: str) -> Callable[[], str]:
-    counter = itertools.count(1)
-    return lambda: f"{prefix}-{next(counter)}"
 
 
 def ctx(actor: Actor, *, prefix: str = "new") -> Context:
@@ -86,20 +92,6 @@ def create_command(
     )
 
 
-def events_of(decision: Decision) -> list[Event]:
-    assert not isinstance(decision, Rejected), decision
-    return list(decision)
-
-
-def code_of(decision: Decision) -> str:
-    assert isinstance(decision, Rejected), decision
-    return decision.code
-
-
-HOST = Actor("host")
-ORGANISER = Actor("organiser")
-
-
 def _base() -> MeetingState:
     return replay(events_of(decide(MeetingState(), create_command(), ctx(ORGANISER, prefix="b"))))
 
@@ -110,18 +102,10 @@ HALL, SITE_A, SITE_B = (site.site_id for site in BASE.sites)
 ITEMS = tuple(entry.item_id for entry in BASE.agenda)
 FIRST, SECOND, LAST = ITEMS[0], ITEMS[1], ITEMS[-1]
 UNKNOWN_ITEM = "no-such-item"
-UNKNOWN_SITE = "no-such-site"
 
-
-def _with(state: MeetingState, *events: Event) -> MeetingState:
-    for event in events:
-        state = apply(state, event)
-    return state
-
-
-ON_SECOND = _with(BASE, CurrentAgendaItemSet(item_id=SECOND, at=NOW))
-A_READY = _with(BASE, SiteReadySet(site_id=SITE_A, ready=True, at=NOW))
-FULL_AGENDA = _with(
+ON_SECOND = fold(BASE, CurrentAgendaItemSet(item_id=SECOND, at=NOW))
+A_READY = fold(BASE, SiteReadySet(site_id=SITE_A, ready=True, at=NOW))
+FULL_AGENDA = fold(
     BASE,
     *(
         AgendaItemAdded(item_id=f"extra-{i}", title=f"Mục {i}", position=len(BASE.agenda) + i)
@@ -318,7 +302,7 @@ ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[Event]]] = [
     ),
     (
         "attendance-zero-by-own-secretary-after-host",
-        _with(BASE, AttendanceSet(site_id=SITE_A, attendance=5, at=NOW)),
+        fold(BASE, AttendanceSet(site_id=SITE_A, attendance=5, at=NOW)),
         SetAttendance(site_id=SITE_A, attendance=0),
         SECRETARY_A,
         [AttendanceSet(site_id=SITE_A, attendance=0, at=NOW)],
@@ -326,10 +310,7 @@ ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[Event]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("state", "command", "actor", "expected"),
-    [pytest.param(*case[1:], id=case[0]) for case in ACCEPTED],
-)
+@pytest.mark.parametrize(("state", "command", "actor", "expected"), cases(ACCEPTED))
 def test_accepted_command_gives_exactly_these_events(
     state: MeetingState, command: Command, actor: Actor, expected: list[Event]
 ) -> None:
@@ -355,9 +336,7 @@ NO_OPS: list[tuple[str, MeetingState, Command, Actor]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("state", "command", "actor"), [pytest.param(*case[1:], id=case[0]) for case in NO_OPS]
-)
+@pytest.mark.parametrize(("state", "command", "actor"), cases(NO_OPS))
 def test_no_op_gives_no_events(state: MeetingState, command: Command, actor: Actor) -> None:
     assert events_of(run(state, command, actor)) == []
 
@@ -465,7 +444,7 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
     ),
     (
         "current-removed-item",
-        _with(BASE, AgendaItemRemoved(item_id=SECOND)),
+        fold(BASE, AgendaItemRemoved(item_id=SECOND)),
         SetCurrentAgendaItem(item_id=SECOND),
         HOST,
         "unknown_agenda_item",
@@ -578,22 +557,11 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("state", "command", "actor", "code"),
-    [pytest.param(*case[1:], id=case[0]) for case in REJECTED],
-)
+@pytest.mark.parametrize(("state", "command", "actor", "code"), cases(REJECTED))
 def test_rejected_command_gives_this_code_and_leaves_the_state_unchanged(
     state: MeetingState, command: Command, actor: Actor, code: str
 ) -> None:
-    snapshot = msgspec.json.encode(state)
-    copy = msgspec.json.decode(snapshot, type=MeetingState)
-    decision = run(state, command, actor)
-    assert code_of(decision) == code
-    assert isinstance(decision, Rejected)
-    assert decision.message
-    assert decision.retryable is False
-    assert state == copy
-    assert msgspec.json.encode(state) == snapshot
+    check_rejected(state, command, actor, code)
 
 
 @pytest.mark.parametrize(
@@ -708,14 +676,7 @@ def test_matrix_covers_every_role_and_every_command_kind() -> None:
     assert set(MATRIX) == set(ACTORS)
 
 
-@pytest.mark.parametrize(
-    ("actor_name", "kind", "expected"),
-    [
-        pytest.param(actor_name, kind, row[i], id=f"{actor_name}-{kind}")
-        for actor_name, row in MATRIX.items()
-        for i, kind in enumerate(KINDS)
-    ],
-)
+@pytest.mark.parametrize(("actor_name", "kind", "expected"), cells(MATRIX, KINDS))
 def test_permission_matrix(actor_name: str, kind: str, expected: str) -> None:
     state, command = KINDS[kind]
     decision = run(state, command, ACTORS[actor_name])
@@ -882,9 +843,7 @@ ALL_CASES: list[tuple[str, MeetingState, Command, Actor]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("state", "command", "actor"), [pytest.param(*case[1:], id=case[0]) for case in ALL_CASES]
-)
+@pytest.mark.parametrize(("state", "command", "actor"), cases(ALL_CASES))
 def test_decide_is_pure(state: MeetingState, command: Command, actor: Actor) -> None:
     snapshot = msgspec.json.encode(state)
     command_snapshot = msgspec.json.encode(command)

@@ -5,10 +5,7 @@ the permission matrix, the folds of the floor events, the timer, the fair order,
 from __future__ import annotations
 
 import functools
-import re
 import typing
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -42,13 +39,10 @@ from server.core.decide import Context, Rejected, decide
 from server.core.events import (
     DEFAULT_FIELDS,
     DEFAULT_SPEAKING_SECONDS,
-    AgendaEntry,
     Event,
     FairOrderRestored,
-    MeetingCreated,
     OpinionRecorded,
     QueueReordered,
-    SiteInfo,
     SpeakerCalled,
     SpeakerPinned,
     SpeakerQueued,
@@ -66,24 +60,39 @@ from server.core.events import (
 )
 from server.core.state import MeetingState, SpeakerRequest
 from tests.core.support import (
+    ACTORS,
+    DISPLAY,
+    HALL,
+    HOST,
     NOW,
+    ORGANISER,
+    SEC_A,
+    SEC_B,
+    SITE_A,
+    SITE_B,
     T0,
+    UNKNOWN_SITE,
+    cases,
+    cells,
     check_accepted,
     check_permission,
     check_rejected,
     check_round_trip,
     code_of,
+    codes_in_source,
+    command_kinds,
+    created,
+    delegate,
     do,
     events_of,
     fold,
     id_source,
+    meeting,
     nfd,
     run,
 )
 
 T_CALL = T0 + 100.0  # when s1, the speaker of FLOOR, was called
-HALL, SITE_A, SITE_B = "hall", "site-a", "site-b"
-UNKNOWN_SITE = "no-such-site"
 UNKNOWN = "no-such-request"
 
 
@@ -114,32 +123,8 @@ def speaker(state: MeetingState, request_id: str) -> SpeakerRequest:
     return request
 
 
-CREATED = MeetingCreated(
-    meeting_id="m-1",
-    title="Hội nghị đối thoại",
-    date="2025-06-01",
-    level="ward",
-    chair="Chủ tịch UBND",
-    sites=(
-        SiteInfo(HALL, "Hội trường", is_main_hall=True),
-        SiteInfo(SITE_A, "Phường A"),
-        SiteInfo(SITE_B, "Phường B"),
-    ),
-    agenda=(AgendaEntry("i1", "Khai mạc"),),
-    at=T0,
-)
-BASE = apply(MeetingState(), CREATED)
-
-HOST = Actor("host")
-ORGANISER = Actor("organiser")
-DISPLAY = Actor("display")
+BASE = meeting()
 SEC_HALL = Actor("secretary", HALL)
-SEC_A = Actor("secretary", SITE_A)
-SEC_B = Actor("secretary", SITE_B)
-
-
-def delegate(device: str, site_id: str = SITE_A) -> Actor:
-    return Actor("delegate", site_id, device)
 
 
 # FLOOR: one of everything. s1 (site A, phone dev-s) speaks; d1 (site A, dev-1) waits for its
@@ -512,10 +497,7 @@ ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[Event]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("state", "command", "actor", "expected"),
-    [pytest.param(s, c, a, e, id=name) for name, s, c, a, e in ACCEPTED],
-)
+@pytest.mark.parametrize(("state", "command", "actor", "expected"), cases(ACCEPTED))
 def test_accepted_command_gives_exactly_these_events(
     state: MeetingState, command: Command, actor: Actor, expected: list[Event]
 ) -> None:
@@ -523,7 +505,7 @@ def test_accepted_command_gives_exactly_these_events(
 
 
 def test_every_floor_command_has_an_accepted_case() -> None:
-    kinds = {typing.get_type_hints(f)["command"] for f in floor.DECIDERS}
+    kinds = command_kinds(floor)
     assert {type(command) for _, _, command, _, events in ACCEPTED if events} == kinds
 
 
@@ -878,19 +860,11 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("state", "command", "actor", "code"),
-    [pytest.param(s, c, a, code, id=name) for name, s, c, a, code in REJECTED],
-)
+@pytest.mark.parametrize(("state", "command", "actor", "code"), cases(REJECTED))
 def test_rejected_command_gives_this_code_and_leaves_the_state_equal(
     state: MeetingState, command: Command, actor: Actor, code: str
 ) -> None:
     check_rejected(state, command, actor, code)
-
-
-def _codes_in_floor_source() -> set[str]:
-    source = Path(floor.__file__).read_text(encoding="utf-8")
-    return set(re.findall(r'Rejected\(\s*"([a-z_]+)"', source))
 
 
 def test_every_rejection_code_of_the_floor_is_reached() -> None:
@@ -919,12 +893,12 @@ def test_every_rejection_code_of_the_floor_is_reached() -> None:
         "too_many_requests",
         *shared,
     }
-    assert _codes_in_floor_source() | shared == expected
+    assert codes_in_source(floor) | shared == expected
     assert {code for *_, code in REJECTED} - {"no_meeting"} == expected
 
 
 def test_every_floor_command_has_a_rejected_case() -> None:
-    kinds = {typing.get_type_hints(f)["command"] for f in floor.DECIDERS}
+    kinds = command_kinds(floor)
     assert {type(command) for _, _, command, _, _ in REJECTED} == kinds
 
 
@@ -1038,22 +1012,7 @@ KINDS: dict[str, tuple[MeetingState, Command, str, str]] = {
 }
 
 
-def _other(site_id: str) -> str:
-    return SITE_B if site_id == SITE_A else SITE_A
-
-
-ACTORS: dict[str, Callable[[str, str], Actor]] = {
-    "organiser": lambda _site, _device: Actor("organiser"),
-    "host": lambda _site, _device: Actor("host"),
-    "desk": lambda _site, _device: Actor("desk"),  # the questions desk: none of the floor
-    "secretary-own": lambda site, _device: Actor("secretary", site),
-    "secretary-other": lambda site, _device: Actor("secretary", _other(site)),
-    "display": lambda site, _device: Actor("display", site),
-    "delegate-owner": lambda site, device: Actor("delegate", site, device),
-    "delegate-other": lambda site, _device: Actor("delegate", site, "dev-stranger"),
-}
-
-# rows: actor; columns in the order of KINDS:
+# rows: actor (ACTORS, shared with the questions; the desk has none of the floor); columns in the order of KINDS:
 # reg req con dec wdr mov pin giv rst cal end skp add pau res set opn
 MATRIX: dict[str, tuple[str, ...]] = {
     "organiser": (F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F),
@@ -1068,7 +1027,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
 
 
 def test_matrix_covers_every_actor_and_exactly_the_floor_commands() -> None:
-    kinds = {typing.get_type_hints(f)["command"] for f in floor.DECIDERS}
+    kinds = command_kinds(floor)
     assert len(kinds) == len(floor.DECIDERS)
     assert {type(command) for _, command, _, _ in KINDS.values()} == kinds
     assert {type(cmd).__struct_config__.tag for _, cmd, _, _ in KINDS.values()} == set(KINDS)
@@ -1079,14 +1038,7 @@ def test_matrix_covers_every_actor_and_exactly_the_floor_commands() -> None:
     assert roles == {"organiser", "host", "desk", "secretary", "display", "delegate"}
 
 
-@pytest.mark.parametrize(
-    ("actor_name", "kind", "expected"),
-    [
-        pytest.param(actor_name, kind, row[i], id=f"{actor_name}-{kind}")
-        for actor_name, row in MATRIX.items()
-        for i, kind in enumerate(KINDS)
-    ],
-)
+@pytest.mark.parametrize(("actor_name", "kind", "expected"), cells(MATRIX, KINDS))
 def test_permission_matrix(actor_name: str, kind: str, expected: str) -> None:
     state, command, site_id, device = KINDS[kind]
     check_permission(state, command, ACTORS[actor_name](site_id, device), expected)
@@ -1472,7 +1424,7 @@ def test_opinions_attach_to_their_turn() -> None:
 # --- replay -------------------------------------------------------------------------------------
 
 LOG: list[Event] = [
-    CREATED,
+    created(),
     *FLOOR_EVENTS,
     SpeakerPinned("a1"),
     OpinionRecorded("o1", "s1", SITE_A, "Ý kiến", "", "committee", T0 + 120),

@@ -61,10 +61,9 @@ from server.core.events import (
 )
 from server.core.rules import BUDGET_SECONDS
 from server.core.state import ACTIVE_STATUSES, MeetingState, SpeakerRequest
+from tests.core.support import HOST, ORGANISER, T0
 
-T0 = 1_700_000_000.0
 CLOCK_STEP = 1.5
-HOST = Actor("host")
 GHOST = "request-that-never-was"
 
 NO_EXPLAIN = settings(
@@ -98,7 +97,7 @@ class Meeting:
             main_hall="Hội trường",
             sites=[f"Phường {i}" for i in range(1, site_count)],
         )
-        self.accept(create, Actor("organiser"))
+        self.accept(create, ORGANISER)
         self.sites = [site.site_id for site in self.live.sites]
         assert len(self.sites) == site_count
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import pytest
 
-from server.core.apply import replay
 from server.core.commands import (
     Actor,
     Command,
@@ -17,16 +16,13 @@ from server.core.commands import (
     ShowQuestion,
 )
 from server.core.events import (
-    AgendaEntry,
     BallotClosed,
     BallotOpened,
     Choice,
     Event,
-    MeetingCreated,
     PaperCountSet,
     QuestionRecord,
     QuestionsImported,
-    SiteInfo,
     VoteCast,
     VotingRulesSet,
 )
@@ -39,43 +35,22 @@ from server.core.views import (
     questions_view,
     secretary_view,
 )
-from tests.core.support import T0, code_of, events_of, run
+from tests.core.support import HALL, HOST, SITE_A, T0, code_of, events_of, meeting, run
 
-HALL, SITE_A = "hall", "site-a"
 TODAY = "2025-06-02"
+Q1 = QuestionRecord("q1", "Đường ngập", "", "", SITE_A, "", "committee", "ward", "", "intake")
 
 
-def meeting(*ballot: Event) -> MeetingState:
-    return replay(
-        [
-            MeetingCreated(
-                "m-1",
-                "Hội nghị",
-                "2025-06-01",
-                "ward",
-                "Chủ tịch",
-                (SiteInfo(HALL, "Hội trường", is_main_hall=True), SiteInfo(SITE_A, "Phường A")),
-                (AgendaEntry("i-1", "Khai mạc"),),
-                T0,
-            ),
-            QuestionsImported(
-                (
-                    QuestionRecord(
-                        "q1", "Đường ngập", "", "", SITE_A, "", "committee", "ward", "", "intake"
-                    ),
-                ),
-                T0,
-            ),
-            *ballot,
-        ]
-    )
+def with_q1(*ballot: Event) -> MeetingState:
+    """The meeting with q1, of site A, imported; then the ballot's events."""
+    return meeting(QuestionsImported((Q1,), T0), *ballot)
 
 
 def voted(
     choice: Choice, paper: tuple[int, int, int], *, show_live: bool, closed: bool
 ) -> MeetingState:
     """A ballot on q1, on screen, with three phone votes of `choice` and a paper count."""
-    return meeting(
+    return with_q1(
         BallotOpened("b1", "q1", "three", show_live, T0 + 1),
         *(VoteCast("b1", f"device:dev-{i}", SITE_A, choice) for i in range(3)),
         PaperCountSet("b1", SITE_A, *paper),
@@ -135,7 +110,7 @@ def test_the_report_leaves_a_hidden_ballot_out_of_every_figure_and_says_so() -> 
 def test_device_voting_is_named_as_such_and_seat_cards_are_not() -> None:
     by_device = voted("satisfied", (0, 0, 0), show_live=True, closed=True)
     assert meeting_report(by_device, TODAY).statistics.ballots_by_device == 1
-    by_card = meeting(
+    by_card = with_q1(
         VotingRulesSet("card", allow_change=True),
         BallotOpened("b1", "q1", "three", True, T0 + 1),
     )
@@ -156,10 +131,10 @@ HOSTS_OWN: list[Command] = [
 
 
 def test_the_desk_runs_the_questions_as_the_host_would_and_nothing_else() -> None:
-    state = meeting()
+    state = with_q1()
     assert events_of(run(state, ShowQuestion("q1"), Actor("desk"))) == events_of(
-        run(state, ShowQuestion("q1"), Actor("host"))
+        run(state, ShowQuestion("q1"), HOST)
     )
     for command in HOSTS_OWN:
         assert code_of(run(state, command, Actor("desk"))) == "forbidden", command
-        events_of(run(state, command, Actor("host")))
+        events_of(run(state, command, HOST))

@@ -9,22 +9,19 @@ import pytest
 from server import papers
 from server.core.apply import apply
 from server.core.commands import (
-    Actor,
     AddQuestion,
     Command,
     CreateMeeting,
     DecideQuestion,
     QuestionDraft,
 )
-from server.core.events import AgendaEntry, MeetingCreated, SiteInfo
 from server.core.questions import written_deadline
 from server.core.report import meeting_report
 from server.core.state import MeetingState
 from server.core.views import questions_view
 from server.papers.content import minutes_content
-from tests.core.support import do
+from tests.core.support import HOST, created, do
 
-HOST = Actor("host")
 MEETING = {
     "type": "create_meeting",
     "title": "Hội nghị tiếp xúc, đối thoại",
@@ -53,16 +50,7 @@ def test_a_real_day_is_taken(day: str) -> None:
     assert command.date == day
 
 
-OLD_LOG_MEETING = MeetingCreated(
-    meeting_id="m-1",
-    title="Hội nghị năm 2017",
-    date="2017-02-30",  # accepted before dates were checked as days
-    level="ward",
-    chair="Bí thư Đảng ủy phường",
-    sites=(SiteInfo("hall", "Hội trường", is_main_hall=True),),
-    agenda=(AgendaEntry("i1", "Khai mạc"),),
-    at=1_700_000_000.0,
-)
+OLD_LOG_MEETING = created(date="2017-02-30")  # accepted before dates were checked as days
 
 
 def test_an_old_meeting_on_no_real_day_still_has_a_desk_report_and_papers() -> None:

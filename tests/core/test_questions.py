@@ -6,11 +6,8 @@ the views that show questions, and a property of the live answer.
 from __future__ import annotations
 
 import functools
-import re
 import typing
 import unicodedata
-from collections.abc import Callable
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -45,13 +42,11 @@ from server.core.commands import (
 from server.core.decide import Rejected
 from server.core.events import (
     DEFAULT_FIELDS,
-    AgendaEntry,
     AnswerEdited,
     AnswererSet,
     Body,
     Event,
     Level,
-    MeetingCreated,
     OpinionRecorded,
     PriorOutcome,
     PriorOutcomeSet,
@@ -66,7 +61,6 @@ from server.core.events import (
     QuestionSource,
     QuestionSubmitted,
     QuestionSupported,
-    SiteInfo,
     SpeakerCalled,
     SpeakerQueued,
     SpeakRequested,
@@ -79,13 +73,28 @@ from server.core.rules import without_controls
 from server.core.state import Asker, MeetingState, Question
 from server.core.views import delegate_view, display_view, questions_view
 from tests.core.support import (
+    ACTORS,
+    DISPLAY,
+    HALL,
+    HOST,
     NOW,
+    ORGANISER,
+    SEC_A,
+    SEC_B,
+    SITE_B,
     T0,
+    UNKNOWN_SITE,
+    cases,
+    cells,
     check_accepted,
     check_permission,
     check_rejected,
     check_round_trip,
     code_of,
+    codes_in_source,
+    command_kinds,
+    created,
+    delegate,
     do,
     events_of,
     fold,
@@ -93,8 +102,9 @@ from tests.core.support import (
     run,
 )
 
-HALL, SITE_A, SITE_B = "hall", "site-a", "site-b"
-UNKNOWN_SITE = "no-such-site"
+# re-exported: tests/web/test_abuse.py imports SITE_A from here
+from tests.core.support import SITE_A as SITE_A  # noqa: PLC0414
+
 UNKNOWN = "no-such-question"
 FIELD = DEFAULT_FIELDS[1]
 MEETING_DATE = "2023-11-01"
@@ -125,37 +135,11 @@ def question(state: MeetingState, question_id: str) -> Question:
     return found
 
 
-def created(level: Level = "ward") -> MeetingCreated:
-    return MeetingCreated(
-        meeting_id="m-1",
-        title="Hội nghị đối thoại",
-        date=MEETING_DATE,
-        level=level,
-        chair="Chủ tịch UBND",
-        sites=(
-            SiteInfo(HALL, "Hội trường", is_main_hall=True),
-            SiteInfo(SITE_A, "Phường A"),
-            SiteInfo(SITE_B, "Phường B"),
-        ),
-        agenda=(AgendaEntry("i-1", "Khai mạc"),),
-        at=T0,
-    )
-
-
-BASE = apply(MeetingState(), created())
-DISTRICT = apply(MeetingState(), created("district"))
-CITY = apply(MeetingState(), created("city"))
-CENTRAL = apply(MeetingState(), created("central"))
-
-HOST = Actor("host")
-ORGANISER = Actor("organiser")
-DISPLAY = Actor("display", SITE_A)
-SEC_A = Actor("secretary", SITE_A)
-SEC_B = Actor("secretary", SITE_B)
-
-
-def delegate(device: str, site_id: str = SITE_A) -> Actor:
-    return Actor("delegate", site_id, device)
+CREATED = created(date=MEETING_DATE)
+BASE = replay([CREATED])
+DISTRICT = replay([created(date=MEETING_DATE, level="district")])
+CITY = replay([created(date=MEETING_DATE, level="city")])
+CENTRAL = replay([created(date=MEETING_DATE, level="central")])
 
 
 # STATE: one of everything. i1..i3 imported (i1 of site A, with g1 merged into it), m1 added at
@@ -739,22 +723,17 @@ ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[Event]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("state", "command", "actor", "expected"),
-    [pytest.param(s, c, a, e, id=name) for name, s, c, a, e in ACCEPTED],
-)
+@pytest.mark.parametrize(("state", "command", "actor", "expected"), cases(ACCEPTED))
 def test_accepted_command_gives_exactly_these_events(
     state: MeetingState, command: Command, actor: Actor, expected: list[Event]
 ) -> None:
     check_accepted(state, command, actor, expected)
 
 
-def question_kinds() -> set[type]:
-    return {typing.get_type_hints(f)["command"] for f in questions.DECIDERS}
-
-
 def test_every_question_command_has_an_accepted_case() -> None:
-    assert {type(command) for _, _, command, _, events in ACCEPTED if events} == question_kinds()
+    assert {type(command) for _, _, command, _, events in ACCEPTED if events} == command_kinds(
+        questions
+    )
 
 
 # --- rejected commands: exactly this code, and nothing changes ----------------------------------
@@ -1179,19 +1158,11 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("state", "command", "actor", "code"),
-    [pytest.param(s, c, a, code, id=name) for name, s, c, a, code in REJECTED],
-)
+@pytest.mark.parametrize(("state", "command", "actor", "code"), cases(REJECTED))
 def test_rejected_command_gives_this_code_and_leaves_the_state_equal(
     state: MeetingState, command: Command, actor: Actor, code: str
 ) -> None:
     check_rejected(state, command, actor, code)
-
-
-def _codes_in_questions_source() -> set[str]:
-    source = Path(questions.__file__).read_text(encoding="utf-8")
-    return set(re.findall(r'Rejected\(\s*"([a-z_]+)"', source))
 
 
 def test_every_rejection_code_of_questions_is_reached() -> None:
@@ -1222,12 +1193,12 @@ def test_every_rejection_code_of_questions_is_reached() -> None:
         "date_in_future",
         "before_the_meeting",
     }
-    assert _codes_in_questions_source() == expected
+    assert codes_in_source(questions) == expected
     assert {code for *_, code in REJECTED} - {"no_meeting"} == expected | shared
 
 
 def test_every_question_command_has_a_rejected_case() -> None:
-    assert {type(command) for _, _, command, _, _ in REJECTED} == question_kinds()
+    assert {type(command) for _, _, command, _, _ in REJECTED} == command_kinds(questions)
 
 
 @pytest.mark.parametrize(
@@ -1406,22 +1377,7 @@ KINDS: dict[str, tuple[MeetingState, Command, str, str]] = {
 }
 
 
-def _other(site_id: str) -> str:
-    return SITE_B if site_id == SITE_A else SITE_A
-
-
-ACTORS: dict[str, Callable[[str, str], Actor]] = {
-    "organiser": lambda _site, _device: Actor("organiser"),
-    "host": lambda _site, _device: Actor("host"),
-    "desk": lambda _site, _device: Actor("desk"),
-    "secretary-own": lambda site, _device: Actor("secretary", site),
-    "secretary-other": lambda site, _device: Actor("secretary", _other(site)),
-    "display": lambda site, _device: Actor("display", site),
-    "delegate-owner": lambda site, device: Actor("delegate", site, device),
-    "delegate-other": lambda site, _device: Actor("delegate", site, "dev-stranger"),
-}
-
-# rows: actor; columns in the order of KINDS:
+# rows: actor (ACTORS, shared with the floor); columns in the order of KINDS:
 #                   imp add edt sub mod mrg sup shw ans txt dcd wrt pri
 MATRIX: dict[str, tuple[str, ...]] = {
     "organiser": (OK, F, F, F, F, F, F, F, F, F, F, F, F),
@@ -1436,7 +1392,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
 
 
 def test_matrix_covers_every_actor_and_exactly_the_question_commands() -> None:
-    kinds = question_kinds()
+    kinds = command_kinds(questions)
     assert len(kinds) == len(questions.DECIDERS)
     assert {type(command) for _, command, _, _ in KINDS.values()} == kinds
     assert {type(cmd).__struct_config__.tag for _, cmd, _, _ in KINDS.values()} == set(KINDS)
@@ -1447,14 +1403,7 @@ def test_matrix_covers_every_actor_and_exactly_the_question_commands() -> None:
     assert roles == {"organiser", "host", "desk", "secretary", "display", "delegate"}
 
 
-@pytest.mark.parametrize(
-    ("actor_name", "kind", "expected"),
-    [
-        pytest.param(actor_name, kind, row[i], id=f"{actor_name}-{kind}")
-        for actor_name, row in MATRIX.items()
-        for i, kind in enumerate(KINDS)
-    ],
-)
+@pytest.mark.parametrize(("actor_name", "kind", "expected"), cells(MATRIX, KINDS))
 def test_permission_matrix(actor_name: str, kind: str, expected: str) -> None:
     state, command, site_id, device = KINDS[kind]
     check_permission(state, command, ACTORS[actor_name](site_id, device), expected)
@@ -1514,7 +1463,7 @@ def test_question_event_encodes_and_decodes_to_an_equal_value(event: Event) -> N
 
 
 def test_replay_of_the_decoded_log_equals_the_live_state() -> None:
-    log = [created(), *QUESTION_EVENTS]
+    log = [CREATED, *QUESTION_EVENTS]
     assert replay(decode_event(encode_event(e)) for e in log) == STATE
     for cut in range(len(log) + 1):
         assert replay(log[cut:], replay(log[:cut])) == STATE, cut
@@ -1852,7 +1801,7 @@ EDITS = st.lists(
 def test_any_sequence_of_answer_edits_ends_at_the_typists_text(
     edits: list[tuple[int, str, bool]],
 ) -> None:
-    log: list[Event] = [created(), QuestionAdded(rec("q", "Câu hỏi"), T0)]
+    log: list[Event] = [CREATED, QuestionAdded(rec("q", "Câu hỏi"), T0)]
     live, typed = ANSWERING, ""
     for step, (keep_seed, tail, stale) in enumerate(edits):
         keep = keep_seed % (len(typed) + 1)

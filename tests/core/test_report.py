@@ -19,14 +19,12 @@ from server.core.events import (
     Choice,
     CurrentAgendaItemSet,
     Event,
-    MeetingCreated,
     PriorOutcome,
     QuestionAdded,
     QuestionDecided,
     QuestionRecord,
     QuestionShown,
     QuestionsImported,
-    SiteInfo,
     SiteReadySet,
     SpeakerCalled,
     SpeakerQueued,
@@ -55,6 +53,7 @@ from server.core.views import (
     question_row,
     secretary_view,
 )
+from tests.core.support import T0, created, sites_named
 
 # --- shares ------------------------------------------------------------------------------------
 
@@ -121,26 +120,15 @@ def test_a_tie_in_remainders_goes_to_the_larger_count() -> None:
 
 # --- attendance: unknown until entered -----------------------------------------------------------
 
-AT = 1_700_000_000.0
-CREATED = MeetingCreated(
-    meeting_id="m-1",
-    title="Hội nghị tiếp xúc, đối thoại",
-    date="2026-11-22",
-    level="ward",
-    chair="Bí thư Đảng ủy phường",
-    sites=(
-        SiteInfo("hall", "Hội trường", is_main_hall=True),
-        SiteInfo("a", "Tổ dân phố 1"),
-        SiteInfo("b", "Tổ dân phố 2"),
-    ),
-    agenda=(AgendaEntry("i1", "Khai mạc"), AgendaEntry("i2", "Đối thoại")),
-    at=AT,
-)
+AT = T0
+SITES = sites_named(a="Tổ dân phố 1", b="Tổ dân phố 2")
+AGENDA = (AgendaEntry("i1", "Khai mạc"), AgendaEntry("i2", "Đối thoại"))
 TODAY = "2026-12-02"
 
 
-def state_of(*events: Event, created: MeetingCreated = CREATED) -> MeetingState:
-    return replay([created, *events])
+def state_of(*events: Event, date: str = "2026-11-22") -> MeetingState:
+    """The meeting of `date` with sites hall, a and b, then these events."""
+    return replay([created(date=date, sites=SITES, agenda=AGENDA), *events])
 
 
 @pytest.mark.parametrize(
@@ -252,9 +240,7 @@ def _ballot(ballot_id: str, question_id: str | None, *choices: Choice) -> tuple[
 
 
 def _meeting(date: str, *events: Event) -> Report:
-    return meeting_report(
-        state_of(*events, created=msgspec.structs.replace(CREATED, date=date)), TODAY
-    )
+    return meeting_report(state_of(*events, date=date), TODAY)
 
 
 def test_the_year_counts_only_meetings_held_and_says_why_the_others_are_not() -> None:

@@ -56,16 +56,13 @@ from server.core.events import (
     encode_event,
 )
 from server.core.state import MeetingState
+from tests.core.support import HOST, ORGANISER, nfd
 
 MEETING_ID = "hoi-nghi-may"
 MAIN_HALL = "Hội trường UBND"
 UNKNOWN_SITE = "site-that-never-was"
 UNKNOWN_ITEM = "item-that-never-was"
 CLOCK_STEP = 1.5  # every command is decided this much later than the one before
-
-
-def nfd(text: str) -> str:
-    return unicodedata.normalize("NFD", text)
 
 
 SITE_POOL = [
@@ -109,7 +106,6 @@ ATTENDANCE = st.one_of(
 )
 POSITIONS = st.integers(min_value=-3, max_value=MAX_AGENDA_ITEMS + 5)
 ROLES: list[Role] = ["host", "secretary", "organiser", "display", "delegate"]
-HOST = Actor("host")
 
 
 def reference_clean(raw: str) -> str:
@@ -250,18 +246,18 @@ class MeetingMachine(RuleBasedStateMachine):
         )
         # before the meeting exists: nobody but the organiser may create it, nothing else works
         self.issue(command, Actor(intruder), "forbidden")
-        self.issue(SetCurrentAgendaItem(item_id=None), Actor("host"), "no_meeting")
+        self.issue(SetCurrentAgendaItem(item_id=None), HOST, "no_meeting")
         dup = msgspec.structs.replace(command, sites=[*names, names[0].upper()])
-        self.issue(dup, Actor("organiser"), "duplicate_site")
+        self.issue(dup, ORGANISER, "duplicate_site")
         assert self.log == []
 
         decision = decide(
-            self.live, command, Context(Actor("organiser"), self.clock, self.new_id, MEETING_ID)
+            self.live, command, Context(ORGANISER, self.clock, self.new_id, MEETING_ID)
         )
         assert not isinstance(decision, Rejected), decision
         (created,) = decision
         assert isinstance(created, MeetingCreated)
-        self.log.append(Logged(1, encode_event(created), Actor("organiser")))
+        self.log.append(Logged(1, encode_event(created), ORGANISER))
         self.live = apply(self.live, created)
 
         assert [s.name for s in created.sites] == [MAIN_HALL, *map(reference_clean, names)]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import os
 import random
-import re
 import subprocess
 import sys
 import typing
@@ -25,7 +24,7 @@ from hypothesis import event as note_outcome
 from hypothesis import strategies as st
 
 from server.core import votes
-from server.core.apply import apply, replay
+from server.core.apply import replay
 from server.core.commands import (
     MAX_ATTENDANCE,
     MAX_CARDS,
@@ -46,7 +45,6 @@ from server.core.commands import (
 )
 from server.core.decide import Context, Decision, Rejected, decide
 from server.core.events import (
-    AgendaEntry,
     BallotCardsIssued,
     BallotClosed,
     BallotOpened,
@@ -56,7 +54,6 @@ from server.core.events import (
     DelegatesInvited,
     Event,
     InvitationClaimed,
-    MeetingCreated,
     PaperCountSet,
     QuestionAdded,
     QuestionDecided,
@@ -65,7 +62,6 @@ from server.core.events import (
     QuestionsImported,
     QuestionsMerged,
     QuestionSubmitted,
-    SiteInfo,
     VoteCast,
     VotingRulesSet,
     decode_event,
@@ -74,21 +70,36 @@ from server.core.events import (
 from server.core.state import CHOICES, VOTE_SHARDS, Ballot, MeetingState, VoteBook, VotingRules
 from server.core.views import delegate_view, display_view, host_view, secretary_view
 from tests.core.support import (
+    DISPLAY,
+    HALL,
+    HOST,
     NOW,
+    ORGANISER,
+    SEC_A,
+    SEC_B,
+    SITE_A,
+    SITE_B,
     T0,
+    UNKNOWN_SITE,
+    cases,
+    cells,
     check_accepted,
     check_permission,
+    check_rejected,
     check_round_trip,
     code_of,
+    codes_in_source,
+    command_kinds,
+    created,
+    delegate,
     do,
     events_of,
     fold,
     id_source,
+    meeting,
     run,
 )
 
-HALL, SITE_A, SITE_B = "hall", "site-a", "site-b"
-UNKNOWN_SITE = "no-such-site"
 UNKNOWN = "no-such-ballot"
 REPO = Path(__file__).resolve().parents[2]
 
@@ -103,35 +114,7 @@ def ballot(state: MeetingState, ballot_id: str) -> Ballot:
     return found
 
 
-def created() -> MeetingCreated:
-    return MeetingCreated(
-        meeting_id="m-1",
-        title="Hội nghị đối thoại",
-        date="2025-06-01",
-        level="ward",
-        chair="Chủ tịch UBND",
-        sites=(
-            SiteInfo(HALL, "Hội trường", is_main_hall=True),
-            SiteInfo(SITE_A, "Phường A"),
-            SiteInfo(SITE_B, "Phường B"),
-        ),
-        agenda=(AgendaEntry("i-1", "Khai mạc"),),
-        at=T0,
-    )
-
-
-BASE = apply(MeetingState(), created())
-
-HOST = Actor("host")
-ORGANISER = Actor("organiser")
-DISPLAY = Actor("display", SITE_A)
-SEC_A = Actor("secretary", SITE_A)
-SEC_B = Actor("secretary", SITE_B)
-
-
-def delegate(device: str, site_id: str = SITE_A, card: int | None = None) -> Actor:
-    return Actor("delegate", site_id, device, card)
-
+BASE = meeting()
 
 # The questions: q1..q3 open (q1, q2 answered), p1 pending from a phone, g1 merged into q1.
 QUESTION_EVENTS: list[Event] = [
@@ -414,22 +397,17 @@ ACCEPTED: list[tuple[str, MeetingState, Command, Actor, list[Event]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("state", "command", "actor", "expected"),
-    [pytest.param(s, c, a, e, id=name) for name, s, c, a, e in ACCEPTED],
-)
+@pytest.mark.parametrize(("state", "command", "actor", "expected"), cases(ACCEPTED))
 def test_accepted_command_gives_exactly_these_events(
     state: MeetingState, command: Command, actor: Actor, expected: list[Event]
 ) -> None:
     check_accepted(state, command, actor, expected)
 
 
-def vote_kinds() -> set[type]:
-    return {typing.get_type_hints(f)["command"] for f in votes.DECIDERS}
-
-
 def test_every_ballot_command_has_an_accepted_case() -> None:
-    assert {type(command) for _, _, command, _, events in ACCEPTED if events} == vote_kinds()
+    assert {type(command) for _, _, command, _, events in ACCEPTED if events} == command_kinds(
+        votes
+    )
 
 
 # --- rejected commands: exactly this code, and nothing changes ----------------------------------
@@ -656,28 +634,11 @@ REJECTED: list[tuple[str, MeetingState, Command, Actor, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("state", "command", "actor", "code"),
-    [pytest.param(s, c, a, code, id=name) for name, s, c, a, code in REJECTED],
-)
+@pytest.mark.parametrize(("state", "command", "actor", "code"), cases(REJECTED))
 def test_rejected_command_gives_this_code_and_leaves_the_state_equal(
     state: MeetingState, command: Command, actor: Actor, code: str
 ) -> None:
-    before_bytes = msgspec.json.encode(state)
-    before = msgspec.json.decode(before_bytes, type=MeetingState)
-    decision = run(state, command, actor)
-    assert code_of(decision) == code
-    assert isinstance(decision, Rejected)
-    assert decision.message
-    assert decision.message.format(**decision.params)  # every placeholder is filled
-    assert not decision.retryable
-    assert state == before
-    assert msgspec.json.encode(state) == before_bytes
-
-
-def _codes_in_votes_source() -> set[str]:
-    source = Path(votes.__file__).read_text(encoding="utf-8")
-    return set(re.findall(r'Rejected\(\s*"([a-z_]+)"', source))
+    check_rejected(state, command, actor, code)
 
 
 def test_every_rejection_code_of_votes_is_reached() -> None:
@@ -700,12 +661,12 @@ def test_every_rejection_code_of_votes_is_reached() -> None:
         "already_voted",
         "bad_count",
     }
-    assert _codes_in_votes_source() == expected
+    assert codes_in_source(votes) == expected
     assert {code for *_, code in REJECTED} - {"no_meeting"} == expected | shared
 
 
 def test_every_ballot_command_has_a_rejected_case() -> None:
-    assert {type(command) for _, _, command, _, _ in REJECTED} == vote_kinds()
+    assert {type(command) for _, _, command, _, _ in REJECTED} == command_kinds(votes)
 
 
 def test_rejections_name_what_they_refer_to() -> None:
@@ -792,7 +753,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
 
 
 def test_matrix_covers_every_actor_and_exactly_the_ballot_commands() -> None:
-    kinds = vote_kinds()
+    kinds = command_kinds(votes)
     assert len(kinds) == len(votes.DECIDERS)
     assert {type(command) for _, command, _ in KINDS.values()} == kinds
     assert {type(cmd).__struct_config__.tag for _, cmd, _ in KINDS.values()} == set(KINDS)
@@ -804,14 +765,7 @@ def test_matrix_covers_every_actor_and_exactly_the_ballot_commands() -> None:
     assert CARD_STATE.voting.eligibility == "card"
 
 
-@pytest.mark.parametrize(
-    ("actor_name", "kind", "expected"),
-    [
-        pytest.param(actor_name, kind, row[i], id=f"{actor_name}-{kind}")
-        for actor_name, row in MATRIX.items()
-        for i, kind in enumerate(KINDS)
-    ],
-)
+@pytest.mark.parametrize(("actor_name", "kind", "expected"), cells(MATRIX, KINDS))
 def test_permission_matrix(actor_name: str, kind: str, expected: str) -> None:
     is_open, command, site_id = KINDS[kind]
     state = matrix_state(actor_name, is_open)
