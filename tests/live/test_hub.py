@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections import Counter
+from collections.abc import Coroutine
+from typing import Any
 
 from server.core.commands import Actor
 from server.live.hub import MAX_PERSONAL_BACKLOG, Connection, Hub, ViewKey
+from tests.support.wait import until
 
 
 class Recorder:
@@ -25,6 +29,21 @@ def make_hub() -> tuple[Hub, Counter[ViewKey]]:
         return f"{meeting_id}:{key.kind}:{key.site_id}:{renders[key]}".encode()
 
     return Hub(render), renders
+
+
+def other_tasks() -> list[asyncio.Task[Any]]:
+    """The tasks besides the test's own: a socket's drain, while it has one."""
+    test = asyncio.current_task()
+    return [task for task in asyncio.all_tasks() if task is not test]
+
+
+def a_drain_waits() -> bool:
+    """A drain task has started and waits in a send (it is not just created)."""
+    coroutines = [task.get_coro() for task in other_tasks()]
+    return any(
+        isinstance(c, Coroutine) and inspect.getcoroutinestate(c) == inspect.CORO_SUSPENDED
+        for c in coroutines
+    )
 
 
 async def test_one_render_per_view_kind_whatever_the_number_of_sockets() -> None:
@@ -65,10 +84,11 @@ async def test_same_bytes_reach_every_socket_and_a_slow_one_gets_only_the_latest
         hub.publish("m")
         # A socket that can take the frame has it before publish returns: no task, no wake-up.
         assert fast.sent[-1] == f"m:display:None:{len(fast.sent)}".encode()
-        await asyncio.sleep(0.01)
+        # the next view comes while the slow socket's send waits in a drain task of its own
+        await until(a_drain_waits, what="the slow socket's send waiting in its drain")
     b.offer_personal(b"ack")
     gate.set()
-    await asyncio.sleep(0.01)
+    await until(lambda: b"ack" in slow.sent and not other_tasks(), what="the drain to end")
     assert fast.sent == [b"m:display:None:1", b"m:display:None:2", b"m:display:None:3"]
     # The slow socket was stuck in its first send; of the two views behind it only the newest
     # went, and before the ack that came after them.
@@ -106,8 +126,7 @@ async def test_a_failure_after_a_wait_closes_the_socket() -> None:
     conn.offer_view(b"view")
     assert not conn.closed
     gate.set()
-    await asyncio.sleep(0.01)
-    assert conn.closed
+    await until(lambda: conn.closed, what="the socket closed once its send failed")
 
 
 async def test_closing_a_socket_mid_send_stops_its_drain() -> None:
@@ -123,7 +142,7 @@ async def test_closing_a_socket_mid_send_stops_its_drain() -> None:
     conn.offer_view(b"two")
     conn.close()
     gate.set()
-    await asyncio.sleep(0.01)
+    await until(lambda: not other_tasks(), what="the drain to end")
     assert sent == []
     assert conn.closed
 
@@ -150,7 +169,14 @@ async def test_a_socket_that_reads_nothing_is_dropped_not_buffered_forever() -> 
 
 
 async def test_presence_counts_roles_per_site_and_tells_the_host() -> None:
-    hub, renders = make_hub()
+    told: list[int] = []  # the displays at s1 each time the host's view is drawn
+
+    def render(meeting_id: str, key: ViewKey) -> bytes:
+        if key.kind == "host":
+            told.append(hub.presence(meeting_id)["s1"].displays)
+        return b"view"
+
+    hub = Hub(render)
     hub.presence_delay = 0.01
     host = Connection(ViewKey("host", None, "vi"), Actor("host"), Recorder().send)
     hub.join("m", host)
@@ -164,8 +190,13 @@ async def test_presence_counts_roles_per_site_and_tells_the_host() -> None:
     presence = hub.presence("m")
     assert (presence["s1"].displays, presence["s1"].consoles, presence["s1"].delegates) == (1, 1, 0)
     assert presence["s2"].delegates == 1
-    await asyncio.sleep(0.05)
-    assert renders[ViewKey("host", None, "vi")] == 1  # three joins, one coalesced host update
+    assert told == []  # not at each join: a moment later
+    # Each poll's sleep ends after the update's timer, which fires first: the deadline is tight.
+    soon = 5 * hub.presence_delay
+    await until(lambda: told, what="the host told of the joins", within=soon)
     hub.leave("m", joined[0])
     assert hub.presence("m")["s1"].displays == 0
+    # The leave's update is due after any the joins made: once it came, they all had.
+    await until(lambda: 0 in told, what="the host told of the leave", within=soon)
+    assert told == [1, 0]  # three joins, one coalesced host update; then the leave's
     assert hub.connections("m") == 3

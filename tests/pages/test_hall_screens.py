@@ -3,6 +3,7 @@ stays legible with a long answer, and a display reloaded while the server is dow
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -26,7 +27,7 @@ from tests.pages.conftest import (
     open_page,
     screenshot,
 )
-from tests.support.client import LiveClient, ws_url
+from tests.support.client import RECEIVE_TIMEOUT, LiveClient, ws_url
 from tests.support.driver import Driver
 from tests.support.server import ORGANISER_SECRET, ServerProcess
 
@@ -280,13 +281,14 @@ async def _frames_after_a_change(server: ServerProcess, meeting: dict[str, Any])
     sockets = [await connect(url, origin=None, compression=None, max_size=None) for _ in range(3)]
     for socket in sockets:
         await socket.send(json.dumps({"type": "hello"}))
-        await socket.recv()  # its first view
+        await asyncio.wait_for(socket.recv(), RECEIVE_TIMEOUT)  # its first view
     host = await LiveClient.open(server, meeting["links"]["host"])
     items = re.findall(r'id="edit-([0-9a-f]+)"', host.views[-1]["html"])
-    await host.command({"type": "set_current_agenda_item", "item_id": items[0]})
+    ack = await host.command({"type": "set_current_agenda_item", "item_id": items[0]})
+    assert ack["type"] == "ack", ack
     frames = []
     for socket in sockets:
-        raw = await socket.recv()
+        raw = await asyncio.wait_for(socket.recv(), RECEIVE_TIMEOUT)
         frames.append(raw if isinstance(raw, bytes) else raw.encode())
         await socket.close()
     await host.close()

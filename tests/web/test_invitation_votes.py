@@ -3,6 +3,7 @@ once, and only once its delegate is checked in at the door; a made-up or foreign
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -13,7 +14,7 @@ from websockets.asyncio.client import connect
 from server.access import Keys
 from server.config import load_settings
 from server.core.events import DelegatesInvited
-from tests.support.client import LiveClient
+from tests.support.client import RECEIVE_TIMEOUT, LiveClient
 from tests.support.driver import events_of
 from tests.support.server import ServerProcess
 from tests.web.test_votes_live import open_ballot, tally
@@ -39,10 +40,11 @@ async def vote(
         await phone.send(
             json.dumps({"type": "command", "command_id": command_id, "command": command})
         )
-        while True:
-            message: dict[str, Any] = json.loads(await phone.recv())
-            if message.get("command_id") == command_id:
-                return message
+        async with asyncio.timeout(RECEIVE_TIMEOUT):  # its ack or error, not a hang
+            while True:
+                message: dict[str, Any] = json.loads(await phone.recv())
+                if message.get("command_id") == command_id:
+                    return message
 
 
 async def test_one_vote_per_checked_in_delegate_by_their_invitation(

@@ -13,6 +13,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.support.client import LiveClient, link_parts, ws_url
 from tests.support.server import ServerProcess
+from tests.support.wait import until
 
 
 def item_ids(view: dict[str, Any]) -> list[str]:
@@ -283,7 +284,10 @@ async def test_the_log_keeps_refusals_but_not_every_socket_that_comes_and_goes(
     await display.close()
     with pytest.raises(InvalidStatus):
         await connect(ws_url(server, meeting["links"]["host"]) + "x", origin=None)
-    await asyncio.sleep(0.3)  # the server writes its log lines after the sockets end
+    # The display's socket opened and closed before the refused one was tried: once the
+    # refusal's line is in the log, the lines about the display's socket would be too.
+    refused = f'"WebSocket /m/{meeting["meeting_id"]}/ws?role=host&key='
+    await until(lambda: refused in server.log_text()[before:], what="the refusal in the log")
     written = server.log_text()[before:]
     assert '"WebSocket /m/' in written  # the refusal: 403
     assert " 403" in written
@@ -299,6 +303,8 @@ async def test_a_screen_that_stops_reading_skips_views_and_holds_nobody_up(
     when it reads again it gets the newest view, not the backlog of the ones it missed."""
     host = await LiveClient.open(server, meeting["links"]["host"])
     desk = await LiveClient.open(server, meeting["links"]["host"], view="questions")
+    # One more, read only to see when a change has been published (to every desk at once).
+    witness = await LiveClient.open(server, meeting["links"]["host"], view="questions")
     # A second question desk that reads nothing: its client stops reading from its socket.
     stuck = await connect(
         ws_url(server, meeting["links"]["host"], view="questions"),
@@ -307,7 +313,8 @@ async def test_a_screen_that_stops_reading_skips_views_and_holds_nobody_up(
         max_size=None,
     )
     await stuck.send(json.dumps({"type": "hello"}))
-    await asyncio.sleep(0.2)  # its first view arrives
+    received: list[dict[str, Any]] = [json.loads(await asyncio.wait_for(stuck.recv(), 10))]
+    assert received[0]["type"] == "view"  # its first view: it watches, then stops reading
     stuck.transport.pause_reading()
     # Long questions make the desk's view big (over half a MB): a few views fill every buffer
     # between the server and the stuck desk.
@@ -319,8 +326,10 @@ async def test_a_screen_that_stops_reading_skips_views_and_holds_nobody_up(
         )
         assert ack["type"] == "ack"
         last_seq = ack["seq"]
-        if i >= 35:
-            await asyncio.sleep(0.3)  # each of these is published on its own
+        # Each of the last ones is published on its own: the next command waits until this one
+        # is shown (published at most four times a second, a view may come after its ack).
+        while i >= 35 and witness.views[-1]["seq"] < last_seq:
+            await witness.next_view()
     # the desk that reads kept up: it saw many views and has the last change
     while desk.views[-1]["seq"] < last_seq:
         await desk.next_view()
@@ -328,7 +337,6 @@ async def test_a_screen_that_stops_reading_skips_views_and_holds_nobody_up(
     assert published > 20
     # the stuck desk now reads: it ends on the newest view, having skipped most of the others
     stuck.transport.resume_reading()
-    received: list[dict[str, Any]] = []
     async with asyncio.timeout(30):
         while not received or received[-1].get("seq") != last_seq:
             received.append(json.loads(await stuck.recv()))
@@ -336,5 +344,5 @@ async def test_a_screen_that_stops_reading_skips_views_and_holds_nobody_up(
     # (it got what its buffers held before it stopped, then only the newest)
     assert len(received) <= published - 10, (len(received), published)
     await stuck.close()
-    for client in (host, desk):
+    for client in (host, desk, witness):
         await client.close()

@@ -298,6 +298,7 @@ class HealthWatch:
         self.times: list[float] = []
         self.failures: list[str] = []
         self._stop = threading.Event()
+        self._asked = threading.Condition()  # told after each answer (or failure)
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
     def _poll(self) -> None:
@@ -311,8 +312,18 @@ class HealthWatch:
                 else:
                     if status != 200:
                         self.failures.append(f"status {status}")
-                self.times.append(time.monotonic() - started)
+                with self._asked:
+                    self.times.append(time.monotonic() - started)
+                    self._asked.notify_all()
                 self._stop.wait(0.1)
+
+    def wait_for_answers(self, count: int, timeout: float = 10.0) -> None:
+        """Until /healthz has been asked `count` more times from now (each is answered within 2 s
+        or counted as a failure)."""
+        with self._asked:
+            wanted = len(self.times) + count
+            asked = self._asked.wait_for(lambda: len(self.times) >= wanted, timeout)
+        assert asked, f"/healthz asked {len(self.times)} times, not {wanted}, within {timeout} s"
 
     @contextmanager
     def watching(self) -> Iterator[HealthWatch]:
@@ -359,9 +370,9 @@ def test_a_workbook_declaring_entities_is_refused_and_the_server_keeps_answering
 ) -> None:
     content = make()
     with HealthWatch(server).watching() as health:
-        time.sleep(0.3)
+        health.wait_for_answers(3)  # the server answers before the upload
         refused = upload(meeting, "y-kien.xlsx", content)
-        time.sleep(0.3)
+        health.wait_for_answers(3)  # and after it
     health.assert_always_answered()
     assert refused.status_code == 200
     assert "y-kien.xlsx có khai báo thực thể XML" in refused.text
@@ -383,11 +394,11 @@ def test_a_huge_table_is_refused_while_the_server_keeps_answering(
 ) -> None:
     content = make()
     with HealthWatch(server).watching() as health:
-        time.sleep(0.3)
+        health.wait_for_answers(3)  # the server answers before the upload
         started = time.monotonic()
         refused = upload(meeting, name, content)
         took = time.monotonic() - started
-        time.sleep(0.3)
+        health.wait_for_answers(3)  # and after it
     health.assert_always_answered()
     assert refused.status_code == 200
     assert said in refused.text
