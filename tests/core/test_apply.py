@@ -20,7 +20,10 @@ from server.core.events import (
     CurrentAgendaItemSet,
     Event,
     JoinShownSet,
+    MeetingArchived,
     MeetingCreated,
+    MeetingRestored,
+    OrganiserUnitSet,
     PapersHeading,
     PapersHeadingSet,
     SiteInfo,
@@ -293,6 +296,10 @@ EVERY_EVENT: list[Event] = [
     PapersHeadingSet(
         PapersHeading("party", "ĐẢNG ỦY PHƯỜNG TÂN ĐỊNH", "ĐẢNG BỘ QUẬN 1", "Tân Định")
     ),
+    OrganiserUnitSet("phường Tân Định", "Quận 1"),
+    OrganiserUnitSet("", ""),
+    MeetingArchived(at=AT),
+    MeetingRestored(at=AT),
 ]
 
 
