@@ -196,11 +196,30 @@ def _samples(request: Request[Any, Any, Any]) -> frozenset[str]:
         return frozenset()
 
 
+def _day(request: Request[Any, Any, Any], typed: str, field: str) -> date | None:
+    """A date of the query; "" (a date field the form left empty) is none; else 400 naming it."""
+    if not typed:
+        return None
+    try:
+        if len(typed) == len("2026-11-22"):
+            return date.fromisoformat(typed)
+    except ValueError:
+        pass
+    services = services_of(request)
+    raise ClientException(
+        services.message(
+            language(request),
+            N_("{field}: {value} is not a date."),
+            {"field": field, "value": typed[:20]},
+        )
+    )
+
+
 async def _chosen_year(
     request: Request[Any, Any, Any],
     year: int | None = None,
-    start: Annotated[date | None, Parameter(query="from")] = None,
-    end: Annotated[date | None, Parameter(query="to")] = None,
+    typed_start: Annotated[str, Parameter(query="from", max_length=20)] = "",
+    typed_end: Annotated[str, Parameter(query="to", max_length=20)] = "",
     scope_key: Annotated[str, Parameter(query="scope", max_length=64)] = "all",
 ) -> YearFigures:
     """The year's figures, or a period's within it (the year is that of `start` if not given),
@@ -208,6 +227,7 @@ async def _chosen_year(
     (dates checked), ?scope= (one the recorded units make: all, none, unit-…, over-…)."""
     services = services_of(request)
     today = local_today()
+    start, end = _day(request, typed_start, N_("From")), _day(request, typed_end, N_("To"))
     chosen = year or (start or end or date.fromisoformat(today)).year
     reports = [
         (r.meeting_id, meeting_report(r.state, today))

@@ -204,6 +204,11 @@ async def test_the_scope_is_kept_in_every_link_of_the_dashboard_and_a_bad_one_is
         key = by_name["Quận 1 và các phường"]
         period = {"year": 2026, "from": "2026-03-01", "to": "2026-03-31", "scope": key}
         scoped = (await browser.get("/organiser/dashboard", params=period)).text
+        # the form sends its date fields empty when none was chosen: the whole year
+        unfiltered = await browser.get(
+            "/organiser/dashboard", params={"year": 2026, "from": "", "to": "", "scope": key}
+        )
+        bad_day = await browser.get("/organiser/dashboard", params={"to": "2026-02-30"})
         unknown = await browser.get("/organiser/dashboard", params={"scope": "over-0000000000"})
         too_long = await browser.get("/organiser/dashboard", params={"scope": "x" * 65})
         export = await browser.get("/organiser/dashboard/export/year.xlsx", params={"scope": "x"})
@@ -211,6 +216,10 @@ async def test_the_scope_is_kept_in_every_link_of_the_dashboard_and_a_bad_one_is
             "/organiser/dashboard/opinions", params={**period, "figure": "opinions"}
         )
     assert text_of(scoped, "y-scope") == "Quận 1 và các phường"
+    assert unfiltered.status_code == 200
+    assert text_of(unfiltered.text, "y-meetings") == "1"
+    assert bad_day.status_code == 400
+    assert "Đến ngày: 2026-02-30 không phải là một ngày có thật." in bad_day.text
     assert f'<option value="{key}" selected>' in scoped
     hrefs = re.findall(r'href="(/organiser/dashboard[^"]*|\?[^"]*)"', scoped)
     kept = f"from=2026-03-01&amp;to=2026-03-31&amp;scope={key}"
