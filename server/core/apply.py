@@ -18,7 +18,10 @@ from server.core.events import (
     CurrentAgendaItemSet,
     Event,
     JoinShownSet,
+    MeetingArchived,
     MeetingCreated,
+    MeetingRestored,
+    OrganiserUnitSet,
     PapersHeadingSet,
     SiteReadySet,
 )
@@ -133,6 +136,27 @@ def _heading_set(event: PapersHeadingSet, state: MeetingState) -> MeetingState:
         return state
     info = msgspec.structs.replace(state.info, heading=event.heading)
     return msgspec.structs.replace(state, info=info)
+
+
+def _with_info(state: MeetingState, **changes: object) -> MeetingState:
+    if state.info is None:
+        return state
+    return msgspec.structs.replace(state, info=msgspec.structs.replace(state.info, **changes))
+
+
+@_apply.register
+def _unit_set(event: OrganiserUnitSet, state: MeetingState) -> MeetingState:
+    return _with_info(state, unit=event.unit, superior=event.superior)
+
+
+@_apply.register
+def _archived(_event: MeetingArchived, state: MeetingState) -> MeetingState:
+    return _with_info(state, archived=True)
+
+
+@_apply.register
+def _restored(_event: MeetingRestored, state: MeetingState) -> MeetingState:
+    return _with_info(state, archived=False)
 
 
 for _applier in (*floor.APPLIERS, *questions.APPLIERS, *votes.APPLIERS, *delegates.APPLIERS):

@@ -34,6 +34,8 @@ class CreateMeeting(_Command, frozen=True, tag="create_meeting"):
     main_hall: Name
     sites: Annotated[list[Name], msgspec.Meta(max_length=MAX_SITES)]
     agenda: Annotated[list[Title], msgspec.Meta(max_length=MAX_AGENDA_ITEMS)] | None = None
+    unit: Name = ""  # the organising unit ("phường Tân Định"), as SetOrganiserUnit sets it
+    superior: Name = ""
 
     def __post_init__(self) -> None:
         # The pattern lets 2017-02-30 through, and every date worked out from the meeting's (the
@@ -52,6 +54,21 @@ class SetPapersHeading(_Command, frozen=True, tag="set_papers_heading"):
     issuer: Name
     superior: Name = ""
     place: Name = ""
+
+
+class SetOrganiserUnit(_Command, frozen=True, tag="set_organiser_unit"):
+    """Which unit organises the meeting and the unit above it; both empty: not recorded."""
+
+    unit: Name
+    superior: Name = ""
+
+
+class ArchiveMeeting(_Command, frozen=True, tag="archive_meeting"):
+    """Put a draft (a meeting never opened) away; a meeting held stays where it is."""
+
+
+class RestoreMeeting(_Command, frozen=True, tag="restore_meeting"):
+    """Bring an archived draft back to the organiser's list."""
 
 
 class AddAgendaItem(_Command, frozen=True, tag="add_agenda_item"):
@@ -496,6 +513,9 @@ Command = (
     | SetWalkIns
     | ReleaseInvitation
     | SetPapersHeading
+    | SetOrganiserUnit
+    | ArchiveMeeting
+    | RestoreMeeting
 )
 
 Role = Literal["organiser", "host", "desk", "secretary", "display", "overlay", "delegate"]

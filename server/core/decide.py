@@ -12,14 +12,17 @@ from server.core.commands import (
     MAX_SITES,
     MAX_TITLE,
     AddAgendaItem,
+    ArchiveMeeting,
     Command,
     CreateMeeting,
     MoveAgendaItem,
     RemoveAgendaItem,
     RenameAgendaItem,
+    RestoreMeeting,
     SetAttendance,
     SetCurrentAgendaItem,
     SetJoinShown,
+    SetOrganiserUnit,
     SetPapersHeading,
     SetSiteReady,
 )
@@ -32,13 +35,17 @@ from server.core.events import (
     AttendanceSet,
     CurrentAgendaItemSet,
     JoinShownSet,
+    MeetingArchived,
     MeetingCreated,
+    MeetingRestored,
+    OrganiserUnitSet,
     PapersHeading,
     PapersHeadingSet,
     SiteInfo,
     SiteReadySet,
 )
 from server.core.permissions import permitted
+from server.core.report import under_way
 from server.core.rules import (
     N_,
     NO_MEETING,
@@ -66,11 +73,22 @@ STANDARD_AGENDA = (
 )
 
 
+ARCHIVED = Rejected("archived", N_("This meeting is archived: restore it first."))
+
+
 def decide(state: MeetingState, command: Command, ctx: Context) -> Decision:
     if not isinstance(command, CreateMeeting) and state.info is None:
         return NO_MEETING
     acting = permitted(command, state, ctx)
-    return acting if isinstance(acting, Rejected) else _decide(command, state, acting)
+    if isinstance(acting, Rejected):
+        return acting
+    if (
+        state.info is not None
+        and state.info.archived
+        and not isinstance(command, ArchiveMeeting | RestoreMeeting)
+    ):
+        return ARCHIVED  # an archived draft changes only by being restored
+    return _decide(command, state, acting)
 
 
 @singledispatch
@@ -103,6 +121,9 @@ def _create(command: CreateMeeting, state: MeetingState, ctx: Context) -> Decisi
     )
     if problem:
         return problem
+    unit = _organiser_unit(command.unit, command.superior)
+    if isinstance(unit, Rejected):
+        return unit
     if len(agenda) > MAX_AGENDA_ITEMS:
         return Rejected(
             "agenda_full", N_("At most {limit} agenda items."), {"limit": MAX_AGENDA_ITEMS}
@@ -128,8 +149,52 @@ def _create(command: CreateMeeting, state: MeetingState, ctx: Context) -> Decisi
             sites=sites,
             agenda=entries,
             at=ctx.now,
-        )
+        ),
+        *([unit] if unit.unit else []),
     ]
+
+
+def _organiser_unit(unit_typed: str, superior_typed: str) -> OrganiserUnitSet | Rejected:
+    """The organising unit and the one above it, cleaned and checked; both "": not recorded."""
+    unit, superior = clean_text(unit_typed), clean_text(superior_typed)
+    if superior and not unit:
+        return Rejected(
+            "unit_missing", N_("Name the organising unit as well as the unit above it.")
+        )
+    for text, field in ((unit, N_("The organising unit")), (superior, N_("The unit above it"))):
+        if text and (problem := text_problem(text, MAX_NAME, field)):
+            return problem
+    if superior and unit.casefold() == superior.casefold():
+        return Rejected("unit_is_superior", N_("A unit cannot be the unit above itself."))
+    return OrganiserUnitSet(unit, superior)
+
+
+@_decide.register
+def _set_unit(command: SetOrganiserUnit, state: MeetingState, _ctx: Context) -> Decision:
+    unit = _organiser_unit(command.unit, command.superior)
+    if isinstance(unit, Rejected):
+        return unit
+    info = state.info
+    unchanged = info is not None and (info.unit, info.superior) == (unit.unit, unit.superior)
+    return [] if unchanged else [unit]
+
+
+@_decide.register
+def _archive(_command: ArchiveMeeting, state: MeetingState, ctx: Context) -> Decision:
+    if state.info is not None and state.info.archived:
+        return []
+    if under_way(state):
+        return Rejected(
+            "meeting_held", N_("This meeting has been opened: a meeting held cannot be archived.")
+        )
+    return [MeetingArchived(at=ctx.now)]
+
+
+@_decide.register
+def _restore(_command: RestoreMeeting, state: MeetingState, ctx: Context) -> Decision:
+    if state.info is None or not state.info.archived:
+        return []
+    return [MeetingRestored(at=ctx.now)]
 
 
 def _unknown_item(item_id: str) -> Rejected:

@@ -61,6 +61,25 @@ class PapersHeadingSet(_Event, frozen=True, tag=True):
     heading: PapersHeading
 
 
+class OrganiserUnitSet(_Event, frozen=True, tag=True):
+    """Which unit organised the meeting, as its name is written ("phường Tân Định", "Quận 1"),
+    and the unit directly above it ("Quận 1", "Thành phố Hồ Chí Minh"); "" where not recorded.
+    The year's figures are read by these: one ward, or a district over its wards."""
+
+    unit: str
+    superior: str = ""
+
+
+class MeetingArchived(_Event, frozen=True, tag=True):
+    """A draft put away by the organiser: off the organiser's list, in no figure, no links."""
+
+    at: float
+
+
+class MeetingRestored(_Event, frozen=True, tag=True):
+    at: float
+
+
 class MeetingCreated(_Event, frozen=True, tag=True):
     meeting_id: str
     title: str
@@ -510,6 +529,9 @@ Event = (
     | DelegateMarkedAbsent
     | WalkInsSet
     | PapersHeadingSet
+    | OrganiserUnitSet
+    | MeetingArchived
+    | MeetingRestored
 )
 
 _encoder = msgspec.json.Encoder()

@@ -52,6 +52,7 @@ def _sites_of_edit(command: c.EditQuestion, state: MeetingState) -> Iterable[str
     return (question.site_id or "", command.question.site_id)
 
 
+ORGANISER = frozenset[c.Role]({"organiser"})
 HOST = frozenset[c.Role]({"host"})
 HOST_AND_DESK = frozenset[c.Role]({"host", "desk"})
 SITE_STAFF = frozenset[c.Role]({"host", "secretary"})
@@ -59,8 +60,11 @@ DELEGATE = frozenset[c.Role]({"delegate"})
 
 PERMISSIONS: dict[type, May] = {
     # the meeting and its agenda
-    c.CreateMeeting: May(frozenset({"organiser"})),
+    c.CreateMeeting: May(ORGANISER),
     c.SetPapersHeading: May(HOST),
+    c.SetOrganiserUnit: May(ORGANISER),
+    c.ArchiveMeeting: May(ORGANISER),
+    c.RestoreMeeting: May(ORGANISER),
     c.AddAgendaItem: May(HOST),
     c.RenameAgendaItem: May(HOST),
     c.RemoveAgendaItem: May(HOST),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import partial
@@ -17,6 +18,7 @@ from server.core.delegates import (
     site_attendance,
 )
 from server.core.state import CHOICES, Ballot, MeetingInfo, MeetingState, Question, Site
+from server.core.textmatch import fold
 
 IN_HALL_SOURCES = ("turn", "phone", "manual")
 # "Chính quyền" in the published reports: the People's Council and the People's Committee.
@@ -424,6 +426,121 @@ class YearRow(msgspec.Struct, frozen=True):
     not_held: NotHeld = ""  # why it is not counted: the demo, its day has not come, never opened
 
 
+# --- whose meetings: the organiser's scope -----------------------------------------------------
+
+ScopeKind = Literal["all", "unit", "over", "none"]
+# The words a unit's name begins with; the units under a district are named by theirs
+# ("Quận 1 và các phường").
+UNIT_WORDS = ("phường", "xã", "thị trấn", "thị xã", "quận", "huyện", "thành phố", "tỉnh")
+
+
+def _same(name: str) -> str:
+    return name.casefold()
+
+
+class Scope(msgspec.Struct, frozen=True):
+    """Whose meetings a year's figures count: every meeting ("all"); one unit's own ("unit":
+    `name` under `superior` as its meetings record it, for two wards "Phường 1" of two districts
+    are two wards); a unit's own and those of every unit under it ("over": a district over its
+    wards, a city over its districts and theirs); or the meetings with no unit ("none")."""
+
+    kind: ScopeKind = "all"
+    name: str = ""
+    superior: str = ""  # unit: the unit above it
+    below: tuple[str, ...] = ()  # over: what the units directly under it are ("phường",)
+    members: tuple[tuple[str, str], ...] = ()  # over: (unit, superior) of each unit under it
+
+    @property
+    def key(self) -> str:
+        """What a link carries (?scope=): all, none, or the kind and a digest of the names."""
+        if self.kind in ("all", "none"):
+            return self.kind
+        named = _same(self.name)
+        if self.kind == "unit":
+            named = f"{_same(self.superior)}\n{named}"
+        return f"{self.kind}-{hashlib.blake2s(named.encode(), digest_size=5).hexdigest()}"
+
+    def covers(self, info: MeetingInfo) -> bool:
+        unit = (_same(info.unit), _same(info.superior))
+        if self.kind == "all":
+            return True
+        if self.kind == "none":
+            return not info.unit
+        if self.kind == "unit":
+            return unit == (_same(self.name), _same(self.superior))
+        return bool(info.unit) and (unit[0] == _same(self.name) or unit in self.members)
+
+
+ALL = Scope()
+
+
+def _unit_words(names: Iterable[str]) -> tuple[str, ...]:
+    """The words the names begin with, in UNIT_WORDS' order; () if some name begins otherwise."""
+    found = set()
+    for name in names:
+        word = next((w for w in UNIT_WORDS if _same(name).startswith(f"{w} ")), None)
+        if word is None:
+            return ()
+        found.add(word)
+    return tuple(w for w in UNIT_WORDS if w in found)
+
+
+def _by_name(scope: Scope) -> tuple[str, str, str]:
+    return (fold(scope.name), fold(scope.superior), scope.name)
+
+
+def _over(name: str, units: Collection[Scope]) -> Scope:
+    """`name` over the units directly under it and theirs, down to the last recorded."""
+    members: list[tuple[str, str]] = []
+    above, seen = [_same(name)], {_same(name)}
+    while above:
+        under = [u for u in units if _same(u.superior) in above]
+        members += [(_same(u.name), _same(u.superior)) for u in under]
+        above = [_same(u.name) for u in under if _same(u.name) not in seen]
+        seen.update(above)
+    direct = [u.name for u in units if _same(u.superior) == _same(name)]
+    deeper = len(members) > len(direct)
+    below = () if deeper else _unit_words(direct)
+    return Scope("over", name, below=below, members=tuple(sorted(set(members))))
+
+
+def scope_options(infos: Iterable[MeetingInfo]) -> tuple[Scope, ...]:
+    """Every scope the recorded units make, as a list offers them: all; each unit above others,
+    then its own meetings' and those of the units directly under it; the other units; "none"
+    when some meeting recorded no unit. An archived meeting makes none."""
+    units: dict[tuple[str, str], Scope] = {}
+    above: dict[str, str] = {}
+    unrecorded = False
+    for info in infos:
+        if info.archived:
+            continue
+        if not info.unit:
+            unrecorded = True
+            continue
+        pair = (_same(info.unit), _same(info.superior))
+        units.setdefault(pair, Scope("unit", info.unit, info.superior))
+        if info.superior:
+            above.setdefault(_same(info.superior), info.superior)
+    options = [ALL]
+    rest = sorted(units.values(), key=_by_name)
+    for over in sorted((_over(name, units.values()) for name in above.values()), key=_by_name):
+        key = _same(over.name)
+        listed = [u for u in rest if _same(u.name) == key] + [
+            u for u in rest if _same(u.superior) == key
+        ]
+        options += [over, *listed]
+        rest = [u for u in rest if u not in listed]
+    options += rest
+    if unrecorded:
+        options.append(Scope("none"))
+    return tuple(options)
+
+
+def find_scope(infos: Iterable[MeetingInfo], key: str) -> Scope | None:
+    """The scope a link names, or None: no unit recorded makes that one."""
+    return next((s for s in scope_options(infos) if s.key == key), None)
+
+
 class YearFigures(msgspec.Struct, frozen=True):
     """What a year's report quotes, over the meetings held (Report.held) and only those."""
 
@@ -452,6 +569,11 @@ class YearFigures(msgspec.Struct, frozen=True):
     by_site: tuple[tuple[str, int], ...] = ()  # opinions by the site (ward) they came from
     not_held: tuple[YearRow, ...] = ()  # dated in the year, not counted, and why
     period: tuple[str, str] = ("", "")  # from and to within the year, where narrowed
+    scope: Scope = ALL  # whose meetings
+    scopes: tuple[tuple[Scope, int], ...] = ()  # every scope offered, with its meetings held
+    # unit, its superior ("", "": not recorded), meetings held, opinions
+    by_unit: tuple[tuple[str, str, int, int], ...] = ()
+    archived: int = 0  # drafts of the year put away: in no figure
 
 
 def _not_held(meeting_id: str, report: Report, samples: Collection[str]) -> NotHeld:
@@ -469,25 +591,52 @@ def _summed(counts: Iterable[tuple[tuple[str, int], ...]]) -> tuple[tuple[str, i
     return _by_count(total)
 
 
+def _by_unit(
+    held: Iterable[Report], options: Iterable[Scope]
+) -> tuple[tuple[str, str, int, int], ...]:
+    """Meetings and opinions of each unit (as the scope list spells it), the list's order; the
+    meetings with no unit ("", "") last."""
+    meetings: Counter[tuple[str, str]] = Counter()
+    opinions: Counter[tuple[str, str]] = Counter()
+    for report in held:
+        pair = (_same(report.info.unit), _same(report.info.superior))
+        meetings[pair] += 1
+        opinions[pair] += len(report.questions)
+    units = [s for s in options if s.kind == "unit"]
+    spelt = [(s.name, s.superior, (_same(s.name), _same(s.superior))) for s in units]
+    return tuple(
+        (name, superior, meetings[pair], opinions[pair])
+        for name, superior, pair in [*spelt, ("", "", ("", ""))]
+        if meetings[pair]
+    )
+
+
 def year_figures(
     reports: Iterable[tuple[str, Report]],
     year: int,
     samples: Collection[str] = (),
     period: tuple[str, str] = ("", ""),
+    scope: Scope = ALL,
 ) -> YearFigures:
     """Meetings, opinions, answered on the spot, promises kept, satisfaction and attendance of
-    the meetings held in `year`; `period` (ISO dates from and to, either may be "") narrows it.
-    `samples` (the demo meeting) are never counted as held."""
+    the meetings held in `year`; `period` (ISO dates from and to, either may be "") narrows it,
+    `scope` to one unit's (find_scope). `samples` (the demo meeting) are never counted as held;
+    archived drafts are in no figure and no list."""
     start, end = period
-    dated = [
+    every = list(reports)
+    alive = [(mid, r) for mid, r in every if not r.info.archived]
+    in_period = [
         YearRow(mid, r, _not_held(mid, r, samples))
-        for mid, r in reports
+        for mid, r in alive
         if r.info.date.startswith(f"{year:04d}-")
         and (not start or r.info.date >= start)
         and (not end or r.info.date <= end)
     ]
-    dated.sort(key=lambda row: (row.report.info.date, row.meeting_id), reverse=True)
+    in_period.sort(key=lambda row: (row.report.info.date, row.meeting_id), reverse=True)
+    dated = [row for row in in_period if scope.covers(row.report.info)]
     held = [row.report for row in dated if not row.not_held]
+    options = scope_options(r.info for _, r in alive)
+    held_in_period = [row.report.info for row in in_period if not row.not_held]
     promises = [q for r in held for q in r.questions if q.follow_up]
     answered = [q for q in promises if q.follow_up == "answered"]
     late = sum(bool(q.deadline) and q.answered_on > q.deadline for q in answered)
@@ -531,6 +680,13 @@ def year_figures(
         rows=tuple(row for row in dated if not row.not_held),
         not_held=tuple(row for row in dated if row.not_held),
         period=period,
+        scope=scope,
+        scopes=tuple((s, sum(s.covers(info) for info in held_in_period)) for s in options),
+        by_unit=_by_unit(held, options),
+        archived=sum(
+            r.info.archived and r.info.date.startswith(f"{year:04d}-") and scope.covers(r.info)
+            for _, r in every
+        ),
     )
 
 

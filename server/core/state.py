@@ -44,6 +44,9 @@ class MeetingInfo(msgspec.Struct, frozen=True):
     chair: str
     created_at: float
     heading: PapersHeading | None = None  # None: the papers carry the national heading only
+    unit: str = ""  # the organising unit ("phường Tân Định"); "": not recorded
+    superior: str = ""  # the unit above it ("Quận 1")
+    archived: bool = False  # a draft put away: on no list, in no figure
 
 
 class SpeakerRequest(msgspec.Struct, frozen=True):

@@ -10,6 +10,7 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 
 from server.core.report import (
     Report,
+    Scope,
     YearFigures,
 )
 from server.papers.content import StatRow
@@ -52,6 +53,28 @@ def _period_words(y: YearFigures) -> str:
     return since + (f" đến ngày {vn_date(end)}" if end else f" đến cuối năm {y.year}")
 
 
+NO_UNIT = "Chưa ghi nhận đơn vị"
+
+
+def scope_words(scope: Scope) -> str:
+    """Whose meetings, as a sentence names them ("phường Tân Định", "Quận 1 và các phường");
+    "" for all of them, and for those with no unit recorded (said apart)."""
+    if scope.kind == "unit":
+        return scope.name
+    if scope.kind == "over":
+        under = f"các {', '.join(scope.below)}" if scope.below else "các đơn vị trực thuộc"
+        return f"{scope.name} và {under}"
+    return ""
+
+
+def _held_sentence(y: YearFigures) -> str:
+    held = f"đã tổ chức {y.meetings} hội nghị tiếp xúc, đối thoại"
+    if y.scope.kind == "none":
+        return f"{_period_words(y)}, {held} chưa ghi nhận đơn vị tổ chức."
+    who = scope_words(y.scope)
+    return f"{_period_words(y)}, {who + ' ' if who else ''}{held}."
+
+
 def year_sentences(y: YearFigures) -> tuple[str, ...]:
     """The paragraph a year's report is quoted by ("Năm 2026, đã tổ chức 14 hội nghị…")."""
     other = y.raised_in_hall - y.raised_with_party - y.raised_with_government
@@ -61,7 +84,7 @@ def year_sentences(y: YearFigures) -> tuple[str, ...]:
         if n and lv != "ward"
     ]
     sentences = [
-        f"{_period_words(y)}, đã tổ chức {y.meetings} hội nghị tiếp xúc, đối thoại.",
+        _held_sentence(y),
         (
             f"Trước các hội nghị, đã tổng hợp {y.collected_before} ý kiến, kiến nghị của cử tri;"
             f" trong đó {y.answered_before} ý kiến đã được trả lời trước hội nghị."
@@ -131,6 +154,7 @@ YEAR_MEETING_COLUMNS = (
     "Hẹn trả lời bằng văn bản",
     "Chuyển cấp",
     "Tỷ lệ hài lòng",
+    "Đơn vị tổ chức",
 )
 
 
@@ -154,7 +178,23 @@ def _year_meeting_row(report: Report) -> tuple[Cell, ...]:
         decided["written"],
         decided["forwarded"],
         satisfaction.satisfied_share if satisfaction else None,
+        clean(report.info.unit) or NO_UNIT,
     )
+
+
+def _unit_name(name: str, superior: str) -> str:
+    if not name:
+        return NO_UNIT
+    return clean(f"{name} ({superior})" if superior else name)
+
+
+def _scope_title(y: YearFigures) -> str:
+    """The report's title line: the period, and whose meetings where not all of them."""
+    title = f"KẾT QUẢ TỔ CHỨC HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI {_period_words(y).upper()}"
+    if y.scope.kind == "none":
+        return f"{title} (CÁC HỘI NGHỊ CHƯA GHI NHẬN ĐƠN VỊ TỔ CHỨC)"
+    who = scope_words(y.scope)
+    return f"{title} CỦA {clean(who).upper()}" if who else title
 
 
 def year_xlsx(y: YearFigures) -> bytes:
@@ -177,6 +217,7 @@ def year_xlsx(y: YearFigures) -> bytes:
         [
             *(("Lĩnh vực", NO_FIELD if f == "—" else f, n) for f, n in y.by_field),
             *(("Điểm cầu", NO_SITE if name == "—" else name, n) for name, n in y.by_site),
+            *(("Đơn vị", _unit_name(name, superior), n) for name, superior, _, n in y.by_unit),
         ],
         (14, 50, 12),
     )
@@ -185,7 +226,7 @@ def year_xlsx(y: YearFigures) -> bytes:
         "Hội nghị",
         YEAR_MEETING_COLUMNS,
         (_year_meeting_row(row.report) for row in y.rows),
-        (12, 50, 10, 12, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10),
+        (12, 50, 10, 12, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 30),
     )
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -199,17 +240,17 @@ def year_docx(y: YearFigures, today: str) -> bytes:
     document.core_properties.title = f"Báo cáo kết quả đối thoại năm {y.year}"
     document.core_properties.language = "vi-VN"
     headed = [row.report.info for row in y.rows if row.report.info.heading is not None]
+    # a district over its wards reports in the district's own heading where it has one
+    own = [
+        i for i in headed if y.scope.kind == "over" and i.unit.casefold() == y.scope.name.casefold()
+    ]
+    headed = own + [i for i in headed if i not in own]
     if headed:
         write_heading(document, paper_heading(headed[0], today, "BC"))
     else:
         write_heading(document, Heading("", "", "", (NATION, MOTTO), long_date(today), party=False))
     document.add_heading("BÁO CÁO", level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
-    write_paragraph(
-        document,
-        f"KẾT QUẢ TỔ CHỨC HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI {_period_words(y).upper()}",
-        bold=True,
-        center=True,
-    )
+    write_paragraph(document, _scope_title(y), bold=True, center=True)
     document.add_heading("I. KẾT QUẢ CHUNG", level=1)
     for sentence in year_sentences(y):
         write_paragraph(document, sentence)
@@ -217,6 +258,13 @@ def year_docx(y: YearFigures, today: str) -> bytes:
     write_table(
         document, ("Chỉ tiêu", "Số lượng"), ((r.label, str(r.count)) for r in year_rows(y)), (12, 4)
     )
+    if len(y.by_unit) > 1 or y.scope.kind == "over":
+        write_table(
+            document,
+            ("Đơn vị tổ chức", "Số hội nghị", "Số ý kiến"),
+            ((_unit_name(name, sup), str(held), str(n)) for name, sup, held, n in y.by_unit),
+            (10, 3, 3),
+        )
     document.add_heading("III. CÁC HỘI NGHỊ ĐÃ TỔ CHỨC", level=1)
     if not y.rows:
         write_paragraph(document, "Không có hội nghị nào được tổ chức trong năm.", italic=True)

@@ -55,6 +55,8 @@ def join_info(services: Services, meeting_id: str, site_id: str) -> JoinInfo:
 
 def _find_site(services: Services, code: str) -> tuple[str, str] | None:
     for runtime in services.meetings.loaded():
+        if runtime.state.info is not None and runtime.state.info.archived:
+            continue  # an archived draft's codes lead nowhere
         for site in runtime.state.sites:
             key = services.keys.join_key(runtime.meeting_id, site.site_id)
             if join_code(key) == code:

@@ -5,22 +5,31 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import PermissionDeniedException, ValidationException
+from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, Parameter
 from litestar.response import Redirect
 
 from server.config import local_today
-from server.core.commands import CreateMeeting
+from server.core.commands import (
+    Actor,
+    ArchiveMeeting,
+    Command,
+    CreateMeeting,
+    RestoreMeeting,
+    SetOrganiserUnit,
+)
 from server.core.decide import Rejected
+from server.core.report import under_way
 from server.core.rules import N_
 from server.core.state import MeetingState
+from server.live.runtime import MeetingRuntime
 from server.web.joining import join_url
 from server.web.pages import html, language, meeting_or_404, services_of
 from server.web.services import Services
@@ -107,9 +116,14 @@ class MeetingRow(msgspec.Struct):
     date: str
     level: str
     sites: int
+    unit: str = ""  # the organising unit; "": not recorded
+    superior: str = ""
+    draft: bool = False  # never opened: it may be archived
+    archived: bool = False
 
 
 def _rows(services: Services) -> list[MeetingRow]:
+    """Every meeting, archived drafts with the rest (marked): the API lists them all."""
     rows = [
         MeetingRow(
             r.meeting_id,
@@ -117,6 +131,10 @@ def _rows(services: Services) -> list[MeetingRow]:
             r.state.info.date,
             r.state.info.level,
             len(r.state.sites),
+            unit=r.state.info.unit,
+            superior=r.state.info.superior,
+            draft=not under_way(r.state),
+            archived=r.state.info.archived,
         )
         for r in services.meetings.loaded()
         if r.state.info is not None
@@ -124,17 +142,37 @@ def _rows(services: Services) -> list[MeetingRow]:
     return sorted(rows, key=lambda row: (row.date, row.title), reverse=True)
 
 
-@get("/organiser", name="organiser_home", guards=[organiser_guard])
-async def organiser_home(request: Request[Any, Any, Any]) -> Response[str]:
-    services = services_of(request)
-    return html(
+Shown = Literal["", "archived"]
+
+
+def _home(
+    request: Request[Any, Any, Any],
+    *,
+    show: Shown = "",
+    errors: list[str] | None = None,
+    form: CreateForm | None = None,
+    status: int = 200,
+) -> Response[str]:
+    """The organiser's list (the meetings in use, or with ?show=archived the archived drafts)
+    beside the form for a new one."""
+    rows = _rows(services_of(request))
+    response = html(
         request,
         "organiser/index.html",
-        meetings=_rows(services),
+        meetings=[row for row in rows if row.archived == (show == "archived")],
+        archived_count=sum(row.archived for row in rows),
+        show=show,
         today=local_today(),
-        errors=[],
-        form=msgspec.structs.asdict(CreateForm()),
+        errors=errors or [],
+        form=msgspec.structs.asdict(form or CreateForm()),
     )
+    response.status_code = status
+    return response
+
+
+@get("/organiser", name="organiser_home", guards=[organiser_guard])
+async def organiser_home(request: Request[Any, Any, Any], show: Shown = "") -> Response[str]:
+    return _home(request, show=show)
 
 
 class CreateForm(msgspec.Struct):
@@ -144,6 +182,8 @@ class CreateForm(msgspec.Struct):
     chair: str = ""
     main_hall: str = ""
     sites: str = ""
+    unit: str = ""
+    superior: str = ""
 
 
 @post("/organiser/meetings", name="organiser_create", guards=[organiser_guard])
@@ -162,6 +202,8 @@ async def create_from_form(
                 "chair": data.chair,
                 "main_hall": data.main_hall,
                 "sites": site_names,
+                "unit": data.unit,
+                "superior": data.superior,
             },
             CreateMeeting,
         )
@@ -186,18 +228,87 @@ async def create_from_form(
 
 
 def _form_again(
-    request: Request[Any, Any, Any], services: Services, data: CreateForm, errors: list[str]
+    request: Request[Any, Any, Any], _services: Services, data: CreateForm, errors: list[str]
 ) -> Response[str]:
-    response = html(
-        request,
-        "organiser/index.html",
-        meetings=_rows(services),
-        today=local_today(),
-        errors=errors,
-        form=msgspec.structs.asdict(data),
-    )
-    response.status_code = 400
-    return response
+    return _home(request, errors=errors, form=data, status=400)
+
+
+ORGANISER = Actor(role="organiser")
+MeetingId = Annotated[str, Parameter(max_length=64)]
+
+
+async def _as_organiser(
+    request: Request[Any, Any, Any], runtime: MeetingRuntime, command: Command, what: str
+) -> str | None:
+    """Sends the organiser's command; None when done, else why not, in the page's language."""
+    outcome = await runtime.execute(command, ORGANISER, f"{what}-{secrets.token_hex(8)}")
+    if isinstance(outcome, Rejected):
+        return services_of(request).message(language(request), outcome.message, outcome.params)
+    return None
+
+
+@post(
+    "/organiser/meetings/{meeting_id:str}/archive",
+    name="organiser_archive",
+    guards=[organiser_guard],
+)
+async def archive_meeting(
+    request: Request[Any, Any, Any], meeting_id: MeetingId
+) -> Response[str] | Redirect:
+    """A draft off the list (and out of every figure); a meeting held is refused, unchanged."""
+    runtime, _ = await meeting_or_404(services_of(request), meeting_id)
+    problem = await _as_organiser(request, runtime, ArchiveMeeting(), "archive")
+    if problem:
+        return _home(request, errors=[problem], status=409)
+    return Redirect("/organiser", status_code=303)
+
+
+@post(
+    "/organiser/meetings/{meeting_id:str}/restore",
+    name="organiser_restore",
+    guards=[organiser_guard],
+)
+async def restore_meeting(
+    request: Request[Any, Any, Any], meeting_id: MeetingId
+) -> Response[str] | Redirect:
+    runtime, _ = await meeting_or_404(services_of(request), meeting_id)
+    problem = await _as_organiser(request, runtime, RestoreMeeting(), "restore")
+    if problem:
+        return _home(request, show="archived", errors=[problem], status=409)
+    return Redirect(f"/organiser/meetings/{meeting_id}", status_code=303)
+
+
+class UnitForm(msgspec.Struct):
+    unit: str = ""
+    superior: str = ""
+
+
+@post(
+    "/organiser/meetings/{meeting_id:str}/unit",
+    name="organiser_unit",
+    guards=[organiser_guard],
+)
+async def set_unit(
+    request: Request[Any, Any, Any],
+    meeting_id: MeetingId,
+    data: Annotated[UnitForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[str] | Redirect:
+    """Which unit organises the meeting and the unit above it: the year's figures by scope."""
+    services = services_of(request)
+    runtime, _ = await meeting_or_404(services, meeting_id)
+    try:
+        command = msgspec.convert(msgspec.structs.asdict(data), SetOrganiserUnit)
+    except msgspec.ValidationError:
+        problem: str | None = services.message(
+            language(request),
+            N_("{field} is too long: at most {limit} characters."),
+            {"field": N_("The organising unit"), "limit": 120},
+        )
+    else:
+        problem = await _as_organiser(request, runtime, command, "unit")
+    if problem:
+        return _meeting_page(request, meeting_id, runtime.state, unit_error=problem, typed=data)
+    return Redirect(f"/organiser/meetings/{meeting_id}#unit", status_code=303)
 
 
 class SiteLinks(msgspec.Struct):
@@ -248,16 +359,46 @@ def meeting_links(services: Services, meeting_id: str, state: MeetingState) -> M
     )
 
 
-@get("/organiser/meetings/{meeting_id:str}", name="organiser_meeting", guards=[organiser_guard])
-async def organiser_meeting(request: Request[Any, Any, Any], meeting_id: str) -> Response[str]:
+def _meeting_page(
+    request: Request[Any, Any, Any],
+    meeting_id: str,
+    state: MeetingState,
+    *,
+    unit_error: str | None = None,
+    typed: UnitForm | None = None,
+) -> Response[str]:
+    """The meeting's links, its unit; an archived draft's page offers no link, only restore."""
     services = services_of(request)
-    _, state = await meeting_or_404(services, meeting_id)
-    return html(
+    info = state.info
+    archived = info is not None and info.archived
+    response = html(
         request,
         "organiser/meeting.html",
-        info=state.info,
-        links=meeting_links(services, meeting_id, state),
+        info=info,
+        links=None if archived else meeting_links(services, meeting_id, state),
+        meeting_id=meeting_id,
+        draft=not under_way(state),
+        unit_error=unit_error,
+        unit_form=typed or (UnitForm(info.unit, info.superior) if info else UnitForm()),
     )
+    if unit_error:
+        response.status_code = 400
+    return response
+
+
+class Archived(HTTPException):
+    status_code = 410
+
+
+def _not_archived(state: MeetingState) -> None:
+    if state.info is not None and state.info.archived:
+        raise Archived("This meeting is archived: restore it to use its links again")
+
+
+@get("/organiser/meetings/{meeting_id:str}", name="organiser_meeting", guards=[organiser_guard])
+async def organiser_meeting(request: Request[Any, Any, Any], meeting_id: str) -> Response[str]:
+    _, state = await meeting_or_404(services_of(request), meeting_id)
+    return _meeting_page(request, meeting_id, state)
 
 
 @get("/organiser/meetings/{meeting_id:str}/cards", name="organiser_cards", guards=[organiser_guard])
@@ -265,6 +406,7 @@ async def organiser_cards(request: Request[Any, Any, Any], meeting_id: str) -> R
     """One printable sheet: every link of the meeting as a card, each site's join QR code large."""
     services = services_of(request)
     _, state = await meeting_or_404(services, meeting_id)
+    _not_archived(state)
     return html(
         request,
         "organiser/cards.html",
@@ -302,4 +444,5 @@ async def api_links(
 ) -> MeetingLinks:
     services = services_of(request)
     _, state = await meeting_or_404(services, meeting_id)
+    _not_archived(state)
     return meeting_links(services, meeting_id, state)

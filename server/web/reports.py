@@ -8,12 +8,13 @@ import secrets
 from datetime import date
 from functools import partial
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.params import Body, Parameter
 from litestar.response import Redirect
 
@@ -23,6 +24,7 @@ from server.core.report import (
     YEAR_FIGURES,
     Report,
     YearFigures,
+    find_scope,
     meeting_report,
     year_count,
     year_figures,
@@ -194,24 +196,69 @@ def _samples(request: Request[Any, Any, Any]) -> frozenset[str]:
         return frozenset()
 
 
+def _day(request: Request[Any, Any, Any], typed: str, field: str) -> date | None:
+    """A date of the query; "" (a date field the form left empty) is none; else 400 naming it."""
+    if not typed:
+        return None
+    try:
+        if len(typed) == len("2026-11-22"):
+            return date.fromisoformat(typed)
+    except ValueError:
+        pass
+    services = services_of(request)
+    raise ClientException(
+        services.message(
+            language(request),
+            N_("{field}: {value} is not a date."),
+            {"field": field, "value": typed[:20]},
+        )
+    )
+
+
 async def _chosen_year(
     request: Request[Any, Any, Any],
     year: int | None = None,
-    start: Annotated[date | None, Parameter(query="from")] = None,
-    end: Annotated[date | None, Parameter(query="to")] = None,
+    typed_start: Annotated[str, Parameter(query="from", max_length=20)] = "",
+    typed_end: Annotated[str, Parameter(query="to", max_length=20)] = "",
+    scope_key: Annotated[str, Parameter(query="scope", max_length=64)] = "all",
 ) -> YearFigures:
     """The year's figures, or a period's within it (the year is that of `start` if not given),
-    from the query every page of the year takes: ?year=, ?from=, ?to= (dates checked)."""
+    of one organiser's scope, from the query every page of the year takes: ?year=, ?from=, ?to=
+    (dates checked), ?scope= (one the recorded units make: all, none, unit-…, over-…)."""
     services = services_of(request)
     today = local_today()
+    start, end = _day(request, typed_start, N_("From")), _day(request, typed_end, N_("To"))
     chosen = year or (start or end or date.fromisoformat(today)).year
     reports = [
         (r.meeting_id, meeting_report(r.state, today))
         for r in services.meetings.loaded()
         if r.state.info
     ]
+    found = find_scope((report.info for _, report in reports), scope_key)
+    if found is None:
+        raise ClientException(
+            services.message(
+                language(request),
+                N_("No meeting records the unit of the scope {scope}: choose one from the list."),
+                {"scope": scope_key},
+            )
+        )
     period = (start.isoformat() if start else "", end.isoformat() if end else "")
-    return year_figures(reports, chosen, _samples(request), period)
+    return year_figures(reports, chosen, _samples(request), period, found)
+
+
+def year_query(figures: YearFigures, *, year: int | None = None, **more: str) -> str:
+    """The query that shows these figures again (another year's: without the period), with
+    `more` after it: every link of the year's pages carries the scope and the period."""
+    start, end = figures.period if year is None else ("", "")
+    params = {
+        "year": str(year or figures.year),
+        **more,
+        "from": start,
+        "to": end,
+        "scope": "" if figures.scope.kind == "all" else figures.scope.key,
+    }
+    return urlencode({name: value for name, value in params.items() if value})
 
 
 YEAR_CHOSEN = {"figures": Provide(_chosen_year)}
@@ -226,7 +273,7 @@ YEAR_CHOSEN = {"figures": Provide(_chosen_year)}
 async def organiser_dashboard(
     request: Request[Any, Any, Any], figures: YearFigures
 ) -> Response[str]:
-    return html(request, "organiser/dashboard.html", figures=figures)
+    return html(request, "organiser/dashboard.html", figures=figures, year_query=year_query)
 
 
 @get(
@@ -245,6 +292,7 @@ async def dashboard_opinions(
         request,
         "organiser/year_opinions.html",
         figures=figures,
+        year_query=year_query,
         figure=figure,
         count=year_count(figures, figure),
         opinions=year_opinions(figures, figure),

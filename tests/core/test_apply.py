@@ -20,6 +20,9 @@ from server.core.events import (
     CurrentAgendaItemSet,
     Event,
     JoinShownSet,
+    MeetingArchived,
+    MeetingRestored,
+    OrganiserUnitSet,
     PapersHeading,
     PapersHeadingSet,
     SiteReadySet,
@@ -285,6 +288,10 @@ EVERY_EVENT: list[Event] = [
     PapersHeadingSet(
         PapersHeading("party", "ĐẢNG ỦY PHƯỜNG TÂN ĐỊNH", "ĐẢNG BỘ QUẬN 1", "Tân Định")
     ),
+    OrganiserUnitSet("phường Tân Định", "Quận 1"),
+    OrganiserUnitSet("", ""),
+    MeetingArchived(at=AT),
+    MeetingRestored(at=AT),
 ]
 
 

@@ -19,14 +19,17 @@ from server.core.commands import (
     MAX_TITLE,
     Actor,
     AddAgendaItem,
+    ArchiveMeeting,
     Command,
     CreateMeeting,
     MoveAgendaItem,
     RemoveAgendaItem,
     RenameAgendaItem,
+    RestoreMeeting,
     SetAttendance,
     SetCurrentAgendaItem,
     SetJoinShown,
+    SetOrganiserUnit,
     SetPapersHeading,
     SetSiteReady,
 )
@@ -39,6 +42,7 @@ from server.core.events import (
     AttendanceSet,
     CurrentAgendaItemSet,
     Event,
+    MeetingArchived,
     MeetingCreated,
     PapersHeading,
     PapersHeadingSet,
@@ -98,6 +102,7 @@ def _base() -> MeetingState:
 
 EMPTY = MeetingState()
 BASE = _base()
+ARCHIVED = replay([MeetingArchived(at=0.0)], BASE)
 HALL, SITE_A, SITE_B = (site.site_id for site in BASE.sites)
 ITEMS = tuple(entry.item_id for entry in BASE.agenda)
 FIRST, SECOND, LAST = ITEMS[0], ITEMS[1], ITEMS[-1]
@@ -638,20 +643,23 @@ KINDS: dict[str, tuple[MeetingState, Command]] = {
     "set_attendance": (BASE, SetAttendance(site_id=SITE_A, attendance=25)),
     "set_join_shown": (BASE, SetJoinShown(shown=False)),
     "set_papers_heading": (BASE, SetPapersHeading("committee", "UBND phường Tân Định")),
+    "set_organiser_unit": (BASE, SetOrganiserUnit("phường Tân Định", "Quận 1")),
+    "archive_meeting": (BASE, ArchiveMeeting()),
+    "restore_meeting": (ARCHIVED, RestoreMeeting()),
 }
 
 OK = "allowed"
 F = "forbidden"
 # rows: actor; columns in the order of KINDS
 MATRIX: dict[str, tuple[str, ...]] = {
-    "organiser": (OK, F, F, F, F, F, F, F, F, F),
-    "host": (F, OK, OK, OK, OK, OK, OK, OK, OK, OK),
-    "desk": (F, F, F, F, F, F, F, F, F, F),
-    "secretary-own": (F, F, F, F, F, F, OK, OK, F, F),
-    "secretary-other": (F, F, F, F, F, F, "other_site", "other_site", F, F),
-    "display": (F, F, F, F, F, F, F, F, F, F),
-    "overlay": (F, F, F, F, F, F, F, F, F, F),
-    "delegate": (F, F, F, F, F, F, F, F, F, F),
+    "organiser": (OK, F, F, F, F, F, F, F, F, F, OK, OK, OK),
+    "host": (F, OK, OK, OK, OK, OK, OK, OK, OK, OK, F, F, F),
+    "desk": (F, F, F, F, F, F, F, F, F, F, F, F, F),
+    "secretary-own": (F, F, F, F, F, F, OK, OK, F, F, F, F, F),
+    "secretary-other": (F, F, F, F, F, F, "other_site", "other_site", F, F, F, F, F),
+    "display": (F, F, F, F, F, F, F, F, F, F, F, F, F),
+    "overlay": (F, F, F, F, F, F, F, F, F, F, F, F, F),
+    "delegate": (F, F, F, F, F, F, F, F, F, F, F, F, F),
 }
 
 

@@ -11,7 +11,7 @@ import io
 import random
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -97,6 +97,7 @@ STRAY_SITE = "Điểm cầu lưu động"  # in no meeting's list: mapped to no 
 STRAY = -1  # an opinion's site, in the plan: written STRAY_SITE
 
 DISTRICT = "quận Hòa Bình"
+OTHER_DISTRICT = "quận Bình Minh"  # two of the wards are its own: in the first's scope never
 WARDS = (
     "Tân Định",
     "Đa Kao",
@@ -210,6 +211,9 @@ class MeetingPlan:
     file_kind: Literal["csv", "xlsx"]
     held: bool
     stray: bool  # some rows written at STRAY_SITE, mapped to no site
+    organiser: str = ""  # the organising unit recorded ("" : none, an older meeting)
+    superior: str = ""  # the unit above it
+    unit_on_page: bool = False  # recorded on the meeting's page after it was made, not with it
 
     @property
     def raised(self) -> list[Opinion]:
@@ -452,7 +456,22 @@ def year_plan(year: int, today: str) -> list[MeetingPlan]:
         plans.append(planner.meeting(i + 1, day, None if i == 0 else WARDS[i - 1], turns))
     unopened = (first + timedelta(days=span // 2 + 1)).isoformat()
     plans.append(planner.meeting(HELD + 1, unopened, WARDS[HELD - 1], []))
+    for plan in plans:
+        record_units(plan)
     return plans
+
+
+def record_units(plan: MeetingPlan) -> None:
+    """Who organised each meeting: the district its own, eight wards under it (the unopened one
+    too), two under another district, and the last ward's an older meeting that recorded none.
+    Half are recorded when the meeting is made, half on its page afterwards."""
+    plan.unit_on_page = plan.number % 2 == 0
+    if plan.number == 1:
+        plan.organiser, plan.superior = DISTRICT, "thành phố Cần Thơ"
+    elif plan.number in (10, 11):
+        plan.organiser, plan.superior = plan.unit, OTHER_DISTRICT
+    elif plan.number != HELD:
+        plan.organiser, plan.superior = plan.unit, DISTRICT
 
 
 def the_year(today: str) -> int:
@@ -781,6 +800,7 @@ async def hold_meeting(server: ServerProcess, meeting: dict[str, Any], plan: Mee
 
 
 async def replay(server: ServerProcess, plan: MeetingPlan) -> dict[str, Any]:
+    units = {} if plan.unit_on_page else {"unit": plan.organiser, "superior": plan.superior}
     meeting = create_meeting(
         server,
         sites=[s.name for s in plan.sites[1:]],
@@ -789,8 +809,16 @@ async def replay(server: ServerProcess, plan: MeetingPlan) -> dict[str, Any]:
         level=plan.level,
         chair=f"Bí thư Đảng ủy {plan.unit}",
         main_hall=plan.sites[0].name,
+        **units,
     )
     assert [s["name"] for s in meeting["links"]["sites"]] == [s.name for s in plan.sites]
+    if plan.unit_on_page and plan.organiser:
+        async with httpx.AsyncClient(headers={**HTML, **organiser_headers()}) as http:
+            recorded = await http.post(
+                f"{server.url}/organiser/meetings/{meeting['meeting_id']}/unit",
+                data={"unit": plan.organiser, "superior": plan.superior},
+            )
+        assert recorded.status_code == 303, recorded.text[:300]
     await import_opinions(meeting, plan)
     if plan.held:
         await hold_meeting(server, meeting, plan)
@@ -932,14 +960,24 @@ async def check_meeting(
     check_exports(files, plan, today, tmp_path)
 
 
+def year_params(year: int, scope: str) -> dict[str, str | int]:
+    return {"year": year} if scope == "all" else {"year": year, "scope": scope}
+
+
 async def check_year_exports(
-    server: ServerProcess, year: int, plans: Sequence[MeetingPlan], today: str
+    server: ServerProcess,
+    year: int,
+    plans: Sequence[MeetingPlan],
+    today: str,
+    case: ScopeCase | None = None,
+    scope: str = "all",
 ) -> None:
     """The dashboard's workbook and its report (DOCX) give the same totals as the dashboard."""
+    case = case or EVERY
     base = f"{server.url}/organiser/dashboard/export"
     async with httpx.AsyncClient(headers={**HTML, **organiser_headers()}, timeout=60) as http:
-        workbook = await http.get(f"{base}/year.xlsx", params={"year": year})
-        report = await http.get(f"{base}/year.docx", params={"year": year})
+        workbook = await http.get(f"{base}/year.xlsx", params=year_params(year, scope))
+        report = await http.get(f"{base}/year.docx", params=year_params(year, scope))
     assert (workbook.status_code, report.status_code) == (200, 200)
     y = expected_year(plans, today)
     wanted = {
@@ -969,38 +1007,47 @@ async def check_year_exports(
     by_site = Counter(
         NO_SITE if o.site is None else p.sites[o.site].name for p in held for o in p.opinions
     )
+    by_unit = Counter(unit_label(p) for p in held for o in p.opinions)
     spread = sheet_rows(workbook.content, "Theo lĩnh vực, điểm cầu")[1:]
     assert {r[1]: r[2] for r in spread if r[0] == "Lĩnh vực"} == dict(by_field)
     assert {r[1]: r[2] for r in spread if r[0] == "Điểm cầu"} == dict(by_site)
+    assert {r[1]: r[2] for r in spread if r[0] == "Đơn vị"} == dict(by_unit)
     rows = sheet_rows(workbook.content, "Hội nghị")[1:]
     assert sorted(row[1] for row in rows) == sorted(p.title for p in held)
+    assert sorted(row[-1] for row in rows) == sorted(unit_label(p, plain=True) for p in held)
     paragraphs = docx_paragraphs(report.content)
-    assert f"Năm {year}, đã tổ chức {y['meetings']} hội nghị tiếp xúc, đối thoại." in paragraphs
+    assert case.sentence(year, y["meetings"]) in paragraphs
+    assert case.sentence(year, y["meetings"]) in [
+        r[0] for r in sheet_rows(workbook.content, "Tổng hợp")
+    ]
+    assert case.title(year) in paragraphs
     said = " ".join(paragraphs)
     assert f"trong đó {y['answered-before']} ý kiến đã được trả lời trước hội nghị." in said
     assert (
         f"nêu trực tiếp {y['raised']} ý kiến, kiến nghị: {y['party']} ý kiến về công tác xây"
         f" dựng Đảng, {y['government']} ý kiến về chính quyền" in said
     )
-    assert f"{y['forwarded-district']} ý kiến thuộc thẩm quyền cấp quận/huyện" in said
+    to_district = f"{y['forwarded-district']} ý kiến thuộc thẩm quyền cấp quận/huyện"
+    assert (to_district in said) == (y["forwarded-district"] > 0)  # a level with none: unsaid
 
 
 async def check_every_figure_opens_its_opinions(
-    server: ServerProcess, year: int, plans: Sequence[MeetingPlan], today: str
+    server: ServerProcess, year: int, plans: Sequence[MeetingPlan], today: str, scope: str = "all"
 ) -> None:
     """Each figure of the dashboard is a link to the list of its opinions, as many as it says."""
     expected = expected_year(plans, today)
+    kept = "" if scope == "all" else f"&amp;scope={scope}"
     async with httpx.AsyncClient(headers={**HTML, **organiser_headers()}, timeout=30) as http:
         dashboard = (
-            await http.get(f"{server.url}/organiser/dashboard", params={"year": year})
+            await http.get(f"{server.url}/organiser/dashboard", params=year_params(year, scope))
         ).text
         for figure, count in expected.items():
             if figure in ("meetings", "attendance", "turns"):
                 continue  # not opinions
-            assert f'figure={figure}"' in dashboard, figure
+            assert f'figure={figure}{kept}"' in dashboard, figure
             page = await http.get(
                 f"{server.url}/organiser/dashboard/opinions",
-                params={"year": year, "figure": figure},
+                params={**year_params(year, scope), "figure": figure},
             )
             assert text_of(page.text, "figure-count") == str(count), figure
             assert page.text.count('<tr id="fo-') == count, figure
@@ -1016,9 +1063,12 @@ async def check_dashboard(
     meetings: Sequence[dict[str, Any]],
     year: int,
     today: str,
+    scope: str = "all",
 ) -> None:
     async with httpx.AsyncClient(headers={**HTML, **organiser_headers()}, timeout=30) as http:
-        answer = await http.get(f"{server.url}/organiser/dashboard", params={"year": year})
+        answer = await http.get(
+            f"{server.url}/organiser/dashboard", params=year_params(year, scope)
+        )
     assert answer.status_code == 200
     page = answer.text
     figures = {name: int(n) for name, n in re.findall(r'id="y-([\w-]+)">(\d+)<', page)}
@@ -1038,9 +1088,11 @@ async def check_dashboard(
             str(c.decisions["on_the_spot"]),
         ], plan.title
         assert f'<td class="num attendance">{c.attendance}</td>' in row, plan.title
+        assert f'<td class="unit">{plan.organiser or "chưa ghi nhận đơn vị"}</td>' in row
     for plan, meeting in zip(plans, meetings, strict=True):
         if not plan.held:
             assert "chưa khai mạc" in text_of(page, f"y-not-held-{meeting['meeting_id']}")
+    assert len(re.findall(r'id="y-not-held-', page)) == sum(not p.held for p in plans)
 
 
 def check_the_plan(plans: Sequence[MeetingPlan], today: str) -> None:
@@ -1069,6 +1121,112 @@ def check_the_plan(plans: Sequence[MeetingPlan], today: str) -> None:
     assert all(kinds[k] for k in ("answered", "overdue", "pending"))
 
 
+# --- by organiser scope -------------------------------------------------------------------------
+
+
+def unit_label(plan: MeetingPlan, *, plain: bool = False) -> str:
+    """How the year's workbook names a meeting's unit: with its superior in its "by unit" rows,
+    alone in its meetings' sheet; "Chưa ghi nhận đơn vị" where none was recorded."""
+    if not plan.organiser:
+        return "Chưa ghi nhận đơn vị"
+    if plain or not plan.superior:
+        return plan.organiser
+    return f"{plan.organiser} ({plan.superior})"
+
+
+@dataclass(frozen=True)
+class ScopeCase:
+    label: str  # as the dashboard's list names it
+    words: str | None  # as the year's paragraph names it ("": all; None: no unit recorded)
+    keep: Callable[[MeetingPlan], bool]
+
+    def sentence(self, year: int, meetings: int) -> str:
+        held = f"đã tổ chức {meetings} hội nghị tiếp xúc, đối thoại"
+        if self.words is None:
+            return f"Năm {year}, {held} chưa ghi nhận đơn vị tổ chức."
+        return f"Năm {year}, {self.words + ' ' if self.words else ''}{held}."
+
+    def title(self, year: int) -> str:
+        title = f"KẾT QUẢ TỔ CHỨC HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI NĂM {year}"
+        if self.words is None:
+            return f"{title} (CÁC HỘI NGHỊ CHƯA GHI NHẬN ĐƠN VỊ TỔ CHỨC)"
+        return f"{title} CỦA {self.words.upper()}" if self.words else title
+
+
+EVERY = ScopeCase("Tất cả hội nghị", "", lambda _p: True)
+
+
+def _in_district(district: str) -> Callable[[MeetingPlan], bool]:
+    return lambda p: district in (p.organiser, p.superior)
+
+
+def _unit_is(unit: str) -> Callable[[MeetingPlan], bool]:
+    return lambda p: p.organiser == unit
+
+
+def scope_cases() -> list[ScopeCase]:
+    """Two wards under the district (and its six others), the district's own, the district over
+    its wards, the other district over its two, the city over both levels, and no unit."""
+    tan_dinh, da_kao = f"phường {WARDS[0]}", f"phường {WARDS[1]}"
+    city = "thành phố Cần Thơ"
+    return [
+        EVERY,
+        ScopeCase(f"{DISTRICT} và các phường", f"{DISTRICT} và các phường", _in_district(DISTRICT)),
+        ScopeCase(f"{tan_dinh} ({DISTRICT})", tan_dinh, _unit_is(tan_dinh)),
+        ScopeCase(f"{da_kao} ({DISTRICT})", da_kao, _unit_is(da_kao)),
+        ScopeCase(f"{DISTRICT} ({city})", DISTRICT, _unit_is(DISTRICT)),
+        ScopeCase(
+            f"{OTHER_DISTRICT} và các phường",
+            f"{OTHER_DISTRICT} và các phường",
+            _in_district(OTHER_DISTRICT),
+        ),
+        ScopeCase(
+            f"{city} và các đơn vị trực thuộc",
+            f"{city} và các đơn vị trực thuộc",
+            _in_district(DISTRICT),  # the district and its wards; not the other district's
+        ),
+        ScopeCase("chưa ghi nhận đơn vị", None, lambda p: not p.organiser),
+    ]
+
+
+async def scope_keys(server: ServerProcess, year: int) -> dict[str, tuple[str, int]]:
+    """The dashboard's list of scopes: each one's name → its key and the meetings it says held."""
+    async with httpx.AsyncClient(headers={**HTML, **organiser_headers()}, timeout=30) as http:
+        page = (await http.get(f"{server.url}/organiser/dashboard", params={"year": year})).text
+    options = re.findall(
+        r'<option value="([\w-]+)"(?: selected)?>\s*([^<]+?) \(đã tổ chức (\d+)\)\s*</option>',
+        page,
+    )
+    return {html.unescape(name): (key, int(held)) for key, name, held in options}
+
+
+async def check_every_scope(
+    server: ServerProcess,
+    plans: Sequence[MeetingPlan],
+    meetings: Sequence[dict[str, Any]],
+    year: int,
+    today: str,
+) -> None:
+    """Each scope's dashboard, drill-downs, workbook and report give exactly its meetings'
+    totals; the scopes' list offers each, the meetings with no unit among them."""
+    keys = await scope_keys(server, year)
+    cases = scope_cases()
+    assert sorted(keys) == sorted(
+        [*(c.label for c in cases), *(f"phường {w} ({DISTRICT})" for w in (*WARDS[2:8], WARDS[11]))]
+        + [f"phường {w} ({OTHER_DISTRICT})" for w in WARDS[8:10]]
+    )
+    assert keys["Tất cả hội nghị"] == ("all", HELD)
+    for case in cases:
+        kept = [(p, m) for p, m in zip(plans, meetings, strict=True) if case.keep(p)]
+        scoped, their_meetings = [p for p, _ in kept], [m for _, m in kept]
+        key, held = keys[case.label]
+        assert held == sum(p.held for p in scoped), case.label
+        assert held > 0, case.label  # a scope of nothing would prove nothing
+        await check_dashboard(server, scoped, their_meetings, year, today, key)
+        await check_year_exports(server, year, scoped, today, case, key)
+        await check_every_figure_opens_its_opinions(server, year, scoped, today, key)
+
+
 async def test_a_districts_year_replayed_gives_exactly_its_totals_everywhere(
     server: ServerProcess, tmp_path: Path
 ) -> None:
@@ -1080,5 +1238,6 @@ async def test_a_districts_year_replayed_gives_exactly_its_totals_everywhere(
     await check_dashboard(server, plans, meetings, year, today)
     await check_year_exports(server, year, plans, today)
     await check_every_figure_opens_its_opinions(server, year, plans, today)
+    await check_every_scope(server, plans, meetings, year, today)
     for plan, meeting in zip(plans, meetings, strict=True):
         await check_meeting(meeting, plan, today, tmp_path)
