@@ -37,7 +37,9 @@ from server.core.report import (
 )
 from server.core.state import MeetingState
 from tests.core.support import (
+    HOST,
     NOW,
+    ORGANISER,
     check_accepted,
     check_permission,
     check_rejected,
@@ -47,10 +49,8 @@ from tests.core.support import (
     nfd,
     run,
 )
-from tests.core.test_report import AT, CREATED, PREPARED, TODAY, state_of
+from tests.core.test_report import AT, PREPARED, TODAY, state_of
 
-ORGANISER = Actor(role="organiser")
-HOST = Actor(role="host")
 DRAFT = state_of(*PREPARED)  # opinions imported, attendance entered: never opened
 OPENED = state_of(*PREPARED, CurrentAgendaItemSet("i1", AT))
 
@@ -186,7 +186,7 @@ def _report(
         events.append(OrganiserUnitSet(unit, superior))
     if archived:
         events.append(MeetingArchived(AT))
-    state = state_of(*events, created=msgspec.structs.replace(CREATED, date=day))
+    state = state_of(*events, date=day)
     return meeting_report(state, TODAY)
 
 
