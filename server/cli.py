@@ -18,6 +18,7 @@ from server.config import ConfigError, Settings, load_settings, local_today
 from server.core.commands import CreateMeeting
 from server.core.decide import Rejected
 from server.i18n import translate
+from server.live.frames import LiveWebSocketProtocol
 from server.log.base import EventLog, LogUnavailable
 from server.web.app import create_app, make_log
 from server.web.joining import join_code
@@ -109,6 +110,7 @@ def run_server(settings: Settings, workers: int = 1) -> None:
         "port": settings.port,
         "ws_max_size": settings.max_message_bytes,
         "ws_per_message_deflate": False,  # ~2x CPU and ~4x memory per socket for small frames
+        "ws": LiveWebSocketProtocol,  # uvicorn's, and a view's frame built once for all sockets
         "log_level": "info",
         "proxy_headers": True,
         # Only these may say a request came over https (X-Forwarded-Proto), which makes cookies

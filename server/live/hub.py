@@ -1,10 +1,11 @@
-"""Who watches which view of which meeting. A view is rendered once and the same bytes go to all.
+"""Who watches which view of which meeting. A view is rendered once, framed once, and the same
+bytes go to every socket that watches it.
 
-Publishing sends each frame at once, inside the publish call, to every socket that can take it:
-the fan-out is the hot path, and a task or a wake-up per socket per frame costs more than the send.
-Only a socket whose transport pushes back gets a task; it finishes that send and then drains a
-one-slot mailbox for views (a newer view replaces an unsent older one, so a slow socket skips
-states instead of piling them up) and a short queue for its own answers (acks, errors).
+Publishing writes each frame at once, inside the publish call, to every socket that can take it:
+the fan-out is the hot path, and a task or a wake-up per socket per frame costs more than the
+write. A socket whose transport pushes back keeps a one-slot mailbox for views (a newer view
+replaces an unsent older one, so a slow socket skips states instead of piling them up) and a short
+queue for its own answers (acks, errors), sent when it drains.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ import contextlib
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Coroutine
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
+
+from websockets.frames import Frame, Opcode
 
 from server.core.commands import Actor
 from server.core.views import SitePresence
 
 MAX_PERSONAL_BACKLOG = 64
-
-Send = Callable[[bytes], Coroutine[Any, Any, None]]
 
 
 class ViewKey(NamedTuple):
@@ -31,72 +32,115 @@ class ViewKey(NamedTuple):
     device_id: str | None = None  # only for a phone that has asked to speak: its own view
 
 
-def _start(step: Coroutine[Any, Any, None]) -> object | None:
-    """Runs a send coroutine up to its first wait. Most sends never wait (the socket's buffer has
-    room), so they finish here without a task; answers what it waits on, or None when done."""
-    try:
-        waiting: object = step.send(None)
-    except StopIteration:
-        return None
-    return waiting
+class Message:
+    """One message for however many sockets: its payload, and its frame's bytes, built the first
+    time a socket takes it (a server's frames are not masked, so one fits every socket)."""
+
+    __slots__ = ("_frame", "payload")
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+        self._frame: bytes | None = None
+
+    @property
+    def frame(self) -> bytes:
+        if self._frame is None:
+            self._frame = Frame(Opcode.BINARY, self.payload).serialize(mask=False)
+        return self._frame
 
 
-async def _resume(step: Coroutine[Any, Any, None], waiting: object) -> None:
-    """Drives a coroutine that `_start` began to its end, as a task would have."""
-    while True:
-        try:
-            if isinstance(waiting, asyncio.Future):
-                # What a task does with a future its coroutine yields, or awaiting it fails.
-                waiting._asyncio_future_blocking = False
-                await waiting
-            else:
-                await asyncio.sleep(0)  # a bare yield: let the loop run once
-        except asyncio.CancelledError:
-            step.close()
-            raise
-        except Exception:  # noqa: BLE001, S110 - the coroutine reads the failure itself below
-            pass
-        try:
-            waiting = step.send(None)
-        except StopIteration:
-            return
+class Pipe(Protocol):
+    """Where one socket's messages go (`server/live/frames.py` on uvicorn, else `AsgiPipe`)."""
+
+    @property
+    def ready(self) -> bool:
+        """Takes a message now."""
+
+    @property
+    def closed(self) -> bool:
+        """Takes nothing any more."""
+
+    def write(self, message: Message) -> None: ...
+
+    def when_ready(self, callback: Callable[[], None]) -> None:
+        """Tells `callback` once, when a pipe that was not ready is again."""
+
+
+class AsgiPipe:
+    """For a server without the frames extension: one message at a time through the ASGI send,
+    the next when it is done (the usual path, with a task per message)."""
+
+    def __init__(self, send: Callable[[bytes], Coroutine[Any, Any, None]]) -> None:
+        self._send = send
+        self._sending: asyncio.Future[None] | None = None
+        self._failed = False
+        self._when_ready: Callable[[], None] | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._sending is None and not self._failed
+
+    @property
+    def closed(self) -> bool:
+        return self._failed
+
+    def write(self, message: Message) -> None:
+        self._sending = asyncio.ensure_future(self._send(message.payload))
+        self._sending.add_done_callback(self._sent)
+
+    def when_ready(self, callback: Callable[[], None]) -> None:
+        self._when_ready = callback
+
+    def _sent(self, sending: asyncio.Future[None]) -> None:
+        self._sending = None
+        if sending.cancelled() or sending.exception() is not None:
+            self._failed = True  # the peer is gone
+        callback, self._when_ready = self._when_ready, None
+        if callback is not None:
+            callback()
 
 
 class Connection:
-    """`on_drop` is told when the hub gives up on the socket (it reads nothing, or a send failed),
-    so the socket can be closed: the page reconnects and resyncs."""
+    """`on_drop` is told when the hub gives up on the socket (it reads nothing, or it closed under
+    the hub's feet), so the socket can be ended: the page reconnects and resyncs."""
+
+    __slots__ = ("_on_drop", "_personal", "_pipe", "_view", "_waiting", "actor", "closed", "key")
 
     def __init__(
-        self, key: ViewKey, actor: Actor, send: Send, on_drop: Callable[[], None] | None = None
+        self, key: ViewKey, actor: Actor, pipe: Pipe, on_drop: Callable[[], None] | None = None
     ) -> None:
         self.key = key
         self.actor = actor
-        self._send = send
+        self._pipe = pipe
         self._on_drop = on_drop
-        self._view: bytes | None = None
-        self._personal: deque[bytes] = deque()
-        self._draining: asyncio.Task[None] | None = None
+        self._view: Message | None = None
+        self._personal: deque[Message] = deque()
+        self._waiting = False  # told the pipe to say when it is ready
         self.closed = False
 
-    def offer_view(self, data: bytes) -> None:
-        if self._draining is None:
-            self._push(data)
-        else:
-            self._view = data
+    def offer_view(self, message: Message) -> None:
+        if self._can_write():
+            self._pipe.write(message)
+        elif not self.closed:
+            self._view = message
+            self._wait()
 
-    def offer_personal(self, data: bytes) -> None:
-        if self._draining is None:
-            self._push(data)
+    def offer_personal(self, message: Message) -> None:
+        if self._can_write():
+            self._pipe.write(message)
+        elif self.closed:
+            return
         elif len(self._personal) >= MAX_PERSONAL_BACKLOG:
             self.drop()  # a client that reads nothing: drop it, it resyncs on reconnect
         else:
-            self._personal.append(data)
+            self._personal.append(message)
+            self._wait()
 
     def close(self) -> None:
         """The socket ended: nothing more is sent."""
         self.closed = True
-        if self._draining is not None:
-            self._draining.cancel()
+        self._view = None
+        self._personal.clear()
 
     def drop(self) -> None:
         if not self.closed:
@@ -104,34 +148,27 @@ class Connection:
             if self._on_drop is not None:
                 self._on_drop()
 
-    def _push(self, data: bytes) -> None:
-        if self.closed:
-            return
-        step = self._send(data)
-        try:
-            waiting = _start(step)
-        except Exception:  # noqa: BLE001 - the peer is gone
-            self.drop()
-            return
-        if waiting is not None:
-            self._draining = asyncio.ensure_future(self._drain(step, waiting))
+    def _can_write(self) -> bool:
+        return not self.closed and not self._waiting and self._pipe.ready
 
-    async def _drain(self, step: Coroutine[Any, Any, None], waiting: object) -> None:
-        """Finishes a send that had to wait, then sends what came meanwhile: the view first, so
-        an ack never arrives before its effect."""
-        try:
-            await _resume(step, waiting)
-            while self._view is not None or self._personal:
-                if self._view is not None:
-                    data, self._view = self._view, None
-                else:
-                    data = self._personal.popleft()
-                await self._send(data)
-        except Exception:  # noqa: BLE001 - the peer is gone
-            self._draining = None  # so that dropping does not cancel this very task
+    def _wait(self) -> None:
+        if self._pipe.closed:
             self.drop()
-        finally:
-            self._draining = None
+        elif not self._waiting:
+            self._waiting = True
+            self._pipe.when_ready(self._drain)
+
+    def _drain(self) -> None:
+        """Sends what came meanwhile: the view first, so an ack never arrives before its effect."""
+        self._waiting = False
+        while not self.closed and self._pipe.ready and (self._view or self._personal):
+            if self._view is not None:
+                message, self._view = self._view, None
+            else:
+                message = self._personal.popleft()
+            self._pipe.write(message)
+        if not self.closed and (self._view or self._personal):
+            self._wait()
 
 
 class _SiteCount:
@@ -213,15 +250,16 @@ class Hub:
         return sum(len(conns) for conns in self._watchers.get(meeting_id, {}).values())
 
     def publish(self, meeting_id: str, kinds: frozenset[str] | None = None) -> None:
-        """Renders each watched view once and hands the same bytes to all its sockets."""
+        """Renders each watched view once and hands the same frame to all its sockets."""
         for key, conns in list(self._watchers.get(meeting_id, {}).items()):
             if not conns or (kinds is not None and key.kind not in kinds):
                 continue
             data = self._changed(meeting_id, key)
             if data is None:
                 continue  # e.g. a vote: the phones' view does not change, so nothing is sent
+            message = Message(data)
             for conn in conns:
-                conn.offer_view(data)
+                conn.offer_view(message)
 
     def presence(self, meeting_id: str) -> dict[str, SitePresence]:
         return {

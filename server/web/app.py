@@ -39,7 +39,7 @@ from server.log.base import EventLog, LogUnavailable
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
 from server.web import delegate_intake, import_steps, intake, joining, organiser, pages, reports
-from server.web.live import RawSendMiddleware, live_socket
+from server.web.live import live_socket
 from server.web.policy import CSP
 from server.web.services import Services
 
@@ -248,9 +248,8 @@ def _upload_store(settings: Settings) -> Store:
 
 
 def create_app(settings: Settings, log: EventLog | None = None) -> ASGIApp:
-    """The Litestar app, inside the one wrapper that keeps the server's own `send` for the
-    live sockets (see `RawSendMiddleware`)."""
-    return RawSendMiddleware(HttpHardening(_litestar_app(settings, log)))
+    """The Litestar app, inside the wrapper that hardens its HTTP."""
+    return HttpHardening(_litestar_app(settings, log))
 
 
 def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:

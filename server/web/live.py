@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import re
 import time
-from collections.abc import Coroutine, Mapping
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated, Any, cast
 from urllib.parse import urlsplit
 
 import msgspec
 from litestar import WebSocket, websocket
-from litestar.enums import ScopeType
 from litestar.exceptions import WebSocketDisconnect
-from litestar.types import ASGIApp, Receive, Scope, Send
 
 from server.core.commands import Actor, Command
 from server.core.decide import N_, Rejected
 from server.i18n import pick_language
-from server.live.hub import Connection
-from server.live.hub import Send as SendBytes
+from server.live.frames import FRAMES
+from server.live.hub import AsgiPipe, Connection, Message, Pipe
 from server.live.runtime import Accepted, MeetingRuntime
 from server.web.screens import screen_for
 from server.web.services import Services
@@ -60,7 +57,11 @@ class CommandMessage(msgspec.Struct, frozen=True, tag_field="type", tag="command
 
 ClientMessage = Hello | Ping | CommandMessage
 _decode_message = msgspec.json.Decoder(ClientMessage).decode
-_encode = msgspec.json.Encoder().encode
+_json = msgspec.json.Encoder().encode
+
+
+def _encode(answer: msgspec.Struct) -> Message:
+    return Message(_json(answer))
 
 
 class Ack(msgspec.Struct, frozen=True, tag_field="type", tag="ack"):
@@ -123,34 +124,12 @@ def authenticate(
     return services.keys.actor_for(meeting_id, role, site_id, params.get("key", ""))
 
 
-RAW_SEND = "diemcau.raw_send"
-
-
-def _fast_send(socket: WebSocket[Any, Any, Any]) -> SendBytes:
-    """After the accept, frames go straight to the server's send: the fan-out is the hot path, and
-    Litestar's send wrappers (state checks, exception tracking) cost per frame per socket."""
-    raw: Send | None = socket.scope.get(RAW_SEND)  # type: ignore[assignment]
-    if raw is None or not inspect.iscoroutinefunction(raw):
-        # uvicorn's send is a coroutine function; with any other server, the usual way
-        return socket.send_bytes
-
-    def send(data: bytes) -> Coroutine[Any, Any, None]:
-        return raw({"type": "websocket.send", "bytes": data, "text": None})
-
-    return send
-
-
-class RawSendMiddleware:
-    """Keeps the server's own `send` in the scope of WebSocket connections (see `_fast_send`).
-    It wraps the whole Litestar app, so that `send` is uvicorn's, outside Litestar's wrappers."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.WEBSOCKET:
-            scope[RAW_SEND] = send  # type: ignore[literal-required]
-        await self.app(scope, receive, send)
+def _pipe(socket: WebSocket[Any, Any, Any]) -> Pipe:
+    """The socket's frame pipe when the server is ours (`server/live/frames.py`): the fan-out is
+    the hot path, and Litestar's and ASGI's send wrappers cost per frame per socket. With any
+    other server, the usual ASGI send."""
+    offered = socket.scope.get("extensions", {}).get(FRAMES, {}).get("pipe")  # type: ignore[union-attr]
+    return cast("Pipe", offered) if offered is not None else AsgiPipe(socket.send_bytes)
 
 
 @websocket("/m/{meeting_id:str}/ws")
@@ -178,7 +157,7 @@ async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: str) -> None
         if reader is not None:
             reader.cancel()
 
-    conn = Connection(key, actor, _fast_send(socket), on_drop=stop_reading)
+    conn = Connection(key, actor, _pipe(socket), on_drop=stop_reading)
     services.hub.join(meeting_id, conn)
     try:
         await _read_loop(socket, services, runtime, conn)
@@ -331,4 +310,4 @@ async def _welcome(
     if shown == version:
         conn.offer_personal(_encode(Current(version)))
     else:
-        conn.offer_view(services.render_view(runtime.meeting_id, conn.key))
+        conn.offer_view(Message(services.render_view(runtime.meeting_id, conn.key)))

@@ -1,24 +1,19 @@
-"""The hub renders each view kind once per change and never lets a slow socket pile up views."""
+"""The hub renders and frames each view kind once per change, writes the same bytes to every socket
+that can take them, and never lets a slow socket pile up views."""
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections import Counter
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Callable
+
+import pytest
+from websockets.frames import Frame, Opcode
+from websockets.streams import StreamReader
 
 from server.core.commands import Actor
-from server.live.hub import MAX_PERSONAL_BACKLOG, Connection, Hub, ViewKey
+from server.live.hub import MAX_PERSONAL_BACKLOG, AsgiPipe, Connection, Hub, Message, Pipe, ViewKey
 from tests.support.wait import until
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    async def send(self, data: bytes) -> None:
-        self.sent.append(data)
 
 
 def make_hub() -> tuple[Hub, Counter[ViewKey]]:
@@ -31,31 +26,43 @@ def make_hub() -> tuple[Hub, Counter[ViewKey]]:
     return Hub(render), renders
 
 
-def other_tasks() -> list[asyncio.Task[Any]]:
-    """The tasks besides the test's own: a socket's drain, while it has one."""
-    test = asyncio.current_task()
-    return [task for task in asyncio.all_tasks() if task is not test]
+class FakePipe:
+    """A socket's pipe the test drives: `ready` until `push_back()`, then waiting for `drain()`."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+        self.frames: list[bytes] = []
+        self.ready = True
+        self.closed = False
+        self._when_ready: Callable[[], None] | None = None
+
+    def write(self, message: Message) -> None:
+        assert self.ready, "written while it pushed back"
+        self.sent.append(message.payload)
+        self.frames.append(message.frame)
+
+    def when_ready(self, callback: Callable[[], None]) -> None:
+        self._when_ready = callback
+
+    def push_back(self) -> None:
+        self.ready = False
+
+    def drain(self) -> None:
+        self.ready = True
+        callback, self._when_ready = self._when_ready, None
+        if callback is not None:
+            callback()
 
 
-def a_drain_waits() -> bool:
-    """A drain task has started and waits in a send (it is not just created)."""
-    coroutines = [task.get_coro() for task in other_tasks()]
-    return any(
-        isinstance(c, Coroutine) and inspect.getcoroutinestate(c) == inspect.CORO_SUSPENDED
-        for c in coroutines
-    )
+def display(pipe: Pipe, site: str = "s1", on_drop: Callable[[], None] | None = None) -> Connection:
+    return Connection(ViewKey("display", None, "vi"), Actor("display", site), pipe, on_drop)
 
 
-async def test_one_render_per_view_kind_whatever_the_number_of_sockets() -> None:
+def test_one_render_per_view_kind_whatever_the_number_of_sockets() -> None:
     hub, renders = make_hub()
-    displays = [
-        Connection(ViewKey("display", None, "vi"), Actor("display", f"s{i % 3}"), Recorder().send)
-        for i in range(50)
-    ]
+    displays = [display(FakePipe(), f"s{i % 3}") for i in range(50)]
     secretaries = [
-        Connection(
-            ViewKey("secretary", f"s{i}", "vi"), Actor("secretary", f"s{i}"), Recorder().send
-        )
+        Connection(ViewKey("secretary", f"s{i}", "vi"), Actor("secretary", f"s{i}"), FakePipe())
         for i in range(3)
     ]
     for conn in displays + secretaries:
@@ -66,105 +73,138 @@ async def test_one_render_per_view_kind_whatever_the_number_of_sockets() -> None
     assert sum(renders.values()) == 4
 
 
-async def test_same_bytes_reach_every_socket_and_a_slow_one_gets_only_the_latest() -> None:
+def test_every_socket_gets_the_very_same_frame_and_a_slow_one_only_the_latest() -> None:
     hub, _ = make_hub()
-    fast, slow = Recorder(), Recorder()
-    gate = asyncio.Event()
-
-    async def slow_send(data: bytes) -> None:
-        await gate.wait()
-        slow.sent.append(data)
-
-    key = ViewKey("display", None, "vi")
-    a = Connection(key, Actor("display", "s1"), fast.send)
-    b = Connection(key, Actor("display", "s2"), slow_send)
-    hub.join("m", a)
-    hub.join("m", b)
-    for _ in range(3):
-        hub.publish("m")
-        # A socket that can take the frame has it before publish returns: no task, no wake-up.
-        assert fast.sent[-1] == f"m:display:None:{len(fast.sent)}".encode()
-        # the next view comes while the slow socket's send waits in a drain task of its own
-        await until(a_drain_waits, what="the slow socket's send waiting in its drain")
-    b.offer_personal(b"ack")
-    gate.set()
-    await until(lambda: b"ack" in slow.sent and not other_tasks(), what="the drain to end")
-    assert fast.sent == [b"m:display:None:1", b"m:display:None:2", b"m:display:None:3"]
-    # The slow socket was stuck in its first send; of the two views behind it only the newest
-    # went, and before the ack that came after them.
-    assert slow.sent == [b"m:display:None:1", b"m:display:None:3", b"ack"]
+    fast, slow = FakePipe(), FakePipe()
+    hub.join("m", display(fast, "s1"))
+    slow_socket = display(slow, "s2")
+    hub.join("m", slow_socket)
     hub.publish("m")
-    assert slow.sent[-1] == b"m:display:None:4"  # drained: sends go straight out again
+    assert fast.frames[0] is slow.frames[0]  # framed once, the same bytes object for both
+    slow.push_back()
+    for _ in range(3):
+        hub.publish("m")  # written at once, inside publish, to the socket that can take it
+    slow_socket.offer_personal(Message(b"ack"))
+    assert fast.sent == [f"m:display:None:{n}".encode() for n in range(1, 5)]
+    assert slow.sent == [b"m:display:None:1"]
+    slow.drain()
+    # Of the three views that came while it pushed back only the newest went, before the ack
+    # that came after them.
+    assert slow.sent == [b"m:display:None:1", b"m:display:None:4", b"ack"]
+    hub.publish("m")
+    assert slow.sent[-1] == b"m:display:None:5"  # drained: writes go straight out again
 
 
-async def test_a_send_that_fails_closes_the_socket_and_later_frames_go_nowhere() -> None:
-    calls: list[bytes] = []
+def test_a_socket_that_pushes_back_again_while_draining_keeps_the_rest() -> None:
+    pipe = FakePipe()
+    conn = display(pipe)
+    pipe.push_back()
+    conn.offer_view(Message(b"view"))
+    conn.offer_personal(Message(b"ack-1"))
+    conn.offer_personal(Message(b"ack-2"))
+    original = pipe.write
 
-    async def broken(data: bytes) -> None:
-        calls.append(data)
-        raise ConnectionResetError
+    def write_then_push_back(message: Message) -> None:
+        original(message)
+        pipe.push_back()  # the buffer is above its mark again after one frame
 
+    pipe.write = write_then_push_back  # type: ignore[method-assign]
+    pipe.drain()
+    assert pipe.sent == [b"view"]
+    pipe.drain()
+    assert pipe.sent == [b"view", b"ack-1"]
+    pipe.write = original  # type: ignore[method-assign]
+    pipe.drain()
+    assert pipe.sent == [b"view", b"ack-1", b"ack-2"]
+
+
+def test_a_frame_is_the_websocket_frame_of_its_payload() -> None:
+    payload = "Phường Tân Định: ý kiến cử tri".encode() * 200  # over 126 bytes: a longer header
+    stream = StreamReader()
+    parser = Frame.parse(stream.read_exact, mask=False, max_size=None, extensions=[])
+    stream.feed_data(Message(payload).frame)
+    with pytest.raises(StopIteration) as parsed:
+        next(parser)
+    frame = parsed.value.value
+    assert (frame.opcode, frame.fin, frame.data) == (Opcode.BINARY, True, payload)
+
+
+def test_a_closed_socket_is_dropped_and_later_frames_go_nowhere() -> None:
+    pipe = FakePipe()
     drops: list[str] = []
-    conn = Connection(
-        ViewKey("display", None, "vi"), Actor("display", "s1"), broken, lambda: drops.append("x")
-    )
-    conn.offer_view(b"view")
+    conn = display(pipe, on_drop=lambda: drops.append("x"))
+    pipe.push_back()
+    pipe.closed = True
+    conn.offer_view(Message(b"view"))
     assert conn.closed
     assert drops == ["x"]
-    conn.offer_view(b"later")
-    assert calls == [b"view"]
+    pipe.drain()
+    conn.offer_view(Message(b"later"))
+    assert pipe.sent == []
 
 
-async def test_a_failure_after_a_wait_closes_the_socket() -> None:
-    gate = asyncio.Event()
+def test_closing_a_socket_that_waits_sends_nothing_more() -> None:
+    pipe = FakePipe()
+    conn = display(pipe)
+    pipe.push_back()
+    conn.offer_view(Message(b"one"))
+    conn.offer_personal(Message(b"two"))
+    conn.close()
+    pipe.drain()
+    assert pipe.sent == []
+    assert conn.closed
 
-    async def fails_later(data: bytes) -> None:
-        await gate.wait()
-        raise ConnectionResetError
 
-    conn = Connection(ViewKey("display", None, "vi"), Actor("display", "s1"), fails_later)
-    conn.offer_view(b"view")
+def test_a_socket_that_reads_nothing_is_dropped_not_buffered_forever() -> None:
+    pipe = FakePipe()
+    drops: list[str] = []
+    conn = Connection(ViewKey("host", None, "vi"), Actor("host"), pipe, lambda: drops.append("x"))
+    pipe.push_back()
+    for _ in range(MAX_PERSONAL_BACKLOG):
+        conn.offer_personal(Message(b"ack"))
     assert not conn.closed
-    gate.set()
-    await until(lambda: conn.closed, what="the socket closed once its send failed")
+    assert drops == []
+    conn.offer_personal(Message(b"one too many"))
+    assert conn.closed
+    assert drops == ["x"]  # the socket's handler is told, once
+    conn.offer_personal(Message(b"more"))
+    conn.drop()
+    assert drops == ["x"]
 
 
-async def test_closing_a_socket_mid_send_stops_its_drain() -> None:
+# -- a server without the frames extension: the ASGI send, one message at a time --
+
+
+async def test_through_the_asgi_send_a_slow_socket_gets_only_the_latest() -> None:
     gate = asyncio.Event()
     sent: list[bytes] = []
 
-    async def stuck(data: bytes) -> None:
+    async def send(data: bytes) -> None:
         await gate.wait()
         sent.append(data)
 
-    conn = Connection(ViewKey("display", None, "vi"), Actor("display", "s1"), stuck)
-    conn.offer_view(b"one")
-    conn.offer_view(b"two")
-    conn.close()
+    pipe = AsgiPipe(send)
+    conn = display(pipe)
+    for view in (b"one", b"two", b"three"):
+        conn.offer_view(Message(view))
+    conn.offer_personal(Message(b"ack"))
+    assert not pipe.ready  # the first send waits at the gate
     gate.set()
-    await until(lambda: not other_tasks(), what="the drain to end")
-    assert sent == []
-    assert conn.closed
+    await until(lambda: sent == [b"one", b"three", b"ack"], what="the newest view, then the ack")
+    await until(lambda: pipe.ready, what="the pipe free again")
 
 
-async def test_a_socket_that_reads_nothing_is_dropped_not_buffered_forever() -> None:
-    never = asyncio.Event()
-
-    async def stuck(data: bytes) -> None:
-        await never.wait()
+async def test_through_the_asgi_send_a_send_that_fails_drops_the_socket() -> None:
+    async def broken(_data: bytes) -> None:
+        raise ConnectionResetError
 
     drops: list[str] = []
-    conn = Connection(ViewKey("host", None, "vi"), Actor("host"), stuck, lambda: drops.append("x"))
-    conn.offer_personal(b"first")  # waits for ever: the rest queue behind it
-    for _ in range(MAX_PERSONAL_BACKLOG):
-        conn.offer_personal(b"ack")
-    assert not conn.closed
-    assert drops == []
-    conn.offer_personal(b"one too many")
+    pipe = AsgiPipe(broken)
+    conn = display(pipe, on_drop=lambda: drops.append("x"))
+    conn.offer_view(Message(b"view"))
+    await until(lambda: pipe.closed, what="the failed send seen")
+    conn.offer_view(Message(b"later"))
     assert conn.closed
-    assert drops == ["x"]  # the socket's handler is told, once
-    conn.offer_personal(b"more")
-    conn.drop()
     assert drops == ["x"]
 
 
@@ -178,12 +218,12 @@ async def test_presence_counts_roles_per_site_and_tells_the_host() -> None:
 
     hub = Hub(render)
     hub.presence_delay = 0.01
-    host = Connection(ViewKey("host", None, "vi"), Actor("host"), Recorder().send)
+    host = Connection(ViewKey("host", None, "vi"), Actor("host"), FakePipe())
     hub.join("m", host)
     joined = [
-        Connection(ViewKey("display", None, "vi"), Actor("display", "s1"), Recorder().send),
-        Connection(ViewKey("secretary", "s1", "vi"), Actor("secretary", "s1"), Recorder().send),
-        Connection(ViewKey("delegate", "s2", "vi"), Actor("delegate", "s2", "d1"), Recorder().send),
+        Connection(ViewKey("display", None, "vi"), Actor("display", "s1"), FakePipe()),
+        Connection(ViewKey("secretary", "s1", "vi"), Actor("secretary", "s1"), FakePipe()),
+        Connection(ViewKey("delegate", "s2", "vi"), Actor("delegate", "s2", "d1"), FakePipe()),
     ]
     for conn in joined:
         hub.join("m", conn)

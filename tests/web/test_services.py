@@ -9,7 +9,7 @@ from server.config import Settings
 from server.core.apply import apply
 from server.core.commands import Actor
 from server.core.events import AgendaEntry, MeetingCreated, SiteInfo, SpeakRequested
-from server.live.hub import Connection, ViewKey
+from server.live.hub import AsgiPipe, Connection, ViewKey
 from server.live.runtime import MeetingRuntime
 from server.log.sqlite import SqliteLog
 from server.web.services import IDLE_AFTER, Services
@@ -66,7 +66,7 @@ def test_a_meeting_nobody_watches_lets_go_of_its_caches_after_a_while(tmp_path: 
     key = ViewKey("display", None, "vi")
     services.live("m1").views[key] = ((1, 0), b"view")
     phone = Connection(
-        ViewKey("delegate", None, "vi", "d1"), Actor("delegate", "s1", "d1"), _ignore
+        ViewKey("delegate", None, "vi", "d1"), Actor("delegate", "s1", "d1"), AsgiPipe(_ignore)
     )
     services.hub.join("m1", phone)
     assert services.forget_idle(now=0.0) == []
