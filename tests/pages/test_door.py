@@ -251,8 +251,10 @@ def codes_in_pdf(data: bytes, tmp_path: Path) -> list[str]:
     )
     codes = []
     for image in sorted(tmp_path.glob("p-*.png")):
-        (read,) = [barcode.text for barcode in zxingcpp.read_barcodes(Image.open(image))]
-        codes.append(read)
+        # The reader may find the one code twice (two scales of the same symbol): one code.
+        found = {barcode.text for barcode in zxingcpp.read_barcodes(Image.open(image))}
+        assert len(found) == 1, (image.name, found)
+        codes.append(found.pop())
     return codes
 
 
