@@ -114,7 +114,8 @@ class Connection:
         self._pipe = pipe
         self._on_drop = on_drop
         self._view: Message | None = None
-        self._personal: deque[Message] = deque()
+        # Made when a first answer has to wait: an empty deque is 600 bytes, times every socket.
+        self._personal: deque[Message] | None = None
         self._waiting = False  # told the pipe to say when it is ready
         self.closed = False
 
@@ -130,6 +131,9 @@ class Connection:
             self._pipe.write(message)
         elif self.closed:
             return
+        elif self._personal is None:
+            self._personal = deque((message,))
+            self._wait()
         elif len(self._personal) >= MAX_PERSONAL_BACKLOG:
             self.drop()  # a client that reads nothing: drop it, it resyncs on reconnect
         else:
@@ -140,7 +144,7 @@ class Connection:
         """The socket ended: nothing more is sent."""
         self.closed = True
         self._view = None
-        self._personal.clear()
+        self._personal = None
 
     def drop(self) -> None:
         if not self.closed:
@@ -164,7 +168,7 @@ class Connection:
         while not self.closed and self._pipe.ready and (self._view or self._personal):
             if self._view is not None:
                 message, self._view = self._view, None
-            else:
+            elif self._personal:
                 message = self._personal.popleft()
             self._pipe.write(message)
         if not self.closed and (self._view or self._personal):

@@ -178,6 +178,8 @@ class Peer:
     """What one socket may still send (a token bucket), and what was said of it in the log: a
     phone that floods or sends garbage is slowed and answered, and costs one log line a minute."""
 
+    __slots__ = ("_filled_at", "_logged_at", "_tokens", "_unlogged", "_who")
+
     def __init__(self, actor: Actor, meeting_id: str) -> None:
         self._who = f"{actor.role} of {meeting_id} at site {actor.site_id or '-'}"
         self._tokens = FRAME_BURST
