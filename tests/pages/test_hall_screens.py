@@ -24,8 +24,10 @@ from tests.pages.conftest import (
     PROJECTOR,
     SHOTS,
     PageErrors,
+    js_constant,
     open_page,
     screenshot,
+    wait_until,
 )
 from tests.support.client import RECEIVE_TIMEOUT, LiveClient, ws_url
 from tests.support.driver import Driver
@@ -42,6 +44,24 @@ SMALLEST_TEXT = """() => {
     sizes.push([parseFloat(getComputedStyle(element).fontSize), node.textContent.trim().slice(0, 40)]);
   }
   return sizes.sort((a, b) => a[0] - b[0])[0];
+}"""
+
+
+# The answer being typed follows its newest lines for FOLLOW_MS after a change (projector.js), then
+# pages: the box is at its end within that time, or it never followed.
+FOLLOW_MS = js_constant("projector.js", "FOLLOW_MS")
+AT_ITS_END = """() => { const box = document.getElementById('answer-text');
+  return box.scrollTop + box.clientHeight >= box.scrollHeight - 2; }"""
+# What a reload with the server down needs (live.js, sw.js): the view on screen kept in
+# localStorage (a moment after it arrives), and the page and its images in the worker's cache.
+KEPT_FOR_A_RELOAD = """async (name) => {
+  const views = Object.keys(localStorage).filter((key) => key.startsWith('dc-view:'))
+    .map((key) => JSON.parse(localStorage.getItem(key)));
+  const viewKept = views.some(
+    (view) => String(view.seq) === document.body.dataset.seq && view.html.includes(name));
+  const urls = [location.href, ...Array.from(document.querySelectorAll("img[src^='/m/']"), (img) => img.src)];
+  const copies = await Promise.all(urls.map((url) => caches.match(url)));
+  return viewKept && copies.every(Boolean);
 }"""
 
 
@@ -135,7 +155,7 @@ def test_the_projector_stays_legible_while_a_long_answer_is_typed(
     assert len(answer) >= 1500
     for name, display in displays.items():
         expect(display.locator("#answer-text")).to_contain_text("HẾT Ý MỘT.")
-        display.wait_for_timeout(1500)  # the answer box has followed the typing
+        display.wait_for_function(AT_ITS_END, timeout=FOLLOW_MS)  # it followed the typing
         screenshot(display, f"display-long-answer-{name}")
         expect(display.locator("#question-countdown")).to_be_in_viewport()
         size = display.evaluate(
@@ -183,7 +203,12 @@ def test_a_display_reloaded_while_the_server_is_down_shows_its_last_view_and_cat
     host = driver.client(server, meeting["links"]["host"])
     driver.speaker_on_floor(server, host, site, "Ông Trịnh Văn Quang")
     expect(display.locator("#speaker-name")).to_have_text("Ông Trịnh Văn Quang")
-    display.wait_for_timeout(1500)  # the view is kept a moment after it arrives
+    wait_until(
+        display,
+        lambda: bool(display.evaluate(KEPT_FOR_A_RELOAD, "Ông Trịnh Văn Quang")),
+        10,
+        "the view and the page kept for a reload",
+    )
     driver.run(host.close())
     server.stop()
     display.reload()

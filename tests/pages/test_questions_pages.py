@@ -15,6 +15,11 @@ from tests.support.client import LiveClient
 from tests.support.server import ServerProcess, create_meeting
 
 pytestmark = pytest.mark.browser
+# Its fonts loaded and two frames drawn: the page is laid out as it will stay.
+LAID_OUT = """async () => {
+  await document.fonts.ready;
+  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+}"""
 DATA = Path(__file__).resolve().parent.parent / "data"
 SAMPLE_SITES = [
     "Nhà văn hóa tổ 3",
@@ -171,7 +176,7 @@ def test_a_very_long_question_fits_the_projector_without_being_cut(
     worker.start()
     worker.join(timeout=30)
     expect(display.locator("#question-text")).to_contain_text("vành đai")
-    display.wait_for_timeout(300)
+    display.evaluate(LAID_OUT)
     assert display.evaluate("document.documentElement.scrollHeight") <= 720
     assert display.evaluate("document.documentElement.scrollWidth") <= 1280
     text = display.locator("#question-text").inner_text()

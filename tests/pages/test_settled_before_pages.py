@@ -9,11 +9,19 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from server.core.events import PriorOutcome, PriorOutcomeSet
-from tests.pages.conftest import CONSOLE, PROJECTOR, PageErrors, open_page, screenshot
+from tests.pages.conftest import (
+    CONSOLE,
+    PROJECTOR,
+    PageErrors,
+    count_views,
+    open_page,
+    screenshot,
+)
 from tests.support.driver import Driver, events_of
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.browser
+VIEWS_ON_THE_FILLED_FORM = 3
 
 
 def test_the_desk_records_an_answer_given_before_the_meeting_through_a_storm(
@@ -45,7 +53,10 @@ def test_the_desk_records_an_answer_given_before_the_meeting_through_a_storm(
         form.locator("input[name='prior.kind'][value=answered]").check()
         for selector, value in typed.items():
             desk.locator(selector).fill(value)
-        desk.wait_for_timeout(400)  # a few views land on the filled form
+        count_views(desk)  # a few views land on the filled form
+        desk.wait_for_function(
+            "(views) => window.viewsLanded >= views", arg=VIEWS_ON_THE_FILLED_FORM
+        )
     for selector, value in typed.items():
         expect(desk.locator(selector)).to_have_value(value)
     expect(form.locator("input[name='prior.kind'][value=answered]")).to_be_checked()

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 import unicodedata
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, WebSocket, expect
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, expect
 
 from server.core.events import AnswerEdited, OpinionRecorded, SpeakerCalled, SpeakRequested
-from tests.pages.conftest import CONSOLE, PROJECTOR, PageErrors, open_page, screenshot
+from tests.pages.conftest import (
+    CONSOLE,
+    PROJECTOR,
+    PageErrors,
+    count_frames,
+    js_constant,
+    open_page,
+    screenshot,
+    wait_until,
+)
 from tests.support.driver import Driver, events_of
 from tests.support.redis_server import RedisProcess
 from tests.support.server import ServerProcess, create_meeting, running_server
@@ -28,6 +35,7 @@ FAILED_RECONNECTS = 4
 # (0.5, 1, 2, then 2, 2, 2 s at most, jittered down to half) show the doubling and the cap.
 RETRY_CAP_MS = 2000
 RETRIES = 6
+FIRST_RETRY_MS = js_constant("outbox.js", "FIRST_RETRY_MS")  # the first retry's ceiling
 LATE = 1.0  # seconds a retry may come after its ceiling: the refusal's way back, a busy machine
 
 
@@ -75,25 +83,6 @@ def answer_of(server: ServerProcess, meeting_id: str, question_id: str) -> str:
     return text
 
 
-def count_frames(page: Page) -> list[list[dict[str, Any]]]:
-    """The commands a page sends, one list per socket it opened (one per connection attempt)."""
-    sockets: list[list[dict[str, Any]]] = []
-
-    def opened(socket: WebSocket) -> None:
-        sent: list[dict[str, Any]] = []
-        sockets.append(sent)
-
-        def frame(payload: str | bytes) -> None:
-            message = json.loads(payload)
-            if message.get("type") == "command":
-                sent.append(message)
-
-        socket.on("framesent", frame)
-
-    page.on("websocket", opened)
-    return sockets
-
-
 def command_send_times(page: Page) -> dict[str, list[float]]:
     """When the browser sent each command (its own clock, in seconds), by command_id."""
     sent: dict[str, list[float]] = {}
@@ -107,14 +96,6 @@ def command_send_times(page: Page) -> dict[str, list[float]]:
     cdp.on("Network.webSocketFrameSent", frame)
     cdp.send("Network.enable")
     return sent
-
-
-def wait_until(page: Page, done: Callable[[], bool], seconds: float, what: str) -> None:
-    """Lets the page run until `done()` holds (it reads what the page's events recorded)."""
-    deadline = time.monotonic() + seconds
-    while not done():
-        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
-        page.wait_for_timeout(100)
 
 
 def test_vietnamese_composed_through_an_input_method_arrives_exactly(
@@ -252,7 +233,9 @@ def test_a_split_surrogate_is_refused_with_its_command_id_and_leaves_the_outbox(
     )
     expect(desk.locator("#toast")).to_be_visible()
     desk.wait_for_function("() => document.body.dataset.waiting === '0'")
-    desk.wait_for_timeout(2000)
+    # Here the wait is what is measured: a command refused for now goes again within the first
+    # retry's ceiling (outbox.js), so one refused for good must not within that and a late margin.
+    desk.wait_for_timeout(FIRST_RETRY_MS + LATE * 1000)
     assert sum(len(sent) for sent in sockets) == 1  # sent once, answered, never resent
     page_errors.messages.clear()
 
@@ -369,7 +352,7 @@ def test_a_log_outage_is_retried_with_backoff_not_a_flood(
         first = min(sent_at, key=lambda command_id: sent_at[command_id][0])
         attempts = itertools.pairwise(sent_at[first][: RETRIES + 1])
         schedule = [
-            (later - earlier, min(RETRY_CAP_MS, 500 * 2**retry) / 1000)
+            (later - earlier, min(RETRY_CAP_MS, FIRST_RETRY_MS * 2**retry) / 1000)
             for retry, (earlier, later) in enumerate(attempts)
         ]
         assert len(schedule) == RETRIES
@@ -403,14 +386,19 @@ def test_host_keys_act_only_when_nobody_is_typing(
             secretary, {"type": "register_speaker", "site_id": site["site_id"], "name": name}
         )
     host = open_page(browser, page_errors, meeting["links"]["host"], CONSOLE)
+    sockets = count_frames(host)
+    host.reload()
+    expect(host.locator("body")).to_have_attribute("data-online", "true")
     expect(host.locator("#shortcuts")).to_contain_text("N")
     host.fill("#new-item", "n")  # typing an "n" calls nobody
     host.locator("#new-item").press("n")
-    host.wait_for_timeout(500)
-    assert events_of(server, meeting["meeting_id"], SpeakerCalled) == []
     host.locator("#new-item").blur()
     host.keyboard.press("n")
     expect(host.locator("#host-speaker-name")).to_have_text("Ông Một")
+    # A key's command goes out as the key is handled, on the one socket, in order: the "n" outside
+    # the field sent the page's first command, so the "n" typed in it sent none.
+    assert [m["command"]["type"] for sent in sockets for m in sent] == ["call_speaker"]
+    assert len(events_of(server, meeting["meeting_id"], SpeakerCalled)) == 1
     host.keyboard.press("p")
     expect(host.locator("#resume-speech")).to_be_visible()
     host.keyboard.press("p")
