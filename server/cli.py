@@ -224,6 +224,8 @@ def print_links(settings: Settings, links: MeetingLinks) -> None:
             ("Biên bản, thống kê · Report", f"{links.host}/report"),
             ("Theo dõi trả lời · Follow-up", f"{links.host}/followup"),
             ("Thẻ biểu quyết · Seat cards", f"{links.host}/cards"),
+            ("Danh sách đại biểu · Delegate list", links.delegates),
+            ("Giấy mời · Invitations", links.invitations),
             ("Trả lời công khai · Public answers", f"{base}/m/{mid}/answers"),
             ("Tổng hợp năm · Year dashboard", f"{base}/organiser/dashboard"),
         ],
@@ -236,6 +238,7 @@ def print_links(settings: Settings, links: MeetingLinks) -> None:
         _rows(
             [
                 ("Thư ký điểm cầu · Secretary", site.secretary),
+                ("Điểm danh tại cửa · Door check-in", site.door),
                 ("Màn hình trình chiếu · Display", site.display),
                 ("Đại biểu tham gia · Delegates join", site.join),
                 (f"Mã tham gia · Join code {code}", f"{base}/j/{code}"),

@@ -316,6 +316,7 @@ class SiteLinks(msgspec.Struct):
     name: str
     is_main_hall: bool
     secretary: str
+    door: str  # the secretary's check-in page, on the same key
     display: str
     join: str
     join_qr: str
@@ -327,6 +328,8 @@ class MeetingLinks(msgspec.Struct):
     host: str
     desk: str  # the questions desk: its own key, the questions only
     overlay: str  # the video mixer's browser source: read-only, like a display
+    delegates: str  # the invited list and each site's composition, on the host's key
+    invitations: str  # printable invitations with each delegate's QR code (HTML, PDF beside it)
     sites: list[SiteLinks]
 
 
@@ -344,6 +347,7 @@ def meeting_links(services: Services, meeting_id: str, state: MeetingState) -> M
             name=s.name,
             is_main_hall=s.is_main_hall,
             secretary=site_link("secretary", s.site_id),
+            door=f"{site_link('secretary', s.site_id)}/door",
             display=site_link("display", s.site_id),
             join=join_url(services, meeting_id, s.site_id),
             join_qr=f"/m/{meeting_id}/s/{s.site_id}/qr/{keys.join_key(meeting_id, s.site_id)}",
@@ -355,7 +359,14 @@ def meeting_links(services: Services, meeting_id: str, state: MeetingState) -> M
     desk = f"{base}/m/{meeting_id}/desk/{keys.link_key(meeting_id, 'desk', None)}"
     overlay = f"{base}/m/{meeting_id}/overlay/{keys.link_key(meeting_id, 'overlay', None)}"
     return MeetingLinks(
-        meeting_id=meeting_id, title=title, host=host, desk=desk, overlay=overlay, sites=sites
+        meeting_id=meeting_id,
+        title=title,
+        host=host,
+        desk=desk,
+        overlay=overlay,
+        delegates=f"{host}/delegates",
+        invitations=f"{host}/invitations",
+        sites=sites,
     )
 
 

@@ -71,9 +71,12 @@ def test_every_link_the_demo_prints_opens_a_working_page(
         expect(page.locator("body")).to_have_attribute("data-online", "true")
         expect(page.locator("#live")).not_to_be_empty()
         page.close()
-    # the other printed links open a page too: report, follow-up, intake, cards, answers
+    # the other printed links open a page too: report, follow-up, intake, cards, answers,
+    # the delegate list, the invitations and each site's door
+    doors = [link for link in links if link.endswith("/door")]
+    assert len(doors) == 6
     for link in links:
-        if re.search(r"/(intake|report|followup|cards|answers)$", link):
+        if re.search(r"/(intake|report|followup|cards|answers|delegates|invitations|door)$", link):
             assert httpx.get(link, timeout=10).status_code == 200, link
     organiser = next(link for link in links if "/organiser/login?key=" in link)
     page = browser.new_page()
@@ -97,6 +100,9 @@ def test_the_demo_says_which_link_to_open_first_in_vietnamese_and_english(demo_o
         "Tổng hợp năm · Year dashboard",
         "Màn hình trình chiếu · Display",
         "Mã tham gia · Join code",
+        "Danh sách đại biểu · Delegate list",
+        "Giấy mời · Invitations",
+        "Điểm danh tại cửa · Door check-in",
     ):
         assert words in demo_output, words
     assert "(host)" not in demo_output

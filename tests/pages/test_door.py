@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import subprocess
 import unicodedata
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from tests.pages.conftest import (
     CHROMIUM_ARGS,
     CONSOLE,
     PHONE,
+    SHOTS,
     PageErrors,
     screenshot,
 )
@@ -249,8 +251,11 @@ def codes_in_pdf(data: bytes, tmp_path: Path) -> list[str]:
         check=True,
         capture_output=True,
     )
+    pages = sorted(tmp_path.glob("p-*.png"))
+    SHOTS.mkdir(exist_ok=True)
+    shutil.copyfile(pages[0], SHOTS / "invitation-pdf-page.png")  # one printed page, to look at
     codes = []
-    for image in sorted(tmp_path.glob("p-*.png")):
+    for image in pages:
         # The reader may find the one code twice (two scales of the same symbol): one code.
         found = {barcode.text for barcode in zxingcpp.read_barcodes(Image.open(image))}
         assert len(found) == 1, (image.name, found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -76,6 +77,29 @@ def test_organiser_signs_in_creates_a_meeting_and_prints_every_card(server: Serv
         assert cards.status_code == 200
         assert cards.text.count('class="card-print join-card"') == 4
         assert "Phường 3" in cards.text
+
+
+def test_the_meeting_page_leads_to_the_delegate_list_invitations_and_every_door(
+    server: ServerProcess, meeting: dict[str, Any]
+) -> None:
+    """The organiser reaches the list, the invitations (HTML and PDF) and each site's door from it."""
+    page = get(server, f"/organiser/meetings/{meeting['meeting_id']}", headers=organiser_headers())
+    assert page.status_code == 200
+    links = dict(
+        re.findall(
+            r'id="((?:delegates|invitations|invitations-pdf)-link)" href="([^"]+)"', page.text
+        )
+    )
+    assert links == {
+        "delegates-link": meeting["links"]["host"] + "/delegates",
+        "invitations-link": meeting["links"]["host"] + "/invitations",
+        "invitations-pdf-link": meeting["links"]["host"] + "/invitations.pdf",
+    }
+    doors = re.findall(r'class="link door-link" href="([^"]+)"', page.text)
+    assert doors == [site["secretary"] + "/door" for site in meeting["links"]["sites"]]
+    for link in [*links.values(), *doors]:
+        assert get(server, link).status_code == 200, link
+    assert get(server, links["invitations-pdf-link"]).content.startswith(b"%PDF")
 
 
 def test_a_bad_meeting_form_is_shown_again_with_the_reason(server: ServerProcess) -> None:
