@@ -24,6 +24,7 @@ OP_PONG = 0xA
 MAX_HANDSHAKE_BYTES = 16 * 1024
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 KEEP_ALL = 1 << 30  # a `keep_limit` that keeps every payload
+HEAD_BYTES = 96  # of every message, kept even when its payload is not: a view's seq is in there
 
 
 def raise_fd_limit() -> int:
@@ -67,7 +68,8 @@ class Stats:
 class FrameReader(asyncio.Protocol):
     """One socket's client side: the RFC 6455 handshake by hand, masked frames out, server frames
     read by their headers. A frame's payload is kept only when it is at most `keep_limit` bytes;
-    `message(payload)` is told each complete message (payload None when not kept)."""
+    `message(payload)` is told each complete message (payload None when not kept); `head` holds
+    the first HEAD_BYTES of the last data frame either way (a server's message is one frame)."""
 
     __slots__ = (
         "_accept",
@@ -82,6 +84,7 @@ class FrameReader(asyncio.Protocol):
         "bytes_in",
         "frames",
         "handshake",
+        "head",
         "keep_limit",
         "last_length",
         "transport",
@@ -110,6 +113,7 @@ class FrameReader(asyncio.Protocol):
         self.frames = 0  # complete messages received
         self.bytes_in = 0
         self.last_length = 0  # the last data frame's payload length
+        self.head = b""
 
     # -- what a client does with what arrives --
 
@@ -152,6 +156,8 @@ class FrameReader(asyncio.Protocol):
         remaining = self._remaining
         if remaining:
             take = min(remaining, len(data))
+            if len(self.head) < HEAD_BYTES:  # the frame began at the end of the last read
+                self.head += data[: min(take, HEAD_BYTES - len(self.head))]
             if self._keep:
                 self._kept += data[:take]
             self._remaining = remaining - take
@@ -195,6 +201,7 @@ class FrameReader(asyncio.Protocol):
                 pos = start + length
                 continue
             self._fin = bool(b0 & 0x80)
+            self.head = data[start : start + min(length, HEAD_BYTES)]
             self._keep = length <= self.keep_limit
             self.last_length = length
             available = end - start

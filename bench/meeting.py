@@ -6,7 +6,9 @@ SQLite, Diemcau with two workers over Redis, and a bare `websockets` server that
 frames of the sizes Diemcau sent. Each run ends with a reconnect storm: every socket dropped at
 once, then all reconnecting, timed until every one has its view again.
 
-Run: `.venv/bin/python -m bench.meeting` (see docs/benchmarks.md).
+Run: `.venv/bin/python -m bench.meeting` (see docs/benchmarks.md); `… -m bench.meeting worst-case`
+runs the meeting's worst case at once (typing, the queue and a vote burst together: see
+bench/worst_case.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bench import worst_case
 from bench.fanout import (
     CLOCK_TICKS,
     HELLO,
@@ -559,6 +562,9 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["worst-case"]:  # the scenario of its own: bench/worst_case.py
+        worst_case.main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sites", type=int, default=600, help="sites, the main hall included")
     parser.add_argument("--phones-per-site", type=int, default=24)
