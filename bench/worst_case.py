@@ -63,6 +63,7 @@ from bench.votes import (
     join_cookies,
     plan,
     serving,
+    start_py_spy,
     summarise,
     wait_until,
 )
@@ -202,6 +203,8 @@ class Options:
     pin: bool
     seed: int
     workdir: Path
+    py_spy: Path | None = None
+    py_spy_seconds: float = 60.0
 
     def vote_options(self) -> VoteOptions:
         return VoteOptions(
@@ -700,12 +703,15 @@ async def run(opts: Options) -> Outcome:
     async with serving(opts.vote_options()) as servers:
         meeting = await connect_meeting(servers, opts, outcome)
         tasks: list[asyncio.Task[None]] = []
+        spy = None
         try:
             question_id, voted_on = await prepare_floor(meeting, opts.rounds)
             for number in range(1, opts.rounds + 1):
                 ballot_id = await open_round(meeting, number, voted_on[number - 1], opts)
                 if number == 1:
                     length = await probe(meeting, question_id, outcome)
+                    if opts.py_spy:
+                        spy = start_py_spy(servers.server.pid, opts.py_spy, opts.py_spy_seconds)
                     tasks = [
                         asyncio.create_task(typist(meeting, question_id, length, opts)),
                         asyncio.create_task(queue_runner(meeting, opts)),
@@ -718,6 +724,9 @@ async def run(opts: Options) -> Outcome:
             await asyncio.sleep(opts.settle_timeout / 10)  # the last commands' views land
             latencies(meeting, outcome)
             servers.server.check()
+            if spy is not None:
+                await asyncio.to_thread(spy.wait)
+                print(f"    py-spy profile: {opts.py_spy}")
         finally:
             for task in tasks:
                 task.cancel()
@@ -835,6 +844,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, help="keep server logs here (default: temp dir)")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--py-spy", type=Path, help="profile the server from the first window")
+    parser.add_argument("--py-spy-seconds", type=float, default=60.0)
     args = parser.parse_args(argv)
     wall = time.monotonic()
     signal.signal(signal.SIGTERM, _interrupt)
@@ -866,6 +877,8 @@ def main(argv: list[str] | None = None) -> None:
                 pin=args.pin,
                 seed=args.seed,
                 workdir=workdir,
+                py_spy=args.py_spy,
+                py_spy_seconds=args.py_spy_seconds,
             )
 
             async def bounded() -> Outcome:

@@ -22,7 +22,12 @@ from server.log.base import EventLog
 from server.web.render import Renderer
 from server.web.screens import SCREENS, Drawing
 
-PUBLISH_EVERY = 0.25  # seconds: at most four renders a second per meeting
+PUBLISH_EVERY = 0.25  # seconds: at most four renders a second of the hall's screens
+# And at most one a second of the phones': the typed answer at two edits a second would be two
+# frames a second to each of 15,000 phones (the hall's Wi-Fi, and most of the server's time).
+PHONES_EVERY = 1.0
+PHONES = frozenset({"delegate"})
+CADENCES = ((frozenset(SCREENS) - PHONES, PUBLISH_EVERY), (PHONES, PHONES_EVERY))
 
 
 class ViewMessage(msgspec.Struct, frozen=True, tag_field="type", tag="view"):
@@ -73,6 +78,14 @@ IDLE_AFTER = 600.0  # seconds without a socket: a meeting's screens' caches are 
 
 
 @dataclass
+class Throttle:
+    """When some kinds of screen were last published, and the publish waiting, if any."""
+
+    last: float = 0.0
+    pending: asyncio.TimerHandle | None = None
+
+
+@dataclass
 class LiveMeeting:
     """What one open meeting's screens keep between two changes: the views rendered, what was
     last pushed, the phones with a view of their own, the other workers' presence, and the
@@ -84,8 +97,9 @@ class LiveMeeting:
     phones: frozenset[str] | None = None  # with their own view, at the last publish
     phones_at: tuple[int, frozenset[str]] = (-1, frozenset())
     remote_presence: dict[str, SitePresence] = field(default_factory=dict)
-    last_publish: float = 0.0
-    pending: asyncio.TimerHandle | None = None
+    throttles: dict[frozenset[str], Throttle] = field(
+        default_factory=lambda: {kinds: Throttle() for kinds, _ in CADENCES}
+    )
     unwatched_since: float | None = None
 
 
@@ -116,7 +130,8 @@ class Services:
         now = time.monotonic() if now is None else now
         forgotten = []
         for meeting_id, live in list(self._live.items()):
-            if self.hub.connections(meeting_id) or live.pending is not None:
+            waiting = any(t.pending is not None for t in live.throttles.values())
+            if self.hub.connections(meeting_id) or waiting:
                 live.unwatched_since = None
                 continue
             if live.unwatched_since is None:
@@ -179,29 +194,34 @@ class Services:
                 self._show(runtime)
 
     def _show(self, runtime: MeetingRuntime) -> None:
-        """Publishes at once, unless the meeting published less than PUBLISH_EVERY ago: then once
-        more when that time is up. So a burst of 15,000 votes makes a few renders a second, and a
-        single command is still shown without delay."""
-        live = self.live(runtime.meeting_id)
-        if live.pending is not None:
+        """Publishes each kind of screen at once, unless it was published less than its cadence
+        ago: then once more when that time is up. So a burst of 15,000 votes makes a few renders
+        a second, and a single command is still shown without delay."""
+        for kinds, every in CADENCES:
+            self._show_kinds(runtime, kinds, every)
+
+    def _show_kinds(self, runtime: MeetingRuntime, kinds: frozenset[str], every: float) -> None:
+        throttle = self.live(runtime.meeting_id).throttles[kinds]
+        if throttle.pending is not None:
             return
-        wait = live.last_publish + PUBLISH_EVERY - time.monotonic()
+        wait = throttle.last + every - time.monotonic()
         if wait <= 0:
-            self._publish(runtime)
+            self._publish(runtime, kinds)
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self._publish(runtime)
+            self._publish(runtime, kinds)
             return
-        live.pending = loop.call_later(wait, self._publish, runtime)
+        throttle.pending = loop.call_later(wait, self._publish, runtime, kinds)
 
-    def _publish(self, runtime: MeetingRuntime) -> None:
-        live = self.live(runtime.meeting_id)
-        live.pending = None
-        live.last_publish = time.monotonic()
-        self._rekey_phones(runtime)
-        self.hub.publish(runtime.meeting_id)
+    def _publish(self, runtime: MeetingRuntime, kinds: frozenset[str]) -> None:
+        throttle = self.live(runtime.meeting_id).throttles[kinds]
+        throttle.pending = None
+        throttle.last = time.monotonic()
+        if "delegate" in kinds:
+            self._rekey_phones(runtime)
+        self.hub.publish(runtime.meeting_id, kinds)
 
     def view_key(self, runtime: MeetingRuntime, kind: str, actor: Actor, lang: str) -> ViewKey:
         """Screens that look the same at every site share one key, so one render serves them all:

@@ -1,18 +1,30 @@
 """Which screens share a render: one view for every display and phone of a meeting, one per
-secretary's site, one per phone that asked to speak."""
+secretary's site, one per phone that asked to speak; and how often each kind is drawn."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from server.config import Settings
 from server.core.apply import apply
-from server.core.commands import Actor
+from server.core.commands import (
+    Actor,
+    AddQuestion,
+    CreateMeeting,
+    EditAnswer,
+    QuestionDraft,
+    ShowQuestion,
+)
 from server.core.events import AgendaEntry, MeetingCreated, SiteInfo, SpeakRequested
-from server.live.hub import AsgiPipe, Connection, ViewKey
-from server.live.runtime import MeetingRuntime
+from server.live.hub import AsgiPipe, Connection, Message, ViewKey
+from server.live.runtime import Accepted, MeetingRuntime
+from server.log.memory import MemoryLog
 from server.log.sqlite import SqliteLog
-from server.web.services import IDLE_AFTER, Services
+from server.web.services import IDLE_AFTER, PHONES_EVERY, PUBLISH_EVERY, Services
 
 SITES = tuple(SiteInfo(f"s{i}", f"Điểm cầu {i}", is_main_hall=i == 0) for i in range(5))
 CREATED = MeetingCreated(
@@ -78,3 +90,62 @@ def test_a_meeting_nobody_watches_lets_go_of_its_caches_after_a_while(tmp_path: 
     assert services.forget_idle(now=1000.0 + IDLE_AFTER) == ["m1"]
     assert services.live("m1").views == {}  # made again, empty, on the next use
     assert services.hub.connections("m1") == 0
+
+
+class Recorded:
+    """A pipe that takes every frame at once, and says when each came."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.ready, self.closed = True, False
+
+    def write(self, _message: Message) -> None:
+        self.times.append(time.monotonic())
+
+    def offer(self, message: Message) -> bool:
+        self.write(message)
+        return True
+
+    def when_ready(self, callback: Callable[[], None]) -> None:
+        callback()
+
+
+async def test_the_phones_are_drawn_at_most_once_a_second_the_hall_screens_four_times(
+    tmp_path: Path,
+) -> None:
+    """Typing at ten edits a second for 2.2 s: every display follows at the hall's cadence, the
+    phones at theirs, and both end on the last edit."""
+    log = MemoryLog()
+    await log.open()
+    services = Services(Settings(data_dir=tmp_path, server_key="k" * 32), log)
+    create = CreateMeeting(
+        title="Hội nghị", date="2026-11-22", level="ward", chair="A", main_hall="H", sites=["Tổ 1"]
+    )
+    meeting_id, _ = await services.meetings.create(create, "create-1")
+    runtime = await services.meetings.get(meeting_id)
+    assert runtime is not None
+    added = await runtime.execute(AddQuestion(QuestionDraft(text="Đường hẻm?")), Actor("host"), "q")
+    assert isinstance(added, Accepted)
+    question_id = runtime.state.questions[0].question_id
+    await runtime.execute(ShowQuestion(question_id), Actor("host"), "show")
+    display, phone = Recorded(), Recorded()
+    services.hub.join(
+        meeting_id, Connection(ViewKey("display", None, "vi"), Actor("display"), display)
+    )
+    services.hub.join(
+        meeting_id, Connection(ViewKey("delegate", None, "vi"), Actor("delegate"), phone)
+    )
+    began, typed = time.monotonic(), ""
+    for i in range(22):
+        tail = f" ý {i}"
+        edit = EditAnswer(question_id, len(typed), len(typed), tail)
+        assert isinstance(await runtime.execute(edit, Actor("host"), f"e{i}"), Accepted)
+        typed += tail
+        await asyncio.sleep(max(0.0, began + (i + 1) * 0.1 - time.monotonic()))
+    await asyncio.sleep(PHONES_EVERY + 0.1)  # the last throttled publish of each
+    assert len(display.times) >= 8  # about 4 a second over 2.2 s
+    assert all(b - a >= PUBLISH_EVERY * 0.9 for a, b in itertools.pairwise(display.times))
+    assert 2 <= len(phone.times) <= 4  # about 1 a second
+    assert all(b - a >= PHONES_EVERY * 0.9 for a, b in itertools.pairwise(phone.times))
+    last = services.render_view(meeting_id, ViewKey("delegate", None, "vi"))
+    assert typed.split()[-1].encode() in last
