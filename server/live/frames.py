@@ -26,6 +26,7 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._when_ready: Callable[[], None] | None = None
+        self._paused = False  # the transport's buffer is above its high-water mark
 
     async def run_asgi(self) -> None:
         self.scope["extensions"][FRAMES] = {"pipe": self}
@@ -50,12 +51,26 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
     def write(self, message: Message) -> None:
         self.transport.write(message.frame)
 
+    def offer(self, message: Message) -> bool:
+        """`ready` then `write`, as plain attribute reads: this runs once per socket per view.
+        The websockets state needs no look: a close from the peer is answered and the transport
+        closed in the same callback (uvicorn's `handle_close`), so `is_closing()` says it."""
+        if self._paused or self.close_sent or self.disconnected or self.transport.is_closing():
+            return False
+        self.transport.write(message.frame)
+        return True
+
     def when_ready(self, callback: Callable[[], None]) -> None:
         """`callback` is told once, when the buffer has drained below its low-water mark."""
         self._when_ready = callback
 
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._paused = True
+
     def resume_writing(self) -> None:
         super().resume_writing()
+        self._paused = False
         callback, self._when_ready = self._when_ready, None
         if callback is not None:
             callback()

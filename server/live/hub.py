@@ -62,6 +62,9 @@ class Pipe(Protocol):
 
     def write(self, message: Message) -> None: ...
 
+    def offer(self, message: Message) -> bool:
+        """Writes the message if the pipe takes one now; False if not (full, or closed)."""
+
     def when_ready(self, callback: Callable[[], None]) -> None:
         """Tells `callback` once, when a pipe that was not ready is again."""
 
@@ -87,6 +90,12 @@ class AsgiPipe:
     def write(self, message: Message) -> None:
         self._sending = asyncio.ensure_future(self._send(message.payload))
         self._sending.add_done_callback(self._sent)
+
+    def offer(self, message: Message) -> bool:
+        if not self.ready:
+            return False
+        self.write(message)
+        return True
 
     def when_ready(self, callback: Callable[[], None]) -> None:
         self._when_ready = callback
@@ -120,9 +129,10 @@ class Connection:
         self.closed = False
 
     def offer_view(self, message: Message) -> None:
-        if self._can_write():
-            self._pipe.write(message)
-        elif not self.closed:
+        """The fan-out's hot path, once per socket: written now, or kept as the newest view."""
+        if self.closed:
+            return
+        if self._waiting or not self._pipe.offer(message):
             self._view = message
             self._wait()
 

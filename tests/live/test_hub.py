@@ -41,6 +41,12 @@ class FakePipe:
         self.sent.append(message.payload)
         self.frames.append(message.frame)
 
+    def offer(self, message: Message) -> bool:
+        if not self.ready or self.closed:
+            return False
+        self.write(message)
+        return True
+
     def when_ready(self, callback: Callable[[], None]) -> None:
         self._when_ready = callback
 
