@@ -65,14 +65,20 @@ SECRETARY_SECTIONS: Sections = (
 )
 
 
+PAST_BALLOTS = (("live/_past_ballots.html", ("ballots", "ballot_on_screen")),)
+
+
 def _draw_host(d: Drawing) -> str:
     """The host's console, with what every display shows now as its preview (the same template
     and view, without the display's ids: the console has its own elements of those names)."""
     preview = d.render("live/display.html", view=display_view(d.state))
+    view = host_view(d.state, d.presence())
+    past = d.renderer.render_sections(d.lang, PAST_BALLOTS, view)
     return d.render(
         "live/host.html",
-        view=host_view(d.state, d.presence()),
+        view=view,
         preview=Markup(without_ids(preview)),  # noqa: S704 - rendered just now, autoescaped
+        past_ballots=Markup(past),  # noqa: S704 - rendered just now, autoescaped
     )
 
 

@@ -1318,3 +1318,18 @@ def test_by_invitation_each_checked_in_delegate_votes_once_whatever_the_phone() 
     assert (
         code_of(run(voted, ReleaseInvitation("d-an"), Actor("secretary", SITE_B))) == "other_site"
     )
+
+
+def test_a_closed_ballots_result_is_worked_out_once_and_again_when_its_paper_changes() -> None:
+    """The host's console is redrawn four times a second in a burst: a closed ballot's result
+    is the same object each time, and a paper count entered after the close shows at once."""
+    first = host_view(STATE, {}).ballots
+    assert [r.ballot_id for r in first] == ["b0"]
+    assert host_view(STATE, {}).ballots[0] is first[0]
+    assert first[0].paper is not None
+    assert first[0].paper.counts == (4, 0, 1)
+    later = fold(STATE, PaperCountSet("b0", SITE_B, 0, 0, 9))
+    again = host_view(later, {}).ballots[0]
+    assert again.paper is not None
+    assert again.paper.counts == (4, 0, 10)
+    assert host_view(STATE, {}).ballots[0].paper == first[0].paper  # the old state unchanged
