@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import platform
 import re
@@ -59,6 +60,7 @@ TARGET_P99_MS = 350.0
 TARGET_CPU_RATIO = 1.25
 TARGET_KIB_PER_SOCKET = 40.0
 TARGET_STORM_S = 15.0
+TARGET_SCALE_OUT = 1.15
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 SEQ = re.compile(rb'"seq":(\d+)')
 
@@ -111,6 +113,7 @@ class Options:
     event_timeout: float
     pin: bool
     workdir: Path
+    redis_always: bool = False  # one worker on Redis too, to compare 1, 2, 4 workers on one store
 
     def count(self, kind: str) -> int:
         """Sockets of one kind: a display and a console per site, the phones of every site."""
@@ -331,14 +334,15 @@ async def meeting_sockets(port: int, created: dict[str, Any], opts: Options) -> 
 
 
 async def run_diemcau(workers: int, opts: Options) -> Run:
-    run = Run(f"diemcau {workers}w" + (" redis" if workers > 1 else " sqlite"))
+    on_redis = workers > 1 or opts.redis_always
+    run = Run(f"diemcau {workers}w" + (" redis" if on_redis else " sqlite"))
     port = free_port()
     data_dir = Path(tempfile.mkdtemp(prefix=f"meeting-{workers}w-", dir=opts.workdir))
     url = f"http://{HOST}:{port}"
     env = {**os.environ, "DIEMCAU_ORGANISER_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
     redis: Process | None = None
     store = ["--store", "sqlite"]
-    if workers > 1:
+    if on_redis:
         redis, redis_url = await start_redis(opts.workdir)
         store = ["--store", "redis", "--redis-url", redis_url]
     argv = [
@@ -511,6 +515,10 @@ def table(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
+def _or_zero(value: float) -> float:
+    return 0.0 if math.isnan(value) else value  # nan: no Redis in that run
+
+
 def verdicts(runs: list[Run]) -> list[str]:
     base = next((r for r in runs if r.name == "websockets"), None)
     out: list[str] = []
@@ -525,6 +533,19 @@ def verdicts(runs: list[Run]) -> list[str]:
         if base is not None:
             checks.append(
                 ("CPU/event ratio", r.server_cpu_ms / base.server_cpu_ms, TARGET_CPU_RATIO, "x")
+            )
+        one = next((o for o in runs if o.name.startswith("diemcau 1w")), None)
+        if one is not None and r is not one and r.name.endswith(one.name.rsplit(" ", 1)[1]):
+            # Adding workers must add capacity: total CPU per event (workers and Redis) at most
+            # TARGET_SCALE_OUT of one worker's on the same store.
+            total = r.server_cpu_ms + _or_zero(r.redis_cpu_ms)
+            checks.append(
+                (
+                    "CPU/event vs 1 worker",
+                    total / (one.server_cpu_ms + _or_zero(one.redis_cpu_ms)),
+                    TARGET_SCALE_OUT,
+                    "x",
+                )
             )
         out.extend(
             f"{r.name}: {name} {value:.2f} {unit} vs target {target:.2f} {unit}: "
@@ -570,6 +591,7 @@ def main() -> None:
     parser.add_argument("--phones-per-site", type=int, default=24)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--no-baseline", dest="baseline", action="store_false")
+    parser.add_argument("--redis", action="store_true", help="every run on Redis, one worker too")
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--pause", type=float, default=0.5, help="seconds between events")
     parser.add_argument("--concurrency", type=int, default=300, help="handshakes in flight")
@@ -620,6 +642,7 @@ def main() -> None:
                 event_timeout=args.event_timeout,
                 pin=args.pin,
                 workdir=workdir,
+                redis_always=args.redis,
             )
 
             async def bounded() -> list[Run]:

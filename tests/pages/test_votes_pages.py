@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.pages.conftest import PageErrors, screenshot
+from tests.pages.conftest import SHOTS, PageErrors, screenshot
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -53,6 +53,12 @@ def test_three_phones_and_paper_make_the_result_on_the_display(
     expect(rows.nth(1)).to_contain_text("4 (14%)")
     expect(rows.nth(2)).to_contain_text("2 (7%)")
     screenshot(display, "display-ballot-result")
+    past = host.locator(".past-ballot").first  # drawn as a cached section of the host's console
+    expect(past.locator("summary")).to_contain_text("79%")
+    past.locator("summary").click()
+    expect(past.locator("table.sites tbody tr")).not_to_have_count(0)
+    expect(past.locator("table.sites tbody tr").first).to_contain_text("%")
+    past.screenshot(path=SHOTS / "host-past-ballot.png")
     for phone in phones:
         expect(phone.locator(".phone-ballot")).to_contain_text("Kết quả")
     assert page_errors.messages == []
