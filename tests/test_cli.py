@@ -46,7 +46,8 @@ def test_create_prints_every_link_and_links_prints_them_again(tmp_path: Path) ->
     assert created.returncode == 0, created.stderr
     host = re.search(r"http://hall\.local:8000/m/([\w-]+)/host/[\w-]+", created.stdout)
     assert host is not None
-    assert created.stdout.count("/secretary/") == 3
+    assert created.stdout.count("/secretary/") == 6  # each site's console, and its door
+    assert created.stdout.count("/door\n") == 3
     assert created.stdout.count("/display/") == 3
     assert created.stdout.count("/join/") == 3
     assert "Thôn Tây" in created.stdout
