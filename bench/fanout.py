@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bench.loadgen import Client, Pool, raise_fd_limit
+from bench.loadgen import Client, Pool
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -473,11 +473,9 @@ async def run_all(args: argparse.Namespace, workdir: Path) -> list[Row]:
     return rows
 
 
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main() -> None:
+    from bench.session import prepare, run_bounded  # noqa: PLC0415 - it imports this module
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sockets", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--events", type=int, default=30)
@@ -493,17 +491,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the rows, with every latency, here")
     args = parser.parse_args()
 
-    # SIGTERM should unwind like Ctrl-C does, so the finally blocks stop the servers.
-    signal.signal(signal.SIGTERM, _interrupt)
-    limit = raise_fd_limit()
-    if max(args.sockets) + 100 > limit:
-        parser.error(f"open-files limit {limit} is too low for {max(args.sockets)} sockets")
-    cores = os.sched_getaffinity(0)
-    if args.pin and not {SERVER_CORE, LOADGEN_CORE} <= cores:
-        print(f"cannot pin: this process may only use cores {sorted(cores)}; running unpinned")
-        args.pin = False
-    if args.pin:
-        os.sched_setaffinity(0, {LOADGEN_CORE})
+    args.pin = prepare(max(args.sockets), args.pin)
     factory = None
     if args.loop == "uvloop":
         import uvloop  # noqa: PLC0415 - optional, only when asked for
@@ -519,25 +507,10 @@ def main() -> None:
         )
     )
 
-    async def bounded(workdir: Path) -> list[Row]:
-        async with asyncio.timeout(args.timeout):
-            return await run_all(args, workdir)
+    async def work(workdir: Path) -> list[Row]:
+        return await run_all(args, workdir)
 
-    rows: list[Row] = []
-    try:
-        with contextlib.ExitStack() as stack:
-            workdir = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            workdir.mkdir(parents=True, exist_ok=True)
-            with asyncio.Runner(loop_factory=factory) as runner:
-                rows = runner.run(bounded(workdir))
-    except TimeoutError:
-        print(f"gave up: the run took longer than {args.timeout:.0f} s")
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("interrupted; servers stopped")
-        sys.exit(130)
-    finally:
-        Process.stop_all()
+    rows = run_bounded(work, args.timeout, args.workdir, factory)
     print()
     print(table(rows))
     print(

@@ -23,7 +23,6 @@ import platform
 import re
 import secrets
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -52,7 +51,8 @@ from bench.fanout import (
     wait_ready,
     ws_path,
 )
-from bench.loadgen import Client, Pool, raise_fd_limit
+from bench.loadgen import Client, Pool
+from bench.session import prepare, run_bounded
 from bench.votes import join_cookies
 
 KINDS = ("display", "secretary", "delegate")
@@ -578,10 +578,6 @@ async def run_all(args: argparse.Namespace, opts: Options) -> list[Run]:
     return runs
 
 
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main() -> None:
     if sys.argv[1:2] == ["worst-case"]:  # the scenario of its own: bench/worst_case.py
         worst_case.main(sys.argv[2:])
@@ -604,15 +600,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write every run, with each latency, here")
     args = parser.parse_args()
 
-    signal.signal(signal.SIGTERM, _interrupt)
     sockets = args.sites * (2 + args.phones_per_site)
-    limit = raise_fd_limit()
-    if sockets + 200 > limit:
-        parser.error(f"open-files limit {limit} is too low for {sockets} sockets")
-    if args.pin and not {SERVER_CORE, LOADGEN_CORE} <= os.sched_getaffinity(0):
-        args.pin = False
-    if args.pin:
-        os.sched_setaffinity(0, {LOADGEN_CORE})
+    args.pin = prepare(sockets, args.pin)
     import uvloop  # noqa: PLC0415 - the load generator runs on uvloop, as the servers do
 
     print(
@@ -626,39 +615,24 @@ def main() -> None:
             else "no pinning"
         )
     )
-    runs: list[Run] = []
-    try:
-        with contextlib.ExitStack() as stack:
-            workdir = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            workdir.mkdir(parents=True, exist_ok=True)
-            opts = Options(
-                sites=args.sites,
-                phones_per_site=args.phones_per_site,
-                events=args.events,
-                pause=args.pause,
-                concurrency=args.concurrency,
-                storm_concurrency=args.storm_concurrency,
-                connect_timeout=args.connect_timeout,
-                event_timeout=args.event_timeout,
-                pin=args.pin,
-                workdir=workdir,
-                redis_always=args.redis,
-            )
 
-            async def bounded() -> list[Run]:
-                async with asyncio.timeout(args.timeout):
-                    return await run_all(args, opts)
+    async def work(workdir: Path) -> list[Run]:
+        opts = Options(
+            sites=args.sites,
+            phones_per_site=args.phones_per_site,
+            events=args.events,
+            pause=args.pause,
+            concurrency=args.concurrency,
+            storm_concurrency=args.storm_concurrency,
+            connect_timeout=args.connect_timeout,
+            event_timeout=args.event_timeout,
+            pin=args.pin,
+            workdir=workdir,
+            redis_always=args.redis,
+        )
+        return await run_all(args, opts)
 
-            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                runs = runner.run(bounded())
-    except TimeoutError:
-        print(f"gave up: the run took longer than {args.timeout:.0f} s")
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("interrupted; servers stopped")
-        sys.exit(130)
-    finally:
-        Process.stop_all()
+    runs = run_bounded(work, args.timeout, args.workdir, uvloop.new_event_loop)
     print()
     print(table(runs))
     print()

@@ -26,7 +26,6 @@ import random
 import re
 import secrets
 import shutil
-import signal
 import socket
 import sqlite3
 import struct
@@ -57,7 +56,7 @@ from bench.fanout import (
     wait_ready,
     ws_path,
 )
-from bench.loadgen import KEEP_ALL, OP_TEXT, FrameReader, raise_fd_limit
+from bench.loadgen import KEEP_ALL, OP_TEXT, FrameReader
 
 SECRET = "bench-organiser-secret-" + secrets.token_hex(8)
 HELLO = b'{"type":"hello"}'
@@ -993,11 +992,9 @@ def report(result: Result) -> str:
     return "\n".join(lines)
 
 
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main() -> None:
+    from bench.session import prepare, run_bounded  # noqa: PLC0415 - it imports bench.fanout
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--voters", type=int, default=15000)
     parser.add_argument("--seconds", type=float, default=10.0, help="spread the votes over this")
@@ -1035,16 +1032,7 @@ def main() -> None:
     args = parser.parse_args()
 
     wall = time.monotonic()
-    signal.signal(signal.SIGTERM, _interrupt)
-    limit = raise_fd_limit()
-    if args.voters + 200 > limit:
-        parser.error(f"open-files limit {limit} is too low for {args.voters} sockets")
-    cores = os.sched_getaffinity(0)
-    if args.pin and not {SERVER_CORE, LOADGEN_CORE} <= cores:
-        print(f"cannot pin: this process may only use cores {sorted(cores)}; running unpinned")
-        args.pin = False
-    if args.pin:
-        os.sched_setaffinity(0, {LOADGEN_CORE})
+    args.pin = prepare(args.voters, args.pin)
     factory = None
     if args.loop == "uvloop":
         import uvloop  # noqa: PLC0415 - optional, only when asked for
@@ -1060,49 +1048,30 @@ def main() -> None:
         )
     )
 
-    result: Result | None = None
-    try:
-        with contextlib.ExitStack() as stack:
-            workdir = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            workdir.mkdir(parents=True, exist_ok=True)
-            opts = Options(
-                voters=args.voters,
-                seconds=args.seconds,
-                sites=args.sites,
-                store=args.store,
-                duplicate_share=args.duplicates,
-                reconnect_share=args.reconnects,
-                drop=args.drop,
-                concurrency=args.concurrency,
-                http_connections=args.http_connections,
-                connect_timeout=args.connect_timeout,
-                ack_timeout=args.ack_timeout,
-                display_timeout=args.display_timeout,
-                pin=args.pin,
-                seed=args.seed,
-                show_live=args.show_live,
-                py_spy=args.py_spy,
-                py_spy_seconds=args.py_spy_seconds,
-                workdir=workdir,
-            )
+    async def work(workdir: Path) -> Result:
+        opts = Options(
+            voters=args.voters,
+            seconds=args.seconds,
+            sites=args.sites,
+            store=args.store,
+            duplicate_share=args.duplicates,
+            reconnect_share=args.reconnects,
+            drop=args.drop,
+            concurrency=args.concurrency,
+            http_connections=args.http_connections,
+            connect_timeout=args.connect_timeout,
+            ack_timeout=args.ack_timeout,
+            display_timeout=args.display_timeout,
+            pin=args.pin,
+            seed=args.seed,
+            show_live=args.show_live,
+            py_spy=args.py_spy,
+            py_spy_seconds=args.py_spy_seconds,
+            workdir=workdir,
+        )
+        return await run(opts)
 
-            async def bounded() -> Result:
-                async with asyncio.timeout(args.timeout):
-                    try:
-                        return await run(opts)
-                    except TimeoutError as error:  # a step's own limit, not the whole run's
-                        raise RuntimeError("a step of the run timed out") from error
-
-            with asyncio.Runner(loop_factory=factory) as runner:
-                result = runner.run(bounded())
-    except TimeoutError:
-        print(f"gave up: the run took longer than {args.timeout:.0f} s")
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("interrupted; servers stopped")
-        sys.exit(130)
-    finally:
-        Process.stop_all()
+    result = run_bounded(work, args.timeout, args.workdir, factory)
     print()
     print(report(result))
     print(f"  wall time    {time.monotonic() - wall:.0f} s for the whole run")

@@ -27,9 +27,7 @@ import platform
 import random
 import re
 import secrets
-import signal
 import sys
-import tempfile
 import time
 from array import array
 from collections.abc import Callable, Sequence
@@ -38,15 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.fanout import (
-    LOADGEN_CORE,
-    SERVER_CORE,
-    Process,
     fmt,
     log_problems,
     machine_busy_seconds,
     percentile,
     ws_path,
 )
+from bench.session import prepare, run_bounded
 from bench.votes import (
     BALLOT_ID,
     CHOICES,
@@ -822,10 +818,6 @@ def report(outcome: Outcome, opts: Options) -> tuple[str, bool]:
     return "\n".join(lines), ok
 
 
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.meeting worst-case", description=__doc__)
     parser.add_argument("--sites", type=int, default=600, help="sites, the main hall included")
@@ -848,53 +840,36 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--py-spy-seconds", type=float, default=60.0)
     args = parser.parse_args(argv)
     wall = time.monotonic()
-    signal.signal(signal.SIGTERM, _interrupt)
-    cores = os.sched_getaffinity(0)
-    if args.pin and not {SERVER_CORE, LOADGEN_CORE} <= cores:
-        print(f"cannot pin: this process may only use cores {sorted(cores)}; running unpinned")
-        args.pin = False
-    if args.pin:
-        os.sched_setaffinity(0, {LOADGEN_CORE})
+    args.pin = prepare(args.sites * (2 + args.phones_per_site) + 10, args.pin)
     import uvloop  # noqa: PLC0415 - the load generator's loop, as in bench.votes
 
     print(f"python {platform.python_version()}, nproc {os.cpu_count()}, pinned: {args.pin}")
-    try:
-        with contextlib.ExitStack() as stack:
-            workdir = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            workdir.mkdir(parents=True, exist_ok=True)
-            opts = Options(
-                sites=args.sites,
-                phones_per_site=args.phones_per_site,
-                rounds=args.rounds,
-                quiet_seconds=args.quiet_seconds,
-                burst_seconds=args.burst_seconds,
-                edits_per_second=args.edits_per_second,
-                queue_every=args.queue_every,
-                store=args.store,
-                concurrency=args.concurrency,
-                connect_timeout=args.connect_timeout,
-                settle_timeout=args.settle_timeout,
-                pin=args.pin,
-                seed=args.seed,
-                workdir=workdir,
-                py_spy=args.py_spy,
-                py_spy_seconds=args.py_spy_seconds,
-            )
 
-            async def bounded() -> Outcome:
-                async with asyncio.timeout(args.timeout):
-                    return await run(opts)
+    def options(workdir: Path) -> Options:
+        return Options(
+            sites=args.sites,
+            phones_per_site=args.phones_per_site,
+            rounds=args.rounds,
+            quiet_seconds=args.quiet_seconds,
+            burst_seconds=args.burst_seconds,
+            edits_per_second=args.edits_per_second,
+            queue_every=args.queue_every,
+            store=args.store,
+            concurrency=args.concurrency,
+            connect_timeout=args.connect_timeout,
+            settle_timeout=args.settle_timeout,
+            pin=args.pin,
+            seed=args.seed,
+            workdir=workdir,
+            py_spy=args.py_spy,
+            py_spy_seconds=args.py_spy_seconds,
+        )
 
-            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                outcome = runner.run(bounded())
-    except TimeoutError:
-        print(f"gave up: the run took longer than {args.timeout:.0f} s")
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("interrupted; servers stopped")
-        sys.exit(130)
-    finally:
-        Process.stop_all()
+    async def work(workdir: Path) -> tuple[Options, Outcome]:
+        opts = options(workdir)
+        return opts, await run(opts)
+
+    opts, outcome = run_bounded(work, args.timeout, args.workdir, uvloop.new_event_loop)
     text, ok = report(outcome, opts)
     print()
     print(text)
