@@ -1,61 +1,169 @@
-"""The live sockets' server side: uvicorn's WebSocket protocol, offering the app one more way to
-send. Server frames are not masked, so a view's frame is built once and its bytes fit every
-socket; the hub writes them straight to each transport, with backpressure kept.
+"""The live sockets' server side: one small asyncio protocol per socket, on `websockets`' sans-I/O
+state machine, with no ASGI task, queue or scope behind it. Server frames are not masked, so a
+view's frame is built once and its bytes fit every socket; the hub writes them straight to each
+transport, with backpressure kept.
 
-Passed to uvicorn as `ws=LiveWebSocketProtocol`; the app finds each socket's pipe in its scope,
-under the ASGI extension `FRAMES`. Pings, the close handshake, size caps and everything the app
-sends the usual ASGI way stay uvicorn's and websockets'.
+Passed to uvicorn as `ws=LiveWebSocketProtocol`: uvicorn's HTTP protocol hands each upgrade over.
+The app says who may connect and what a socket says (an `Endpoint`, given in its lifespan with
+`LiveWebSocketProtocol.serve`). Pings, the close handshake and the size cap are kept here.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.protocol import State
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request, Response
+from websockets.protocol import SEND_EOF, State
+from websockets.server import ServerProtocol
 
 from server.live.hub import Message
 
-FRAMES = "diemcau.frames"  # the scope extension: {"pipe": the socket's `FramePipe`}
+log = logging.getLogger(__name__)
+# The server's connection lines, where uvicorn writes its own (and the app redacts keys from).
+connections_log = logging.getLogger("uvicorn.error")
+# `websockets` says "connection open" and "connection closed" at INFO: 45,000 lines after a Wi-Fi
+# blink in a hall of 15,000 phones, and a few per cent of the server's CPU. Refusals still show.
+_state_machine_log = logging.getLogger(f"{__name__}.state")
+_state_machine_log.setLevel(logging.WARNING)
+
+CLOSE_TIMEOUT = 10.0  # seconds the peer has to finish a close handshake before the TCP is cut
+GOING_AWAY = 1001  # the hub gave up on a socket that read nothing
+RESTARTING = 1012  # the server stops: the page reconnects, to this server or another
+KEEPALIVE_TIMEOUT = 1011
 
 
-class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
-    """One socket, as uvicorn's own, and a `Pipe` for the hub (see `server/live/hub.py`)."""
+class Session(Protocol):
+    """What an admitted socket says goes here, one whole message at a time."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._when_ready: Callable[[], None] | None = None
+    def receive(self, data: bytes) -> None: ...
+
+    def ended(self) -> None:
+        """The socket is gone: nothing more will be sent to it."""
+
+
+class Endpoint(Protocol):
+    async def admit(self, request: Request) -> Callable[[LiveWebSocketProtocol], Session] | None:
+        """Who is asking: None refuses the socket (HTTP 403), else the session to open once
+        the socket is accepted."""
+
+
+class LiveWebSocketProtocol(asyncio.Protocol):
+    """One live socket: its handshake, its frames in and out, and the `Pipe` the hub writes to
+    (see `server/live/hub.py`)."""
+
+    endpoint: ClassVar[Endpoint | None] = None
+
+    __slots__ = (
+        "_close_timer",
+        "_connections",
+        "_fragments",
+        "_loop",
+        "_paused",
+        "_ping_due",
+        "_ping_every",
+        "_ping_timer",
+        "_session",
+        "_tasks",
+        "_when_ready",
+        "conn",
+        "transport",
+    )
+
+    @classmethod
+    def serve(cls, endpoint: Endpoint | None) -> None:
+        """The app that serves the live sockets in this process (None: none does any more)."""
+        cls.endpoint = endpoint
+
+    def __init__(self, config: Any, server_state: Any, **_app_state: Any) -> None:
+        # uvicorn calls a `ws` class with config, server_state and app_state (the lifespan's).
+        self.conn = ServerProtocol(max_size=config.ws_max_size, logger=_state_machine_log)
+        self.transport: asyncio.Transport | None = None
+        self._loop = asyncio.get_running_loop()
+        self._connections: set[Any] = server_state.connections  # uvicorn shuts these down
+        self._tasks: set[asyncio.Task[None]] = server_state.tasks
+        self._session: Session | None = None
+        self._fragments: list[bytes] | None = None
         self._paused = False  # the transport's buffer is above its high-water mark
+        self._when_ready: Callable[[], None] | None = None
+        self._ping_every: float | None = config.ws_ping_interval or None
+        self._ping_timer: asyncio.TimerHandle | None = None
+        self._ping_due = False  # a ping is out and its pong has not come back
+        self._close_timer: asyncio.TimerHandle | None = None
 
-    async def run_asgi(self) -> None:
-        self.scope["extensions"][FRAMES] = {"pipe": self}
-        await super().run_asgi()
+    # -- asyncio --
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self._connections.add(self)
+
+    def connection_lost(self, _exc: Exception | None) -> None:
+        self._connections.discard(self)
+        for timer in (self._ping_timer, self._close_timer):
+            if timer is not None:
+                timer.cancel()
+        self.transport = None
+        self.conn.receive_eof()  # the state machine is CLOSED: `offer` sees it
+        self._end_session()
+        self._resume()  # nothing will drain any more: whoever waits hears it now
+
+    def data_received(self, data: bytes) -> None:
+        self.conn.receive_data(data)
+        for event in self.conn.events_received():
+            if isinstance(event, Request):
+                self._handshake(event)
+            elif not isinstance(event, Frame):
+                continue  # a server receives no responses
+            elif event.opcode is Opcode.PONG:
+                self._ping_due = False
+            elif event.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+                self._message_part(event)
+        self._flush()
+
+    def eof_received(self) -> bool | None:
+        self.conn.receive_eof()
+        self._flush()
+        return None  # asyncio closes the transport
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._resume()
+
+    def shutdown(self) -> None:
+        """uvicorn stops: every page is told to reconnect, to this server or another."""
+        self.close(RESTARTING)
 
     # -- the hub's pipe --
 
     @property
     def ready(self) -> bool:
         """Takes a frame now: open, and its buffer under the transport's high-water mark."""
-        return self.writable.is_set() and not self.closed
+        return not self._paused and not self.closed
 
     @property
     def closed(self) -> bool:
         return (
-            self.disconnected
-            or self.close_sent
+            self._session is None
             or self.conn.state is not State.OPEN
+            or self.transport is None
             or self.transport.is_closing()
         )
 
     def write(self, message: Message) -> None:
-        self.transport.write(message.frame)
+        if self.transport is not None:
+            self.transport.write(message.frame)
 
     def offer(self, message: Message) -> bool:
-        """`ready` then `write`, as plain attribute reads: this runs once per socket per view.
-        The websockets state needs no look: a close from the peer is answered and the transport
-        closed in the same callback (uvicorn's `handle_close`), so `is_closing()` says it."""
-        if self._paused or self.close_sent or self.disconnected or self.transport.is_closing():
+        """`ready` then `write`, as few attribute reads as can be: this runs once per socket
+        per view. A close from the peer is answered and the TCP half-closed in the same
+        callback, so the state says it."""
+        if self._paused or self.conn.state is not State.OPEN or self.transport is None:
             return False
         self.transport.write(message.frame)
         return True
@@ -64,13 +172,112 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         """`callback` is told once, when the buffer has drained below its low-water mark."""
         self._when_ready = callback
 
-    def pause_writing(self) -> None:
-        super().pause_writing()
-        self._paused = True
+    # -- ending --
 
-    def resume_writing(self) -> None:
-        super().resume_writing()
+    def close(self, code: int) -> None:
+        """Starts the close handshake; the peer has CLOSE_TIMEOUT to answer it."""
+        if self.conn.state is State.OPEN:
+            self.conn.send_close(code)
+            self._flush()
+        elif self.transport is not None and self.conn.state is State.CONNECTING:
+            self.transport.close()
+
+    def drop(self) -> None:
+        """The hub gave up: the peer reads nothing, so a close handshake would never end."""
+        self._end_session()
+        if self.transport is not None:
+            self.transport.abort()
+
+    # -- inside --
+
+    def _handshake(self, request: Request) -> None:
+        response = self.conn.accept(request)  # a valid WebSocket upgrade, or its refusal
+        endpoint = self.endpoint
+        if response.status_code != 101 or endpoint is None:
+            if endpoint is None:
+                response = self.conn.reject(503, "Live sockets are not served here.")
+            self.conn.send_response(response)
+            return
+        task = self._loop.create_task(self._admit(endpoint, request, response))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _admit(self, endpoint: Endpoint, request: Request, response: Response) -> None:
+        try:
+            opening = await endpoint.admit(request)
+        except Exception:
+            log.exception("a live socket could not be admitted")
+            self._answer(self.conn.reject(500, "Internal Server Error"))
+            return
+        if self.transport is None or self.transport.is_closing():
+            return  # gone while it was checked
+        if opening is None:
+            peer = self.transport.get_extra_info("peername") or ("-", 0)
+            connections_log.info('%s:%d - "WebSocket %s" 403', *peer[:2], request.path)
+            self._answer(self.conn.reject(403, "Forbidden"))
+            return
+        self._answer(response)
+        self._session = opening(self)
+        self._schedule_ping(first=True)
+
+    def _answer(self, response: Response) -> None:
+        self.conn.send_response(response)
+        self._flush()
+
+    def _message_part(self, frame: Frame) -> None:
+        data = bytes(frame.data)
+        if not frame.fin:  # a fragment: the state machine has checked the order and the size
+            self._fragments = [*(self._fragments or ()), data]
+            return
+        if self._fragments is not None:
+            data, self._fragments = b"".join((*self._fragments, data)), None
+        if self._session is not None:
+            self._session.receive(data)
+
+    def _flush(self) -> None:
+        """Writes what the state machine has to say; starts the TCP close when it expects one."""
+        transport = self.transport
+        if transport is None:
+            return
+        for data in self.conn.data_to_send():
+            if data == SEND_EOF:
+                if transport.can_write_eof():
+                    transport.write_eof()
+                else:
+                    transport.close()
+            elif not transport.is_closing():
+                transport.write(data)
+        if self.conn.close_expected() and self._close_timer is None:
+            self._end_session()
+            self._close_timer = self._loop.call_later(CLOSE_TIMEOUT, transport.abort)
+
+    def _end_session(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            session.ended()
+
+    def _resume(self) -> None:
         self._paused = False
         callback, self._when_ready = self._when_ready, None
         if callback is not None:
             callback()
+
+    def _schedule_ping(self, *, first: bool = False) -> None:
+        if self._ping_every is None:
+            return
+        # The first one spread over the interval: 15,000 phones that came back together after
+        # the Wi-Fi dropped must not all be pinged in the same millisecond, every time.
+        delay = self._ping_every * (random.random() if first else 1.0)  # noqa: S311
+        self._ping_timer = self._loop.call_later(delay, self._ping)
+
+    def _ping(self) -> None:
+        """Every interval a ping; a peer that did not answer the last one is gone."""
+        if self.conn.state is not State.OPEN:
+            return
+        if self._ping_due:
+            self.conn.fail(KEEPALIVE_TIMEOUT, "keepalive ping timeout")
+        else:
+            self._ping_due = True
+            self.conn.send_ping(random.randbytes(4))  # noqa: S311 (a ping's payload, no secret)
+            self._schedule_ping()
+        self._flush()

@@ -14,8 +14,8 @@ import asyncio
 import contextlib
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Callable
+from typing import NamedTuple, Protocol
 
 from websockets.frames import Frame, Opcode
 
@@ -50,7 +50,7 @@ class Message:
 
 
 class Pipe(Protocol):
-    """Where one socket's messages go (`server/live/frames.py` on uvicorn, else `AsgiPipe`)."""
+    """Where one socket's messages go: its live socket (`server/live/frames.py`)."""
 
     @property
     def ready(self) -> bool:
@@ -67,46 +67,6 @@ class Pipe(Protocol):
 
     def when_ready(self, callback: Callable[[], None]) -> None:
         """Tells `callback` once, when a pipe that was not ready is again."""
-
-
-class AsgiPipe:
-    """For a server without the frames extension: one message at a time through the ASGI send,
-    the next when it is done (the usual path, with a task per message)."""
-
-    def __init__(self, send: Callable[[bytes], Coroutine[Any, Any, None]]) -> None:
-        self._send = send
-        self._sending: asyncio.Future[None] | None = None
-        self._failed = False
-        self._when_ready: Callable[[], None] | None = None
-
-    @property
-    def ready(self) -> bool:
-        return self._sending is None and not self._failed
-
-    @property
-    def closed(self) -> bool:
-        return self._failed
-
-    def write(self, message: Message) -> None:
-        self._sending = asyncio.ensure_future(self._send(message.payload))
-        self._sending.add_done_callback(self._sent)
-
-    def offer(self, message: Message) -> bool:
-        if not self.ready:
-            return False
-        self.write(message)
-        return True
-
-    def when_ready(self, callback: Callable[[], None]) -> None:
-        self._when_ready = callback
-
-    def _sent(self, sending: asyncio.Future[None]) -> None:
-        self._sending = None
-        if sending.cancelled() or sending.exception() is not None:
-            self._failed = True  # the peer is gone
-        callback, self._when_ready = self._when_ready, None
-        if callback is not None:
-            callback()
 
 
 class Connection:

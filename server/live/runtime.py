@@ -146,11 +146,17 @@ class MeetingRuntime:
 
     async def execute(self, command: Command, actor: Actor, command_id: str) -> Outcome:
         """Queues the command for the next batch; answers once that batch is durable."""
+        return await self.submit(command, actor, command_id)
+
+    def submit(self, command: Command, actor: Actor, command_id: str) -> asyncio.Future[Outcome]:
+        """Queues the command for the next batch: its answer, once that batch is durable. A live
+        socket waits with a callback, not a task; cancelling the answer withdraws the command
+        if its batch has not been taken yet."""
         queued = _Queued(command, actor, scoped_command_id(actor, command_id))
         self._queue.append(queued)
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_queued())
-        return await queued.future
+        return queued.future
 
     async def _write_queued(self) -> None:
         """Writes batches until the queue is empty; the next command starts a new writer."""

@@ -35,11 +35,12 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from server.config import ROOT, Settings, load_settings
 from server.intake.worker import UploadParser
 from server.live.fanout import CATCH_UP_EVERY
+from server.live.frames import LiveWebSocketProtocol
 from server.log.base import EventLog, LogUnavailable
 from server.log.redis import RedisLog
 from server.log.sqlite import SqliteLog
 from server.web import delegate_intake, import_steps, intake, joining, organiser, pages, reports
-from server.web.live import live_socket
+from server.web.live import LiveEndpoint
 from server.web.policy import CSP
 from server.web.services import Services
 
@@ -213,19 +214,6 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-class PerSocketNoise(logging.Filter):
-    """uvicorn logs every WebSocket that opens or closes: after a Wi-Fi blink in a hall of 15,000
-    phones that is 45,000 lines and a few per cent of the server's CPU. Refusals still show."""
-
-    NOISE = frozenset({"connection open", "connection closed", '%s - "WebSocket %s" [accepted]'})
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.msg not in self.NOISE
-
-
-QUIET_SOCKETS = PerSocketNoise()
-
-
 async def _keep_catching_up(services: Services) -> None:
     """The safety net under the nudges: it must outlive every failure, so it catches them all."""
     while True:
@@ -259,10 +247,10 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await services.log.open()
         await services.meetings.load_all()
-        logging.getLogger("uvicorn.error").addFilter(QUIET_SOCKETS)  # in each worker process
         for name in ("uvicorn.access", "uvicorn.error"):
             logging.getLogger(name).addFilter(REDACT_KEYS)
         tune_garbage_collector()
+        LiveWebSocketProtocol.serve(LiveEndpoint(services))
         background = []
         if services.nudges is not None:
             await services.nudges.start()
@@ -270,6 +258,7 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
         try:
             yield
         finally:
+            LiveWebSocketProtocol.serve(None)
             for task in background:
                 task.cancel()
             if services.nudges is not None:
@@ -281,7 +270,6 @@ def _litestar_app(settings: Settings, log: EventLog | None) -> Litestar:
         route_handlers=[
             home,
             health,
-            live_socket,
             pages.host_page,
             pages.questions_page,
             pages.seat_card,

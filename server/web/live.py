@@ -1,26 +1,27 @@
-"""The one WebSocket a page opens: checked before it is accepted, then views out and commands in."""
+"""The one WebSocket a page opens: checked before it is accepted, then views out and commands in
+(the socket itself is `server/live/frames.py`)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
-from collections.abc import Mapping
-from typing import Annotated, Any, cast
-from urllib.parse import urlsplit
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Annotated
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import msgspec
-from litestar import WebSocket, websocket
-from litestar.exceptions import WebSocketDisconnect
+from websockets.datastructures import Headers
+from websockets.http11 import Request
 
 from server.core.commands import Actor, Command
 from server.core.decide import N_, Rejected
 from server.i18n import pick_language
-from server.live.frames import FRAMES
-from server.live.hub import AsgiPipe, Connection, Message, Pipe
-from server.live.runtime import Accepted, MeetingRuntime
+from server.live.frames import LiveWebSocketProtocol
+from server.live.hub import Connection, Message
+from server.live.runtime import Accepted, MeetingRuntime, Outcome
 from server.web.screens import screen_for
 from server.web.services import Services
 
@@ -31,7 +32,6 @@ DEVICE_COOKIE = "dc_device_{meeting_id}"
 CARD_COOKIE = "dc_card_{meeting_id}"
 INVITATION_COOKIE = "dc_invitation_{meeting_id}"
 LANG_COOKIE = "dc_lang"
-POLICY_VIOLATION = 1008
 FRAME_RATE = 10.0  # frames a second per socket, sustained: a live answer is typed at about 2
 FRAME_BURST = 120.0  # frames at once: an outbox resending after a reconnect, a burst of votes
 NOISE_EVERY = 60.0  # seconds: at most one log line per socket about what it sent wrong
@@ -87,12 +87,12 @@ class Pong(msgspec.Struct, frozen=True, tag_field="type", tag="pong"):
     now: float
 
 
-def origin_allowed(socket: WebSocket[Any, Any, Any], public_url: str) -> bool:
+def origin_allowed(headers: Mapping[str, str], public_url: str) -> bool:
     """Browsers always send Origin; it must be this server. Programs without one carry a secret."""
-    origin = socket.headers.get("origin")
+    origin = headers.get("origin")
     if origin is None:
         return True
-    host = socket.headers.get("host", "")
+    host = headers.get("host", "")
     origin_host = urlsplit(origin).netloc
     return origin_host == host or (bool(public_url) and origin_host == urlsplit(public_url).netloc)
 
@@ -114,64 +114,67 @@ def delegate_actor(services: Services, meeting_id: str, cookies: Mapping[str, st
 
 
 def authenticate(
-    socket: WebSocket[Any, Any, Any], services: Services, meeting_id: str
+    services: Services, meeting_id: str, params: Mapping[str, str], cookies: Mapping[str, str]
 ) -> Actor | None:
-    params = socket.query_params
     role, site_id = params.get("role", ""), params.get("site") or None
     if role == "delegate":
-        actor = delegate_actor(services, meeting_id, socket.cookies)
+        actor = delegate_actor(services, meeting_id, cookies)
         return actor if actor is not None and actor.site_id == site_id else None
     return services.keys.actor_for(meeting_id, role, site_id, params.get("key", ""))
 
 
-def _pipe(socket: WebSocket[Any, Any, Any]) -> Pipe:
-    """The socket's frame pipe when the server is ours (`server/live/frames.py`): the fan-out is
-    the hot path, and Litestar's and ASGI's send wrappers cost per frame per socket. With any
-    other server, the usual ASGI send."""
-    offered = socket.scope.get("extensions", {}).get(FRAMES, {}).get("pipe")  # type: ignore[union-attr]
-    return cast("Pipe", offered) if offered is not None else AsgiPipe(socket.send_bytes)
+_LIVE_PATH = re.compile(r"^/m/([^/?#]+)/ws$")
 
 
-@websocket("/m/{meeting_id:str}/ws")
-async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: str) -> None:
-    services: Services = socket.app.state.services
-    runtime = await services.meetings.get(meeting_id)
-    actor = authenticate(socket, services, meeting_id)
-    if (
-        not origin_allowed(socket, services.settings.public_url)
-        or actor is None
-        or (runtime is None or runtime.state.info is None)
-        or (actor.site_id is not None and runtime.state.site(actor.site_id) is None)
-    ):
-        await socket.close(code=POLICY_VIOLATION)  # before accept: the client sees HTTP 403
-        return
-    lang = pick_language(socket.query_params.get("lang"), socket.cookies.get(LANG_COOKIE))
-    await socket.accept()
-    screen = screen_for(actor.role, socket.query_params.get("view"))
-    key = services.view_key(runtime, screen.kind, actor, lang)
-    reader = asyncio.current_task()
+def _query(query: str) -> dict[str, str]:
+    """A query string's parameters, the first of each name (as Litestar's `query_params.get`)."""
+    params: dict[str, str] = {}
+    for name, value in parse_qsl(query):
+        params.setdefault(name, value)
+    return params
 
-    def stop_reading() -> None:
-        """The hub gave up on this socket (it reads nothing): end its handler. Closing it
-        politely would wait for ever on a peer that does not read."""
-        if reader is not None:
-            reader.cancel()
 
-    conn = Connection(key, actor, _pipe(socket), on_drop=stop_reading)
-    services.hub.join(meeting_id, conn)
-    try:
-        await _read_loop(socket, services, runtime, conn)
-    except asyncio.CancelledError:
-        if not conn.closed or reader is None:
-            raise  # not ours: the server is stopping
-        reader.uncancel()  # dropped by the hub: end here, uvicorn closes the transport
-    finally:
-        services.hub.leave(meeting_id, conn)
-        dropped = conn.closed
-        conn.close()
-        if not dropped:
-            with contextlib.suppress(Exception):
-                await socket.close()
+def _cookies(headers: Headers) -> dict[str, str]:
+    """The Cookie header(s) as names and values, the last of each name (as Litestar's)."""
+    cookies: dict[str, str] = {}
+    for header in headers.get_all("cookie"):
+        for part in header.split(";"):
+            name, sep, value = part.partition("=")
+            if sep and name.strip():
+                cookies[name.strip()] = unquote(value.strip().strip('"'))
+    return cookies
+
+
+class LiveEndpoint:
+    """The app's side of the live sockets (`server/live/frames.py`): who may open one (a key, a
+    signed device cookie, an Origin of this server, a site of the meeting), then what it says."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def admit(self, request: Request) -> Callable[[LiveWebSocketProtocol], Session] | None:
+        services = self._services
+        path, _, query = request.path.partition("?")
+        found = _LIVE_PATH.match(unquote(path))
+        if found is None:
+            return None
+        meeting_id, params, cookies = found.group(1), _query(query), _cookies(request.headers)
+        runtime = await services.meetings.get(meeting_id)
+        actor = authenticate(services, meeting_id, params, cookies)
+        if (
+            not origin_allowed(request.headers, services.settings.public_url)
+            or actor is None
+            or (runtime is None or runtime.state.info is None)
+            or (actor.site_id is not None and runtime.state.site(actor.site_id) is None)
+        ):
+            return None
+        lang = pick_language(params.get("lang"), cookies.get(LANG_COOKIE))
+        key = services.view_key(
+            runtime, screen_for(actor.role, params.get("view")).kind, actor, lang
+        )
+        return lambda socket: Session(
+            services, runtime, Connection(key, actor, socket, socket.drop)
+        )
 
 
 class Peer:
@@ -212,29 +215,6 @@ class Peer:
         self._logged_at, self._unlogged = now, 0
 
 
-async def _read_loop(
-    socket: WebSocket[Any, Any, Any], services: Services, runtime: MeetingRuntime, conn: Connection
-) -> None:
-    peer = Peer(conn.actor, runtime.meeting_id)
-    try:
-        while True:
-            message = await socket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            services.hub.touch(runtime.meeting_id, conn)
-            await _handle(_frame_bytes(message), services, runtime, conn, peer)
-    except WebSocketDisconnect:
-        return
-
-
-def _frame_bytes(message: Any) -> bytes:
-    raw = message.get("bytes")
-    if isinstance(raw, bytes):
-        return raw
-    text = message.get("text")
-    return text.encode() if isinstance(text, str) else b""
-
-
 def _error(
     conn: Connection, services: Services, rejected: Rejected, command_id: str | None
 ) -> None:
@@ -267,49 +247,94 @@ def _refuse(
     _error(conn, services, rejected, _loose_command_id(data))
 
 
-async def _handle(
-    data: bytes, services: Services, runtime: MeetingRuntime, conn: Connection, peer: Peer
-) -> None:
-    if not peer.may_send():
-        _refuse(conn, services, peer, TOO_FAST, data)
-        return
-    try:
-        message = _decode_message(data)
-    except msgspec.ValidationError as error:
-        code = "unknown_command" if "$.command.type" in str(error) else "bad_message"
-        detail = Rejected(code, N_("Message not understood: {detail}"), {"detail": str(error)})
-        _refuse(conn, services, peer, detail, data)
-        return
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-        # Not JSON, not UTF-8 (a binary frame), or nested deeper than msgspec follows.
-        _refuse(conn, services, peer, NOT_JSON, data)
-        return
-    if isinstance(message, Ping):
-        conn.offer_personal(_encode(Pong(time.time())))
-    elif isinstance(message, Hello):
-        await _welcome(services, runtime, conn, message.version)
-    else:
-        outcome = await runtime.execute(message.command, conn.actor, message.command_id)
-        if isinstance(outcome, Accepted):
-            conn.offer_personal(_encode(Ack(message.command_id, outcome.seq, outcome.duplicate)))
+INTERNAL = Rejected("internal_error", N_("Something went wrong."))
+
+
+class Session:
+    """One admitted socket: what it sends is handled as it arrives, with no task of its own.
+    A command waits for its batch (`MeetingRuntime.submit`) and is answered when that is durable;
+    several may be in flight, answered in the order they came."""
+
+    __slots__ = ("_conn", "_peer", "_runtime", "_services")
+
+    def __init__(self, services: Services, runtime: MeetingRuntime, conn: Connection) -> None:
+        self._services = services
+        self._runtime = runtime
+        self._conn = conn
+        self._peer = Peer(conn.actor, runtime.meeting_id)
+        services.hub.join(runtime.meeting_id, conn)
+
+    def ended(self) -> None:
+        self._services.hub.leave(self._runtime.meeting_id, self._conn)
+        self._conn.close()
+
+    def receive(self, data: bytes) -> None:
+        services, conn, peer = self._services, self._conn, self._peer
+        services.hub.touch(self._runtime.meeting_id, conn)
+        if not peer.may_send():
+            _refuse(conn, services, peer, TOO_FAST, data)
+            return
+        try:
+            message = _decode_message(data)
+        except msgspec.ValidationError as error:
+            code = "unknown_command" if "$.command.type" in str(error) else "bad_message"
+            detail = Rejected(code, N_("Message not understood: {detail}"), {"detail": str(error)})
+            _refuse(conn, services, peer, detail, data)
+            return
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            # Not JSON, not UTF-8 (a binary frame), or nested deeper than msgspec follows.
+            _refuse(conn, services, peer, NOT_JSON, data)
+            return
+        if isinstance(message, Ping):
+            conn.offer_personal(_encode(Pong(time.time())))
+        elif isinstance(message, Hello):
+            self._welcome(message.version)
         else:
-            _error(conn, services, outcome, message.command_id)
+            answer = self._runtime.submit(message.command, conn.actor, message.command_id)
+            answer.add_done_callback(partial(self._answer, message.command_id))
+
+    def _answer(self, command_id: str, answer: asyncio.Future[Outcome]) -> None:
+        if answer.cancelled():  # the server is stopping
+            return
+        if (error := answer.exception()) is not None:
+            log.error("command %s failed", command_id, exc_info=error)
+            _error(self._conn, self._services, INTERNAL, command_id)
+            return
+        outcome = answer.result()
+        if isinstance(outcome, Accepted):
+            self._conn.offer_personal(_encode(Ack(command_id, outcome.seq, outcome.duplicate)))
+        else:
+            _error(self._conn, self._services, outcome, command_id)
+
+    def _welcome(self, shown: str | None) -> None:
+        """A (re)connecting page says what it shows; it gets the current view unless that is it.
+
+        A page that saw more than this worker knows (it was on another worker) makes this worker
+        read the log first, so the view it gets is not older than the one it showed."""
+        epoch, _, rest = (shown or "").partition(":")
+        shown_seq = rest.partition(":")[0]
+        if epoch == self._runtime.epoch and int(shown_seq) > self._runtime.seq:
+            task = asyncio.ensure_future(self._runtime.catch_up())
+            _PENDING.add(task)
+            task.add_done_callback(partial(self._caught_up, shown))
+            return
+        self._show(shown)
+
+    def _caught_up(self, shown: str | None, task: asyncio.Future[bool]) -> None:
+        _PENDING.discard(task)
+        if not task.cancelled() and task.exception() is None:
+            self._show(shown)
+        else:  # the log is away: end the socket, and the page says hello again on reconnecting
+            self._conn.drop()
+
+    def _show(self, shown: str | None) -> None:
+        services, runtime, conn = self._services, self._runtime, self._conn
+        seq, rev = services.version(runtime, conn.key)
+        version = f"{runtime.epoch}:{seq}:{rev}"
+        if shown == version:
+            conn.offer_personal(_encode(Current(version)))
+        else:
+            conn.offer_view(Message(services.render_view(runtime.meeting_id, conn.key)))
 
 
-async def _welcome(
-    services: Services, runtime: MeetingRuntime, conn: Connection, shown: str | None
-) -> None:
-    """A (re)connecting page says what it shows; it gets the current view unless that is it.
-
-    A page that saw more than this worker knows (it was on another worker) makes this worker read
-    the log first, so the view it gets is not older than the one it showed."""
-    epoch, _, rest = (shown or "").partition(":")
-    shown_seq = rest.partition(":")[0]
-    if epoch == runtime.epoch and int(shown_seq) > runtime.seq:
-        await runtime.catch_up()
-    seq, rev = services.version(runtime, conn.key)
-    version = f"{runtime.epoch}:{seq}:{rev}"
-    if shown == version:
-        conn.offer_personal(_encode(Current(version)))
-    else:
-        conn.offer_view(Message(services.render_view(runtime.meeting_id, conn.key)))
+_PENDING: set[asyncio.Future[bool]] = set()  # catch-ups under way, kept until they are done

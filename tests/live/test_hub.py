@@ -3,7 +3,6 @@ that can take them, and never lets a slow socket pile up views."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Callable
 
@@ -12,7 +11,8 @@ from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
 from server.core.commands import Actor
-from server.live.hub import MAX_PERSONAL_BACKLOG, AsgiPipe, Connection, Hub, Message, Pipe, ViewKey
+from server.live.hub import MAX_PERSONAL_BACKLOG, Connection, Hub, Message, Pipe, ViewKey
+from tests.support.pipes import FakePipe
 from tests.support.wait import until
 
 
@@ -24,40 +24,6 @@ def make_hub() -> tuple[Hub, Counter[ViewKey]]:
         return f"{meeting_id}:{key.kind}:{key.site_id}:{renders[key]}".encode()
 
     return Hub(render), renders
-
-
-class FakePipe:
-    """A socket's pipe the test drives: `ready` until `push_back()`, then waiting for `drain()`."""
-
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-        self.frames: list[bytes] = []
-        self.ready = True
-        self.closed = False
-        self._when_ready: Callable[[], None] | None = None
-
-    def write(self, message: Message) -> None:
-        assert self.ready, "written while it pushed back"
-        self.sent.append(message.payload)
-        self.frames.append(message.frame)
-
-    def offer(self, message: Message) -> bool:
-        if not self.ready or self.closed:
-            return False
-        self.write(message)
-        return True
-
-    def when_ready(self, callback: Callable[[], None]) -> None:
-        self._when_ready = callback
-
-    def push_back(self) -> None:
-        self.ready = False
-
-    def drain(self) -> None:
-        self.ready = True
-        callback, self._when_ready = self._when_ready, None
-        if callback is not None:
-            callback()
 
 
 def display(pipe: Pipe, site: str = "s1", on_drop: Callable[[], None] | None = None) -> Connection:
@@ -175,42 +141,6 @@ def test_a_socket_that_reads_nothing_is_dropped_not_buffered_forever() -> None:
     assert drops == ["x"]  # the socket's handler is told, once
     conn.offer_personal(Message(b"more"))
     conn.drop()
-    assert drops == ["x"]
-
-
-# -- a server without the frames extension: the ASGI send, one message at a time --
-
-
-async def test_through_the_asgi_send_a_slow_socket_gets_only_the_latest() -> None:
-    gate = asyncio.Event()
-    sent: list[bytes] = []
-
-    async def send(data: bytes) -> None:
-        await gate.wait()
-        sent.append(data)
-
-    pipe = AsgiPipe(send)
-    conn = display(pipe)
-    for view in (b"one", b"two", b"three"):
-        conn.offer_view(Message(view))
-    conn.offer_personal(Message(b"ack"))
-    assert not pipe.ready  # the first send waits at the gate
-    gate.set()
-    await until(lambda: sent == [b"one", b"three", b"ack"], what="the newest view, then the ack")
-    await until(lambda: pipe.ready, what="the pipe free again")
-
-
-async def test_through_the_asgi_send_a_send_that_fails_drops_the_socket() -> None:
-    async def broken(_data: bytes) -> None:
-        raise ConnectionResetError
-
-    drops: list[str] = []
-    pipe = AsgiPipe(broken)
-    conn = display(pipe, on_drop=lambda: drops.append("x"))
-    conn.offer_view(Message(b"view"))
-    await until(lambda: pipe.closed, what="the failed send seen")
-    conn.offer_view(Message(b"later"))
-    assert conn.closed
     assert drops == ["x"]
 
 

@@ -20,11 +20,12 @@ from server.core.commands import (
     ShowQuestion,
 )
 from server.core.events import AgendaEntry, MeetingCreated, SiteInfo, SpeakRequested
-from server.live.hub import AsgiPipe, Connection, Message, ViewKey
+from server.live.hub import Connection, Message, ViewKey
 from server.live.runtime import Accepted, MeetingRuntime
 from server.log.memory import MemoryLog
 from server.log.sqlite import SqliteLog
 from server.web.services import IDLE_AFTER, PHONES_EVERY, PUBLISH_EVERY, Services
+from tests.support.pipes import FakePipe
 
 SITES = tuple(SiteInfo(f"s{i}", f"Điểm cầu {i}", is_main_hall=i == 0) for i in range(5))
 CREATED = MeetingCreated(
@@ -69,16 +70,12 @@ def test_a_secretary_has_its_sites_key_and_a_phone_that_asked_its_own(tmp_path: 
     assert other == ViewKey("delegate", None, "vi")
 
 
-async def _ignore(_data: bytes) -> None:
-    return None
-
-
 def test_a_meeting_nobody_watches_lets_go_of_its_caches_after_a_while(tmp_path: Path) -> None:
     services, _ = services_and_runtime(tmp_path)
     key = ViewKey("display", None, "vi")
     services.live("m1").views[key] = ((1, 0), b"view")
     phone = Connection(
-        ViewKey("delegate", None, "vi", "d1"), Actor("delegate", "s1", "d1"), AsgiPipe(_ignore)
+        ViewKey("delegate", None, "vi", "d1"), Actor("delegate", "s1", "d1"), FakePipe()
     )
     services.hub.join("m1", phone)
     assert services.forget_idle(now=0.0) == []
