@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
@@ -63,6 +63,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         "_connections",
         "_fragments",
         "_loop",
+        "_open",
         "_paused",
         "_ping_due",
         "_ping_every",
@@ -82,11 +83,12 @@ class LiveWebSocketProtocol(asyncio.Protocol):
     def __init__(self, config: Any, server_state: Any, **_app_state: Any) -> None:
         # uvicorn calls a `ws` class with config, server_state and app_state (the lifespan's).
         self.conn = ServerProtocol(max_size=config.ws_max_size, logger=_state_machine_log)
-        self.transport: asyncio.Transport | None = None
+        self.transport: asyncio.Transport  # given by connection_made, before anything else
         self._loop = asyncio.get_running_loop()
         self._connections: set[Any] = server_state.connections  # uvicorn shuts these down
         self._tasks: set[asyncio.Task[None]] = server_state.tasks
         self._session: Session | None = None
+        self._open = False  # a session, and the state machine OPEN: it takes frames
         self._fragments: list[bytes] | None = None
         self._paused = False  # the transport's buffer is above its high-water mark
         self._when_ready: Callable[[], None] | None = None
@@ -98,7 +100,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
     # -- asyncio --
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast("asyncio.Transport", transport)
         self._connections.add(self)
 
     def connection_lost(self, _exc: Exception | None) -> None:
@@ -106,8 +108,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         for timer in (self._ping_timer, self._close_timer):
             if timer is not None:
                 timer.cancel()
-        self.transport = None
-        self.conn.receive_eof()  # the state machine is CLOSED: `offer` sees it
+        self.conn.receive_eof()
         self._end_session()
         self._resume()  # nothing will drain any more: whoever waits hears it now
 
@@ -136,8 +137,11 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         self._resume()
 
     def shutdown(self) -> None:
-        """uvicorn stops: every page is told to reconnect, to this server or another."""
+        """uvicorn stops: every page is told to reconnect, to this server or another. The
+        server does not wait for the answers (as uvicorn's own protocol does not)."""
         self.close(RESTARTING)
+        self._end_session()
+        self.transport.close()
 
     # -- the hub's pipe --
 
@@ -148,22 +152,15 @@ class LiveWebSocketProtocol(asyncio.Protocol):
 
     @property
     def closed(self) -> bool:
-        return (
-            self._session is None
-            or self.conn.state is not State.OPEN
-            or self.transport is None
-            or self.transport.is_closing()
-        )
+        return not self._open or self.transport.is_closing()
 
     def write(self, message: Message) -> None:
-        if self.transport is not None:
-            self.transport.write(message.frame)
+        self.transport.write(message.frame)
 
     def offer(self, message: Message) -> bool:
-        """`ready` then `write`, as few attribute reads as can be: this runs once per socket
-        per view. A close from the peer is answered and the TCP half-closed in the same
-        callback, so the state says it."""
-        if self._paused or self.conn.state is not State.OPEN or self.transport is None:
+        """`ready` then `write`, as two attribute reads: this runs once per socket per view.
+        Every change of the state machine goes through `_flush`, which keeps `_open` true."""
+        if self._paused or not self._open:
             return False
         self.transport.write(message.frame)
         return True
@@ -179,14 +176,13 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         if self.conn.state is State.OPEN:
             self.conn.send_close(code)
             self._flush()
-        elif self.transport is not None and self.conn.state is State.CONNECTING:
+        elif self.conn.state is State.CONNECTING:
             self.transport.close()
 
     def drop(self) -> None:
         """The hub gave up: the peer reads nothing, so a close handshake would never end."""
         self._end_session()
-        if self.transport is not None:
-            self.transport.abort()
+        self.transport.abort()
 
     # -- inside --
 
@@ -209,7 +205,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
             log.exception("a live socket could not be admitted")
             self._answer(self.conn.reject(500, "Internal Server Error"))
             return
-        if self.transport is None or self.transport.is_closing():
+        if self.transport.is_closing():
             return  # gone while it was checked
         if opening is None:
             peer = self.transport.get_extra_info("peername") or ("-", 0)
@@ -217,7 +213,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
             self._answer(self.conn.reject(403, "Forbidden"))
             return
         self._answer(response)
-        self._session = opening(self)
+        self._session, self._open = opening(self), True
         self._schedule_ping(first=True)
 
     def _answer(self, response: Response) -> None:
@@ -237,8 +233,6 @@ class LiveWebSocketProtocol(asyncio.Protocol):
     def _flush(self) -> None:
         """Writes what the state machine has to say; starts the TCP close when it expects one."""
         transport = self.transport
-        if transport is None:
-            return
         for data in self.conn.data_to_send():
             if data == SEND_EOF:
                 if transport.can_write_eof():
@@ -247,11 +241,13 @@ class LiveWebSocketProtocol(asyncio.Protocol):
                     transport.close()
             elif not transport.is_closing():
                 transport.write(data)
-        if self.conn.close_expected() and self._close_timer is None:
+        if self.conn.state is not State.OPEN:
             self._end_session()
+        if self.conn.close_expected() and self._close_timer is None:
             self._close_timer = self._loop.call_later(CLOSE_TIMEOUT, transport.abort)
 
     def _end_session(self) -> None:
+        self._open = False
         session, self._session = self._session, None
         if session is not None:
             session.ended()
