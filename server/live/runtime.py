@@ -82,6 +82,7 @@ class _Batch:
         self.outcomes: list[Outcome | Exception] = []
         self.answered: dict[str, Accepted] = {}  # accepted in this batch, by scoped id
         self.no_ops: list[str] = []
+        self.changed: set[type[Event]] = set()  # the kinds of event the batch holds
         self.size = 0  # bytes of encoded events
 
     @property
@@ -124,6 +125,13 @@ class MeetingRuntime:
         # retry gets the same answer without a row in the log per no-op (see docs/security.md).
         self._no_ops: OrderedDict[str, int] = OrderedDict()
         self.on_change: Callable[[MeetingRuntime], None] = lambda _runtime: None
+        self._changed: set[type[Event]] = set()
+
+    def take_changes(self) -> frozenset[type[Event]]:
+        """The kinds of event applied since the last time this was asked (by whoever shows the
+        meeting: what changed tells it how soon the screens must follow)."""
+        changed, self._changed = frozenset(self._changed), set()
+        return changed
 
     async def catch_up(self) -> bool:
         """Applies whatever the log has beyond `seq`; True if anything changed."""
@@ -143,6 +151,7 @@ class MeetingRuntime:
             raise RuntimeError(f"gap in log {self.meeting_id}: {self.seq} then {seq}")
         self.state = apply(self.state, event)
         self.seq = seq
+        self._changed.add(type(event))
 
     async def execute(self, command: Command, actor: Actor, command_id: str) -> Outcome:
         """Queues the command for the next batch; answers once that batch is durable."""
@@ -255,6 +264,7 @@ class MeetingRuntime:
         except Exception as error:  # a bug in one command fails that command, not its batch
             log.exception("%s failed in %s", type(queued.command).__name__, self.meeting_id)
             return error
+        decided.changed.update(type(event) for event in decision)
         return decided.add(queued.key, state, entries)
 
     async def _write(self, decided: _Batch) -> list[Appended]:
@@ -267,6 +277,7 @@ class MeetingRuntime:
         if appended and appended[-1].last_seq != decided.seq:
             raise RuntimeError(f"log {self.meeting_id} wrote up to {appended[-1].last_seq}")
         self.state, self.seq = decided.state, decided.seq
+        self._changed |= decided.changed
         for key in decided.no_ops:
             self._remember_no_op(key, decided.answered[key].seq)
 

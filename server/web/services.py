@@ -7,12 +7,29 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import msgspec
 
 from server.access import Keys
 from server.config import Settings
 from server.core.commands import Actor
+from server.core.events import (
+    AnswerEdited,
+    AttendanceSet,
+    DelegateCheckedIn,
+    Event,
+    InvitationClaimed,
+    InvitationReleased,
+    QuestionModerated,
+    QuestionSubmitted,
+    QuestionSupported,
+    SiteReadySet,
+    SpeakerQueued,
+    SpeakRequested,
+    SpeakRequestWithdrawn,
+    VoteCast,
+)
 from server.core.views import SitePresence, devices_with_requests
 from server.i18n import translate
 from server.live.fanout import RedisNudges
@@ -23,11 +40,44 @@ from server.web.render import Renderer
 from server.web.screens import SCREENS, Drawing
 
 PUBLISH_EVERY = 0.25  # seconds: at most four renders a second of the hall's screens
-# And at most one a second of the phones': the typed answer at two edits a second would be two
-# frames a second to each of 15,000 phones (the hall's Wi-Fi, and most of the server's time).
+# And at most one a second of the phones' for what streams in (typing, votes, hands raised): the
+# typed answer at two edits a second would be two frames a second to each of 15,000 phones (the
+# hall's Wi-Fi, and most of the server's time). What the chair does reaches them as fast as the
+# hall's screens.
 PHONES_EVERY = 1.0
 PHONES = frozenset({"delegate"})
-CADENCES = ((frozenset(SCREENS) - PHONES, PUBLISH_EVERY), (PHONES, PHONES_EVERY))
+STREAMED: frozenset[type[Event]] = frozenset(
+    {
+        AnswerEdited,
+        VoteCast,
+        SpeakRequested,
+        SpeakRequestWithdrawn,
+        SpeakerQueued,
+        QuestionSubmitted,
+        QuestionSupported,
+        QuestionModerated,
+        DelegateCheckedIn,
+        InvitationClaimed,
+        InvitationReleased,
+        SiteReadySet,
+        AttendanceSet,
+    }
+)
+
+
+class Cadence(NamedTuple):
+    """How often some kinds of screen are drawn at most: after changes that only stream in,
+    and after any other."""
+
+    kinds: frozenset[str]
+    streamed: float
+    prompt: float
+
+
+CADENCES = (
+    Cadence(frozenset(SCREENS) - PHONES, PUBLISH_EVERY, PUBLISH_EVERY),
+    Cadence(PHONES, PHONES_EVERY, PUBLISH_EVERY),
+)
 
 
 class ViewMessage(msgspec.Struct, frozen=True, tag_field="type", tag="view"):
@@ -83,6 +133,7 @@ class Throttle:
 
     last: float = 0.0
     pending: asyncio.TimerHandle | None = None
+    due: float = 0.0  # when the pending publish runs (time.monotonic)
 
 
 @dataclass
@@ -98,7 +149,7 @@ class LiveMeeting:
     phones_at: tuple[int, frozenset[str]] = (-1, frozenset())
     remote_presence: dict[str, SitePresence] = field(default_factory=dict)
     throttles: dict[frozenset[str], Throttle] = field(
-        default_factory=lambda: {kinds: Throttle() for kinds, _ in CADENCES}
+        default_factory=lambda: {cadence.kinds: Throttle() for cadence in CADENCES}
     )
     unwatched_since: float | None = None
 
@@ -197,15 +248,20 @@ class Services:
         """Publishes each kind of screen at once, unless it was published less than its cadence
         ago: then once more when that time is up. So a burst of 15,000 votes makes a few renders
         a second, and a single command is still shown without delay."""
-        for kinds, every in CADENCES:
-            self._show_kinds(runtime, kinds, every)
+        streamed = runtime.take_changes() <= STREAMED
+        for cadence in CADENCES:
+            every = cadence.streamed if streamed else cadence.prompt
+            self._show_kinds(runtime, cadence.kinds, every)
 
     def _show_kinds(self, runtime: MeetingRuntime, kinds: frozenset[str], every: float) -> None:
         throttle = self.live(runtime.meeting_id).throttles[kinds]
+        due = throttle.last + every
         if throttle.pending is not None:
-            return
-        wait = throttle.last + every - time.monotonic()
-        if wait <= 0:
+            if throttle.due <= due:
+                return  # the publish already waiting shows this change too
+            throttle.pending.cancel()  # a prompt change after streamed ones: sooner
+        now = time.monotonic()
+        if due <= now:
             self._publish(runtime, kinds)
             return
         try:
@@ -213,7 +269,8 @@ class Services:
         except RuntimeError:
             self._publish(runtime, kinds)
             return
-        throttle.pending = loop.call_later(wait, self._publish, runtime, kinds)
+        throttle.pending = loop.call_later(due - now, self._publish, runtime, kinds)
+        throttle.due = due
 
     def _publish(self, runtime: MeetingRuntime, kinds: frozenset[str]) -> None:
         throttle = self.live(runtime.meeting_id).throttles[kinds]

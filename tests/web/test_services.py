@@ -24,8 +24,9 @@ from server.live.hub import Connection, Message, ViewKey
 from server.live.runtime import Accepted, MeetingRuntime
 from server.log.memory import MemoryLog
 from server.log.sqlite import SqliteLog
-from server.web.services import IDLE_AFTER, PHONES_EVERY, PUBLISH_EVERY, Services
+from server.web.services import IDLE_AFTER, PHONES, PHONES_EVERY, PUBLISH_EVERY, Services
 from tests.support.pipes import FakePipe
+from tests.support.wait import until
 
 SITES = tuple(SiteInfo(f"s{i}", f"Điểm cầu {i}", is_main_hall=i == 0) for i in range(5))
 CREATED = MeetingCreated(
@@ -107,11 +108,10 @@ class Recorded:
         callback()
 
 
-async def test_the_phones_are_drawn_at_most_once_a_second_the_hall_screens_four_times(
+async def _a_shown_question_watched(
     tmp_path: Path,
-) -> None:
-    """Typing at ten edits a second for 2.2 s: every display follows at the hall's cadence, the
-    phones at theirs, and both end on the last edit."""
+) -> tuple[Services, MeetingRuntime, str, Recorded, Recorded]:
+    """A meeting with a question on screen, one display and one phone watching it."""
     log = MemoryLog()
     await log.open()
     services = Services(Settings(data_dir=tmp_path, server_key="k" * 32), log)
@@ -121,8 +121,11 @@ async def test_the_phones_are_drawn_at_most_once_a_second_the_hall_screens_four_
     meeting_id, _ = await services.meetings.create(create, "create-1")
     runtime = await services.meetings.get(meeting_id)
     assert runtime is not None
-    added = await runtime.execute(AddQuestion(QuestionDraft(text="Đường hẻm?")), Actor("host"), "q")
-    assert isinstance(added, Accepted)
+    for number, text in enumerate(("Đường hẻm?", "Chợ tạm Bến Nghé?")):
+        added = await runtime.execute(
+            AddQuestion(QuestionDraft(text=text)), Actor("host"), f"q{number}"
+        )
+        assert isinstance(added, Accepted)
     question_id = runtime.state.questions[0].question_id
     await runtime.execute(ShowQuestion(question_id), Actor("host"), "show")
     for kind in ("display", "delegate"):  # templates compiled before the clock starts
@@ -134,6 +137,16 @@ async def test_the_phones_are_drawn_at_most_once_a_second_the_hall_screens_four_
     services.hub.join(
         meeting_id, Connection(ViewKey("delegate", None, "vi"), Actor("delegate"), phone)
     )
+    return services, runtime, question_id, display, phone
+
+
+async def test_the_phones_are_drawn_at_most_once_a_second_the_hall_screens_four_times(
+    tmp_path: Path,
+) -> None:
+    """Typing at ten edits a second for 2.2 s: every display follows at the hall's cadence, the
+    phones at theirs, and both end on the last edit."""
+    services, runtime, question_id, display, phone = await _a_shown_question_watched(tmp_path)
+    meeting_id = runtime.meeting_id
     began, typed = time.monotonic(), ""
     for i in range(22):
         tail = f" ý {i}"
@@ -149,3 +162,31 @@ async def test_the_phones_are_drawn_at_most_once_a_second_the_hall_screens_four_
     assert all(b - a >= PHONES_EVERY / 2 for a, b in itertools.pairwise(phone.times))
     last = services.render_view(meeting_id, ViewKey("delegate", None, "vi"))
     assert typed.split()[-1].encode() in last
+
+
+async def test_what_the_chair_does_reaches_the_phones_at_the_halls_cadence_not_the_typings(
+    tmp_path: Path,
+) -> None:
+    """An edit is drawn on the phones at once, the next one waits for the phones' second; the
+    chair showing another question meanwhile brings that publish forward to the hall's
+    cadence, and the phones then show the new question."""
+    services, runtime, question_id, _, phone = await _a_shown_question_watched(tmp_path)
+    throttle = services.live(runtime.meeting_id).throttles[PHONES]
+    await until(  # the setup's own publishes are over and a second has passed since the last
+        lambda: throttle.pending is None and time.monotonic() > throttle.last + PHONES_EVERY,
+        what="the phones' throttle at rest",
+    )
+    phone.times.clear()
+    for number in range(2):
+        edit = EditAnswer(question_id, number, number, "ý")
+        assert isinstance(await runtime.execute(edit, Actor("host"), f"e{number}"), Accepted)
+    assert len(phone.times) == 1  # the first edit: at once
+    assert throttle.pending is not None
+    assert throttle.due == throttle.last + PHONES_EVERY  # the second: a second after
+    other = runtime.state.questions[1].question_id
+    assert isinstance(await runtime.execute(ShowQuestion(other), Actor("host"), "s2"), Accepted)
+    assert throttle.due == throttle.last + PUBLISH_EVERY  # brought forward
+    await asyncio.sleep(PHONES_EVERY + 0.1)
+    assert len(phone.times) == 2  # the edit and the question in one publish, not two
+    last = services.render_view(runtime.meeting_id, ViewKey("delegate", None, "vi"))
+    assert "Chợ tạm Bến Nghé?" in last.decode()
