@@ -192,7 +192,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         if response.status_code != 101 or endpoint is None:
             if endpoint is None:
                 response = self.conn.reject(503, "Live sockets are not served here.")
-            self.conn.send_response(response)
+            self._answer(response)
             return
         task = self._loop.create_task(self._admit(endpoint, request, response))
         self._tasks.add(task)
@@ -217,8 +217,11 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         self._schedule_ping(first=True)
 
     def _answer(self, response: Response) -> None:
+        """The handshake's answer; a refusal closes the connection (it says `Connection: close`)."""
         self.conn.send_response(response)
         self._flush()
+        if response.status_code != 101:
+            self.transport.close()
 
     def _message_part(self, frame: Frame) -> None:
         data = bytes(frame.data)

@@ -42,8 +42,8 @@ from server.web.screens import SCREENS, Drawing
 PUBLISH_EVERY = 0.25  # seconds: at most four renders a second of the hall's screens
 # And at most one a second of the phones' for what streams in (typing, votes, hands raised): the
 # typed answer at two edits a second would be two frames a second to each of 15,000 phones (the
-# hall's Wi-Fi, and most of the server's time). What the chair does reaches them as fast as the
-# hall's screens.
+# hall's Wi-Fi, and most of the server's time). A change that is only what the chair does reaches
+# them as fast as the hall's screens.
 PHONES_EVERY = 1.0
 PHONES = frozenset({"delegate"})
 STREAMED: frozenset[type[Event]] = frozenset(
@@ -248,7 +248,9 @@ class Services:
         """Publishes each kind of screen at once, unless it was published less than its cadence
         ago: then once more when that time is up. So a burst of 15,000 votes makes a few renders
         a second, and a single command is still shown without delay."""
-        streamed = runtime.take_changes() <= STREAMED
+        # Only a change that holds nothing streamed is prompt: in a vote burst the chair's
+        # changes share their batches with votes, and the phones stay at their second.
+        streamed = not runtime.take_changes().isdisjoint(STREAMED)
         for cadence in CADENCES:
             every = cadence.streamed if streamed else cadence.prompt
             self._show_kinds(runtime, cadence.kinds, every)
