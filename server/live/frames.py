@@ -226,10 +226,13 @@ class LiveWebSocketProtocol(asyncio.Protocol):
     def _message_part(self, frame: Frame) -> None:
         data = bytes(frame.data)
         if not frame.fin:  # a fragment: the state machine has checked the order and the size
-            self._fragments = [*(self._fragments or ()), data]
+            if self._fragments is None:
+                self._fragments = []
+            self._fragments.append(data)  # appended, not copied: 64 KiB may come a byte a frame
             return
         if self._fragments is not None:
-            data, self._fragments = b"".join((*self._fragments, data)), None
+            self._fragments.append(data)
+            data, self._fragments = b"".join(self._fragments), None
         if self._session is not None:
             self._session.receive(data)
 
