@@ -68,7 +68,13 @@ async def scenario(server: ServerProcess, meeting: dict[str, Any]) -> dict[str, 
     decisions = [
         {"decision": "on_the_spot"},
         {"decision": "written", "agency": "UBND phường", "deadline": "2026-01-10"},
-        {"decision": "forwarded", "forwarded_to": "city", "agency": "UBND thành phố"},
+        # its own deadline: the default (the meeting's date + 15 days) is past by now
+        {
+            "decision": "forwarded",
+            "forwarded_to": "city",
+            "agency": "UBND thành phố",
+            "deadline": _IN_TWO_MONTHS,
+        },
         {"decision": "not_taken_up", "reason": "Không thuộc thẩm quyền"},
     ]
     for question_id, decision in zip(question_ids, decisions, strict=True):
@@ -79,6 +85,9 @@ async def scenario(server: ServerProcess, meeting: dict[str, Any]) -> dict[str, 
     await host.close()
     await secretary.close()
     return {"written": question_ids[1], "forwarded": question_ids[2]}
+
+
+_IN_TWO_MONTHS = (date.fromisoformat(local_today()) + timedelta(days=60)).isoformat()
 
 
 async def get(url: str) -> httpx.Response:
