@@ -1,7 +1,11 @@
 """Times drawing every secretary's console after a host command, in-process (not a test):
 the sections with their cache, as the server does, against the same sections drawn fresh.
+With `--screens`, every kind of screen of the meeting as the server draws and encodes it after a
+host command: the host's console (600 sites online), the desk, the displays, the phones and the
+600 consoles, each kind timed on its own.
 
-Run: `.venv/bin/python -m bench.render --sites 600 --events 20` (see docs/benchmarks.md).
+Run: `.venv/bin/python -m bench.render --sites 600 --events 20 [--screens]`
+(see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from server.core.commands import Actor, Command, CreateMeeting, SetCurrentAgenda
 from server.core.decide import Rejected, decide
 from server.core.rules import Context
 from server.core.state import MeetingState
-from server.core.views import secretary_view
+from server.core.views import SitePresence, secretary_view
 from server.web.render import Renderer, Sections
-from server.web.screens import SECRETARY_SECTIONS
+from server.web.screens import SCREENS, SECRETARY_SECTIONS, Drawing
+from server.web.services import ViewMessage, encode_view
 
 LANG = "vi"
 
@@ -50,10 +55,33 @@ def fresh(renderer: Renderer, state: MeetingState, sites: list[str]) -> None:
         )
 
 
+def screens(
+    renderer: Renderer, state: MeetingState, presence: dict[str, SitePresence]
+) -> dict[str, float]:
+    """Milliseconds to draw and encode each kind of screen once, as a change makes the server."""
+    sites = [site.site_id for site in state.sites]
+    spent: dict[str, float] = {}
+    for kind, per_site in (
+        ("host", False),
+        ("questions", False),
+        ("display", False),
+        ("delegate", False),
+        ("secretary", True),
+    ):
+        began = time.perf_counter()
+        for site_id in sites if per_site else sites[:1]:
+            drawing = Drawing(renderer, LANG, state, site_id, None, lambda: presence)
+            html = SCREENS[kind].draw(drawing)
+            encode_view(ViewMessage(view=kind, epoch="e", seq=1, rev=0, html=html))
+        spent[kind] = (time.perf_counter() - began) * 1000
+    return spent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sites", type=int, default=600, help="sites, the main hall included")
     parser.add_argument("--events", type=int, default=20)
+    parser.add_argument("--screens", action="store_true", help="every kind of screen, drawn")
     args = parser.parse_args()
     organiser = Actor("organiser")
     state = run(
@@ -71,6 +99,9 @@ def main() -> None:
     sites = [site.site_id for site in state.sites]
     items = [entry.item_id for entry in state.agenda]
     renderer = Renderer()
+    if args.screens:
+        time_screens(renderer, state, sites, items, args.events)
+        return
     cached(renderer, state, sites)  # warm: the sections that do not change are drawn once
     timings: dict[str, list[float]] = {"sections, cached": [], "sections, drawn fresh": []}
     for i in range(args.events):
@@ -83,6 +114,26 @@ def main() -> None:
     for name, values in timings.items():
         print(
             f"{name:24} median {statistics.median(values):7.1f} ms per event"
+            f"  (min {min(values):.1f}, max {max(values):.1f})"
+        )
+
+
+def time_screens(
+    renderer: Renderer, state: MeetingState, sites: list[str], items: list[str], events: int
+) -> None:
+    # Every site online, last seen before the commands (a host command is no site's sighting).
+    presence = {site_id: SitePresence(1, 1, 24, time.time()) for site_id in sites}
+    screens(renderer, state, presence)  # warm, as a server that has drawn them once
+    timings: dict[str, list[float]] = {}
+    for i in range(events):
+        state = run(state, SetCurrentAgendaItem(item_id=items[i % 2]), Actor("host"))
+        for kind, ms in screens(renderer, state, presence).items():
+            timings.setdefault(kind, []).append(ms)
+    totals = [sum(by_kind) for by_kind in zip(*timings.values(), strict=True)]
+    print(f"every screen of {len(sites)} sites, {events} host commands (set the current item)")
+    for kind, values in (*timings.items(), ("all", totals)):
+        print(
+            f"{kind:10} median {statistics.median(values):7.1f} ms per event"
             f"  (min {min(values):.1f}, max {max(values):.1f})"
         )
 

@@ -66,6 +66,23 @@ SECRETARY_SECTIONS: Sections = (
 
 
 PAST_BALLOTS = (("live/_past_ballots.html", ("ballots", "ballot_on_screen")),)
+# The host's 600-row sites table, kept while no site row or total moves: a host command redraws
+# the console around it, not the table.
+HOST_SITES: Sections = (
+    (
+        "live/host/sites.html",
+        (
+            "sites",
+            "sites_ready",
+            "sites_online",
+            "attendance",
+            "turns_total",
+            "opinions_total",
+            "attendance_missing",
+            "under_way",
+        ),
+    ),
+)
 
 
 def _draw_host(d: Drawing) -> str:
@@ -74,11 +91,13 @@ def _draw_host(d: Drawing) -> str:
     preview = d.render("live/display.html", view=display_view(d.state))
     view = host_view(d.state, d.presence())
     past = d.renderer.render_sections(d.lang, PAST_BALLOTS, view)
+    sites = d.renderer.render_sections(d.lang, HOST_SITES, view)
     return d.render(
         "live/host.html",
         view=view,
         preview=Markup(without_ids(preview)),  # noqa: S704 - rendered just now, autoescaped
         past_ballots=Markup(past),  # noqa: S704 - rendered just now, autoescaped
+        sites_card=Markup(sites),  # noqa: S704 - rendered just now, autoescaped
     )
 
 

@@ -88,7 +88,7 @@ class ViewMessage(msgspec.Struct, frozen=True, tag_field="type", tag="view"):
     html: str
 
 
-_encode = msgspec.json.Encoder().encode
+encode_view = msgspec.json.Encoder().encode
 
 JOIN_BURST = 1000.0  # phones one join link may make at once: a main hall scanning together
 JOIN_RATE = 10.0  # and then a second, sustained
@@ -344,7 +344,7 @@ class Services:
             return cached[1]
         html = self._render_html(runtime, key)
         live.html_of[key] = html
-        data = _encode(
+        data = encode_view(
             ViewMessage(
                 view=key.kind, epoch=runtime.epoch, seq=version[0], rev=version[1], html=html
             )
