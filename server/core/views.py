@@ -522,30 +522,73 @@ def _require_site(state: MeetingState, site_id: str) -> Site:
 
 
 def secretary_view(state: MeetingState, site_id: str) -> SecretaryView:
-    floor = state.floor
+    return _secretary_views(state, (_require_site(state, site_id),))[site_id]
+
+
+def secretary_views(state: MeetingState) -> dict[str, SecretaryView]:
+    """Every site's console, by site id, from one pass over the floor, the questions and the
+    ballots: what all consoles show (the item, the speaker, the queue) is built once, not once for
+    each of 600 sites."""
+    return _secretary_views(state, state.sites)
+
+
+def _secretary_views(state: MeetingState, sites: tuple[Site, ...]) -> dict[str, SecretaryView]:
+    wanted = {site.site_id for site in sites}
     rows = queue_rows(state)
-    turns = tuple(
-        Turn(r, tuple(q for q in state.questions if q.request_id == r.request_id))
-        for r in reversed(floor.requests)
-        if r.site_id == site_id and r.status in ("speaking", "finished")
-    )
-    site = _require_site(state, site_id)
-    return SecretaryView(
-        info=_require_info(state),
-        site=site,
-        current=_current_row(state),
-        speaker=_speaker(state),
-        pending=tuple(r for r in floor.requests if r.site_id == site_id and r.status == "pending"),
-        site_queue=tuple(row for row in rows if row.request.site_id == site_id),
-        queue_length=len(rows),
-        turns=turns,
-        fields=state.fields,
-        questions=tuple(
-            question_row(state, q) for q in state.questions if q.site_id == site_id and q.open
-        ),
-        paper=tuple(_paper_ballot(state, b, site_id) for b in reversed(state.ballots)),
-        attendance_due=site.attendance is None and under_way(state),
-    )
+    asked: dict[str, list[Question]] = {}  # the questions of each turn, by request id
+    questions: dict[str, list[QuestionRow]] = {site_id: [] for site_id in wanted}
+    for q in state.questions:
+        if q.request_id:
+            asked.setdefault(q.request_id, []).append(q)
+        if q.open and q.site_id in wanted:
+            questions[q.site_id].append(question_row(state, q))
+    turns: dict[str, list[Turn]] = {site_id: [] for site_id in wanted}
+    pending: dict[str, list[SpeakerRequest]] = {site_id: [] for site_id in wanted}
+    for r in reversed(state.floor.requests):  # the latest turn first
+        if r.site_id not in wanted:
+            continue
+        if r.status in ("speaking", "finished"):
+            turns[r.site_id].append(Turn(r, tuple(asked.get(r.request_id, ()))))
+        elif r.status == "pending":
+            pending[r.site_id].append(r)
+    queued: dict[str, list[QueueRow]] = {site_id: [] for site_id in wanted}
+    for row in rows:
+        if row.request.site_id in wanted:
+            queued[row.request.site_id].append(row)
+    ballots = [(b, dict(b.paper), _ballot_question(state, b)) for b in reversed(state.ballots)]
+    info, current, speaker = _require_info(state), _current_row(state), _speaker(state)
+    begun = under_way(state)
+    return {
+        site.site_id: SecretaryView(
+            info=info,
+            site=site,
+            current=current,
+            speaker=speaker,
+            pending=tuple(reversed(pending[site.site_id])),  # in the order they were made
+            site_queue=tuple(queued[site.site_id]),
+            queue_length=len(rows),
+            turns=tuple(turns[site.site_id]),
+            fields=state.fields,
+            questions=tuple(questions[site.site_id]),
+            paper=tuple(
+                PaperBallot(
+                    ballot_id=b.ballot_id,
+                    question_text=text,
+                    scale=b.scale,
+                    open=b.open,
+                    counts=paper.get(site.site_id, (0, 0, 0)),
+                )
+                for b, paper, text in ballots
+            ),
+            attendance_due=site.attendance is None and begun,
+        )
+        for site in sites
+    }
+
+
+def _ballot_question(state: MeetingState, ballot: Ballot) -> str | None:
+    question = state.question(ballot.question_id) if ballot.question_id else None
+    return question.text if question else None
 
 
 def door_view(state: MeetingState, site_id: str) -> DoorView:
@@ -568,17 +611,6 @@ def door_view(state: MeetingState, site_id: str) -> DoorView:
         )
     )
     return DoorView(_require_info(state), site, rows, attendance_of(state, site_id))
-
-
-def _paper_ballot(state: MeetingState, ballot: Ballot, site_id: str) -> PaperBallot:
-    question = state.question(ballot.question_id) if ballot.question_id else None
-    return PaperBallot(
-        ballot_id=ballot.ballot_id,
-        question_text=question.text if question else None,
-        scale=ballot.scale,
-        open=ballot.open,
-        counts=dict(ballot.paper).get(site_id, (0, 0, 0)),
-    )
 
 
 def delegate_view(state: MeetingState, device_id: str | None = None) -> DelegateView:

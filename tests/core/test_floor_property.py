@@ -61,6 +61,7 @@ from server.core.events import (
 )
 from server.core.rules import BUDGET_SECONDS
 from server.core.state import ACTIVE_STATUSES, MeetingState, SpeakerRequest
+from server.core.views import queue_rows, secretary_view, secretary_views
 from tests.core.support import HOST, ORGANISER, T0
 
 CLOCK_STEP = 1.5
@@ -652,6 +653,27 @@ class FloorMachine(RuleBasedStateMachine):
     @invariant()
     def replay_of_the_log_is_the_live_state(self) -> None:
         self.meeting.check_log()
+
+    @invariant()
+    def every_console_shows_its_own_sites_floor(self) -> None:
+        """All consoles drawn at once (one pass) show each site what its definition says."""
+        state = self.live
+        consoles = secretary_views(state)
+        assert set(consoles) == {site.site_id for site in state.sites}
+        rows = queue_rows(state)
+        for site_id, console in consoles.items():
+            requests = state.floor.requests
+            assert console.pending == tuple(
+                r for r in requests if r.site_id == site_id and r.status == "pending"
+            )
+            assert console.site_queue == tuple(r for r in rows if r.request.site_id == site_id)
+            assert [t.request for t in console.turns] == [
+                r
+                for r in reversed(requests)
+                if r.site_id == site_id and r.status in ("speaking", "finished")
+            ]
+            assert console.queue_length == len(state.floor.queue)
+            assert console == secretary_view(state, site_id)
 
 
 FloorMachine.TestCase.settings = settings(NO_EXPLAIN, max_examples=150, stateful_step_count=50)

@@ -68,7 +68,13 @@ from server.core.events import (
     encode_event,
 )
 from server.core.state import CHOICES, VOTE_SHARDS, Ballot, MeetingState, VoteBook, VotingRules
-from server.core.views import delegate_view, display_view, host_view, secretary_view
+from server.core.views import (
+    delegate_view,
+    display_view,
+    host_view,
+    secretary_view,
+    secretary_views,
+)
 from tests.core.support import (
     DISPLAY,
     HALL,
@@ -1333,3 +1339,19 @@ def test_a_closed_ballots_result_is_worked_out_once_and_again_when_its_paper_cha
     assert again.paper is not None
     assert again.paper.counts == (4, 0, 10)
     assert host_view(STATE, {}).ballots[0].paper == first[0].paper  # the old state unchanged
+
+
+def test_every_console_drawn_at_once_shows_its_own_sites_paper_and_questions() -> None:
+    consoles = secretary_views(STATE)
+    assert set(consoles) == {HALL, SITE_A, SITE_B}
+    a, b = consoles[SITE_A], consoles[SITE_B]
+    assert [(p.ballot_id, p.counts, p.open) for p in a.paper] == [
+        ("b1", (3, 2, 1), True),  # the latest ballot first
+        ("b0", (4, 0, 1), False),
+    ]
+    assert [p.counts for p in b.paper] == [(0, 0, 0), (0, 0, 0)]  # site B counted no paper
+    assert [p.question_text for p in a.paper] == ["Đường ngập", "Học phí"]
+    assert [q.question.question_id for q in a.questions] == ["q1"]  # p1 awaits moderation
+    assert b.questions == ()
+    for site_id, console in consoles.items():
+        assert console == secretary_view(STATE, site_id)
