@@ -35,6 +35,9 @@ CLOSE_TIMEOUT = 10.0  # seconds the peer has to finish a close handshake before 
 GOING_AWAY = 1001  # the hub gave up on a socket that read nothing
 RESTARTING = 1012  # the server stops: the page reconnects, to this server or another
 KEEPALIVE_TIMEOUT = 1011
+# Every ping is the same frame: only that a pong came back is checked, not what it says. Built
+# once, it costs a write (15,600 sockets pinged every 20 s are 780 pings a second).
+PING = Frame(Opcode.PING, b"diemcau").serialize(mask=False)
 
 
 class Session(Protocol):
@@ -278,8 +281,10 @@ class LiveWebSocketProtocol(asyncio.Protocol):
             return
         if self._ping_due:
             self.conn.fail(KEEPALIVE_TIMEOUT, "keepalive ping timeout")
-        else:
-            self._ping_due = True
-            self.conn.send_ping(random.randbytes(4))  # noqa: S311 (a ping's payload, no secret)
-            self._schedule_ping()
-        self._flush()
+            self._flush()
+            return
+        self._ping_due = True
+        # Between two calls the state machine has nothing left to send (`_flush` after each),
+        # so a frame written here cannot cut into one of its own.
+        self.transport.write(PING)
+        self._schedule_ping()

@@ -13,13 +13,13 @@ from markupsafe import Markup
 from server.core.commands import Role
 from server.core.state import MeetingState
 from server.core.views import (
+    SecretaryView,
     SitePresence,
     delegate_view,
     display_view,
     door_view,
     host_view,
     questions_view,
-    secretary_view,
 )
 from server.web.policy import DOOR_CSP
 from server.web.render import Renderer, Sections
@@ -27,7 +27,8 @@ from server.web.render import Renderer, Sections
 
 @dataclass(frozen=True)
 class Drawing:
-    """What drawing one view needs: the meeting's state and, for the host, the sites' presence."""
+    """What drawing one view needs: the meeting's state, for the host the sites' presence, for
+    a secretary every site's console (built in one pass, once for all sites of a change)."""
 
     renderer: Renderer
     lang: str
@@ -35,6 +36,7 @@ class Drawing:
     site_id: str
     device_id: str | None
     presence: Callable[[], Mapping[str, SitePresence]]
+    consoles: Callable[[], Mapping[str, SecretaryView]]
 
     def render(self, template: str, **context: Any) -> str:
         return self.renderer.render(self.lang, template, **context)
@@ -47,6 +49,8 @@ class Screen:
     default_for: frozenset[Role]  # whose screen it is when no other is asked for
     page: str  # the page template around the live part
     draw: Callable[[Drawing], str]
+    # Drawn as sections: the view's HTML already as the inside of a JSON string (see `Drawn`).
+    draw_encoded: Callable[[Drawing], bytes] | None = None
     per_site: bool = False  # each site has its own view (else one render serves every site)
     per_asking_phone: bool = False  # a phone that asked to speak has its own view
     shows_join: bool = False  # the page shows its site's join QR and code
@@ -101,9 +105,19 @@ def _draw_host(d: Drawing) -> str:
     )
 
 
+def _console(d: Drawing) -> SecretaryView:
+    console = d.consoles().get(d.site_id)
+    if console is None:
+        raise LookupError(d.site_id)
+    return console
+
+
 def _draw_secretary(d: Drawing) -> str:
-    view = secretary_view(d.state, d.site_id)
-    return d.renderer.render_sections(d.lang, SECRETARY_SECTIONS, view)
+    return d.renderer.render_sections(d.lang, SECRETARY_SECTIONS, _console(d))
+
+
+def _draw_secretary_encoded(d: Drawing) -> bytes:
+    return d.renderer.encoded_sections(d.lang, SECRETARY_SECTIONS, _console(d))
 
 
 def _drawn(template: str, build: Callable[[Drawing], object]) -> Callable[[Drawing], str]:
@@ -138,6 +152,7 @@ SCREENS: dict[str, Screen] = {
             _roles("secretary"),
             "secretary.html",
             _draw_secretary,
+            draw_encoded=_draw_secretary_encoded,
             per_site=True,
         ),
         Screen(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -30,7 +30,7 @@ from server.core.events import (
     SpeakRequestWithdrawn,
     VoteCast,
 )
-from server.core.views import SitePresence, devices_with_requests
+from server.core.views import SecretaryView, SitePresence, devices_with_requests, secretary_views
 from server.i18n import translate
 from server.live.fanout import RedisNudges
 from server.live.hub import Hub, ViewKey
@@ -143,8 +143,11 @@ class LiveMeeting:
     publish throttle. Made on first use, dropped when no socket has watched it for IDLE_AFTER."""
 
     views: dict[ViewKey, tuple[tuple[int, int], bytes]] = field(default_factory=dict)
-    html_of: dict[ViewKey, str] = field(default_factory=dict)  # the HTML of each cached view
-    last_html: dict[ViewKey, str] = field(default_factory=dict)  # the HTML last pushed
+    # The HTML of each cached view (as the inside of a JSON string, for a screen of sections),
+    # and what was last pushed.
+    html_of: dict[ViewKey, str | bytes] = field(default_factory=dict)
+    last_html: dict[ViewKey, str | bytes] = field(default_factory=dict)
+    consoles: tuple[int, Mapping[str, SecretaryView]] = (-1, {})  # every site's, at that seq
     phones: frozenset[str] | None = None  # with their own view, at the last publish
     phones_at: tuple[int, frozenset[str]] = (-1, frozenset())
     remote_presence: dict[str, SitePresence] = field(default_factory=dict)
@@ -342,13 +345,18 @@ class Services:
         cached = live.views.get(key)
         if cached is not None and cached[0] == version:
             return cached[1]
-        html = self._render_html(runtime, key)
-        live.html_of[key] = html
-        data = encode_view(
-            ViewMessage(
-                view=key.kind, epoch=runtime.epoch, seq=version[0], rev=version[1], html=html
-            )
+        message = ViewMessage(
+            view=key.kind, epoch=runtime.epoch, seq=version[0], rev=version[1], html=""
         )
+        draw_encoded = SCREENS[key.kind].draw_encoded
+        if draw_encoded is None:
+            html = self._render_html(runtime, key)
+            live.html_of[key] = html
+            data = encode_view(msgspec.structs.replace(message, html=html))
+        else:  # put together from sections encoded once: `"html":""}` with the inside in it
+            inside = draw_encoded(self._drawing(runtime, key))
+            live.html_of[key] = inside
+            data = b"".join((encode_view(message)[:-2], inside, b'"}'))
         live.views[key] = (version, data)
         return data
 
@@ -358,15 +366,27 @@ class Services:
         return f"{runtime.epoch}:{seq}:{rev}", self._render_html(runtime, key)
 
     def _render_html(self, runtime: MeetingRuntime, key: ViewKey) -> str:
-        drawing = Drawing(
+        return SCREENS[key.kind].draw(self._drawing(runtime, key))
+
+    def _drawing(self, runtime: MeetingRuntime, key: ViewKey) -> Drawing:
+        return Drawing(
             self.renderer,
             key.lang,
             runtime.state,
             key.site_id or "",
             key.device_id,
             lambda: self.presence(runtime.meeting_id),
+            lambda: self._consoles(runtime),
         )
-        return SCREENS[key.kind].draw(drawing)
+
+    def _consoles(self, runtime: MeetingRuntime) -> Mapping[str, SecretaryView]:
+        """Every site's console at the meeting's seq: a change builds them once for all sites."""
+        live = self.live(runtime.meeting_id)
+        seq, consoles = live.consoles
+        if seq != runtime.seq:
+            consoles = secretary_views(runtime.state)
+            live.consoles = (runtime.seq, consoles)
+        return consoles
 
     def message(self, lang: str, text: str, params: dict[str, str | int] | None = None) -> str:
         return translate(lang, text, params)

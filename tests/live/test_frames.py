@@ -185,6 +185,25 @@ async def test_a_peer_that_stops_answering_pings_is_closed_with_1011(
         await until(lambda: door.sessions[0].over, what="the session ended")
 
 
+async def test_a_peer_that_answers_the_pings_stays_open_between_frames() -> None:
+    door = Door()
+    async with (
+        serving(door, ws_ping_interval=0.1) as port,
+        connect(f"ws://127.0.0.1:{port}/ok", ping_interval=None) as client,
+    ):
+        await until(lambda: door.sessions, what="the session opened")
+        socket = door.sessions[0].socket
+        # The client answers each ping (websockets does, as browsers do); a missed pong would
+        # close the socket at the next interval.
+        await asyncio.sleep(1.0)
+        assert socket.offer(Message(b"still here"))
+        assert await asyncio.wait_for(client.recv(), 10) == b"still here"
+        assert not door.sessions[0].over
+        latency = client.latency  # the client's own ping: the server answers it
+        await asyncio.wait_for(await client.ping(), 10)
+        assert client.latency != latency
+
+
 async def test_a_stopping_server_tells_every_page_to_reconnect_with_1012() -> None:
     door = Door()
     async with contextlib.AsyncExitStack() as stack:
