@@ -651,7 +651,8 @@ def main() -> None:
     print("\n".join(verdicts(runs)))
     print(
         "\nlatency: host command written -> the last of all sockets has its next frame;"
-        " CPU: utime+stime of the server's processes (all workers) per event; redis: the"
+        " CPU: utime+stime of the server's processes (all workers) per event; sys: of which"
+        " in the kernel (the sockets' send() mostly); redis: the"
         " redis-server's; KiB/sock: resident memory grown while the sockets opened / sockets;"
         " storm: every socket dropped at once, then all reconnecting until each has its view;"
         " CPU s: the server's CPU seconds while the sockets opened / came back"
