@@ -22,7 +22,7 @@ from server.core.apply import apply
 from server.core.commands import Actor, Command, CreateMeeting, SetCurrentAgendaItem
 from server.core.decide import Rejected, decide
 from server.core.rules import Context
-from server.core.state import MeetingState
+from server.core.state import MeetingState, Question
 from server.core.views import SitePresence, secretary_view, secretary_views
 from server.web.render import Renderer, Sections
 from server.web.screens import SCREENS, SECRETARY_SECTIONS, Drawing
@@ -86,11 +86,29 @@ def screens(
     return spent
 
 
+def with_questions(state: MeetingState, count: int) -> MeetingState:
+    """`count` open questions, a site's each in turn, half raised in a turn and half by phone."""
+    base = Question("q", "", (), None, "", "committee", "ward", "phone", "", time.time())
+    sites = [site.site_id for site in state.sites]
+    made = tuple(
+        msgspec.structs.replace(
+            base,
+            question_id=f"q{i}",
+            text=f"Ý kiến số {i}: đề nghị sửa đường ngõ và lắp đèn chiếu sáng",
+            site_id=sites[i % len(sites)],
+            source="turn" if i % 2 else "phone",
+        )
+        for i in range(count)
+    )
+    return msgspec.structs.replace(state, questions=made)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sites", type=int, default=600, help="sites, the main hall included")
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--screens", action="store_true", help="every kind of screen, drawn")
+    parser.add_argument("--questions", type=int, default=0, help="opinions spread over the sites")
     args = parser.parse_args()
     organiser = Actor("organiser")
     state = run(
@@ -105,6 +123,7 @@ def main() -> None:
         ),
         organiser,
     )
+    state = with_questions(state, args.questions)
     sites = [site.site_id for site in state.sites]
     items = [entry.item_id for entry in state.agenda]
     renderer = Renderer()
@@ -139,7 +158,10 @@ def time_screens(
         for kind, ms in screens(renderer, state, presence).items():
             timings.setdefault(kind, []).append(ms)
     totals = [sum(by_kind) for by_kind in zip(*timings.values(), strict=True)]
-    print(f"every screen of {len(sites)} sites, {events} host commands (set the current item)")
+    print(
+        f"every screen of {len(sites)} sites, {len(state.questions)} questions,"
+        f" {events} host commands (set the current item)"
+    )
     for kind, values in (*timings.items(), ("all", totals)):
         print(
             f"{kind:10} median {statistics.median(values):7.1f} ms per event"

@@ -413,6 +413,21 @@ def attendance_of(state: MeetingState, site_id: str) -> SiteAttendance:
     )
 
 
+def attending_by_site(state: MeetingState) -> dict[str, int | None]:
+    """`attendance_of(state, site).attending` of every site, in one pass: the host's console asks
+    after every change, and each site's own answer reads the whole list of walk-ins."""
+    grouped = delegates_by_site(state)
+    walk_ins = dict(state.walk_ins)
+    attending: dict[str, int | None] = {}
+    for site in state.sites:
+        invited = grouped.get(site.site_id, [])
+        present = sum(d.status == "present" for d in invited)
+        absent = sum(d.status == "absent" for d in invited)
+        taken = bool(present or absent or site.site_id in walk_ins)
+        attending[site.site_id] = present + (walk_ins.get(site.site_id) or 0) if taken else None
+    return attending
+
+
 def site_attendance(state: MeetingState) -> tuple[SiteAttendance, ...]:
     return tuple(attendance_of(state, site.site_id) for site in state.sites)
 

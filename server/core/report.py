@@ -14,6 +14,7 @@ from server.core.delegates import (
     DelegateTotals,
     SiteAttendance,
     attendance_of,
+    attending_by_site,
     delegate_totals,
     site_attendance,
 )
@@ -108,7 +109,11 @@ def headcount(state: MeetingState, site: Site) -> int | None:
 
 
 def attendance_over(state: MeetingState) -> Attendance:
-    counts = [headcount(state, site) for site in state.sites]
+    door = attending_by_site(state)  # one pass, for the sites whose secretary entered nothing
+    counts = [
+        site.attendance if site.attendance is not None else door[site.site_id]
+        for site in state.sites
+    ]
     return Attendance(
         entered=sum(n for n in counts if n is not None),
         sites_entered=sum(n is not None for n in counts),

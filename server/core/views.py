@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -457,9 +458,7 @@ def _duplicates(items: tuple[tuple[str, str], ...]) -> list[tuple[str, str, floa
 def host_view(state: MeetingState, presence: Mapping[str, SitePresence]) -> HostView:
     rows = agenda_rows(state)
     index = next((i for i, row in enumerate(rows) if row.current), None)
-    sites = tuple(
-        _site_row(state, site, presence.get(site.site_id, SitePresence())) for site in state.sites
-    )
+    sites = _site_rows(state, presence)
     floor = state.floor
     return HostView(
         info=_require_info(state),
@@ -499,8 +498,28 @@ def host_view(state: MeetingState, presence: Mapping[str, SitePresence]) -> Host
     )
 
 
-def _site_row(state: MeetingState, site: Site, presence: SitePresence) -> SiteRow:
-    requests = [r for r in state.floor.requests if r.site_id == site.site_id]
+def _site_rows(state: MeetingState, presence: Mapping[str, SitePresence]) -> tuple[SiteRow, ...]:
+    """A row for each site, from one pass over the floor and the questions (600 sites and 5,000
+    questions were 3 million comparisons a host render when each row went through them all)."""
+    requests: dict[str, list[SpeakerRequest]] = {site.site_id: [] for site in state.sites}
+    for r in state.floor.requests:
+        if r.site_id in requests:
+            requests[r.site_id].append(r)
+    opinions = Counter(q.site_id for q in state.questions if q.source == "turn")
+    return tuple(
+        _site_row(
+            site,
+            presence.get(site.site_id, SitePresence()),
+            requests[site.site_id],
+            opinions[site.site_id],
+        )
+        for site in state.sites
+    )
+
+
+def _site_row(
+    site: Site, presence: SitePresence, requests: list[SpeakerRequest], opinions: int
+) -> SiteRow:
     turns = [r for r in requests if r.status in ("speaking", "finished")]
     return SiteRow(
         site=site,
@@ -508,7 +527,7 @@ def _site_row(state: MeetingState, site: Site, presence: SitePresence) -> SiteRo
         online=presence.displays + presence.consoles > 0,
         turns=len(turns),
         spoken_seconds=round(sum(r.spoken_seconds() for r in turns if r.status == "finished")),
-        opinions=sum(q.source == "turn" and q.site_id == site.site_id for q in state.questions),
+        opinions=opinions,
         pending=sum(r.status == "pending" for r in requests),
         queued=sum(r.status == "queued" for r in requests),
     )

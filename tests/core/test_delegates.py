@@ -286,6 +286,7 @@ def test_a_site_whose_attendance_nobody_took_is_unknown_not_zero() -> None:
     assert (hall.invited.total, hall.taken, hall.attending) == (0, False, None)
     walked_in = site_attendance(do(LISTED, SetWalkIns(HALL, 0), HOST))[0]
     assert (walked_in.taken, walked_in.attending) == (True, 0)  # taken: nobody came
+    assert delegates.attending_by_site(LISTED) == {HALL: None, SITE_A: None, SITE_B: None}
 
 
 def test_attendance_counts_the_composition_of_who_came() -> None:
@@ -298,6 +299,8 @@ def test_attendance_counts_the_composition_of_who_came() -> None:
     assert (a.walk_ins, a.attending, a.absent) == (3, 5, 0)
     assert a.target == CompositionTarget(4, 2, 1, (("Tổ 1", 4),))
     assert (b.present.total, b.absent, b.taken, b.attending, b.target) == (0, 1, True, 0, None)
+    # All sites at once (the host's console) say what each site's own figures say.
+    assert delegates.attending_by_site(state) == {HALL: None, SITE_A: 5, SITE_B: 0}
 
 
 def test_five_hundred_check_ins_with_repeats_count_each_delegate_once() -> None:

@@ -61,7 +61,7 @@ from server.core.events import (
 )
 from server.core.rules import BUDGET_SECONDS
 from server.core.state import ACTIVE_STATUSES, MeetingState, SpeakerRequest
-from server.core.views import queue_rows, secretary_view, secretary_views
+from server.core.views import host_view, queue_rows, secretary_view, secretary_views
 from tests.core.support import HOST, ORGANISER, T0
 
 CLOCK_STEP = 1.5
@@ -674,6 +674,17 @@ class FloorMachine(RuleBasedStateMachine):
             ]
             assert console.queue_length == len(state.floor.queue)
             assert console == secretary_view(state, site_id)
+
+    @invariant()
+    def the_hosts_site_rows_count_each_sites_own_requests(self) -> None:
+        state = self.live
+        for row in host_view(state, {}).sites:
+            mine = [r for r in state.floor.requests if r.site_id == row.site.site_id]
+            assert (row.pending, row.queued) == (
+                sum(r.status == "pending" for r in mine),
+                sum(r.status == "queued" for r in mine),
+            )
+            assert row.turns == sum(r.status in ("speaking", "finished") for r in mine)
 
 
 FloorMachine.TestCase.settings = settings(NO_EXPLAIN, max_examples=150, stateful_step_count=50)
