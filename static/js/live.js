@@ -8,6 +8,7 @@ import { Outbox, outboxKey } from "/static/js/outbox.js";
 import { firstField, keepOpenState, morph, release, touch } from "/static/js/keep.js";
 import { editRefused, editSettled, startLiveAnswer } from "/static/js/answer.js";
 import { fitProjector } from "/static/js/projector.js";
+import "/static/js/choices.js"; // a select filled from a list the page holds once
 
 const body = document.body;
 const wsPath = body.dataset.ws;

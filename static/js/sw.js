@@ -3,7 +3,7 @@
 // Pages: the network first, the kept copy when it fails. Assets: the kept copy, refreshed behind.
 // Browsers run service workers only in a secure context (https, or localhost): see docs/deploy.md.
 
-const CACHE = "diemcau-v1";
+const CACHE = "diemcau-v2"; // a new name when the assets change: the old copies go at activate
 const ASSETS = [
   "/static/css/app.css",
   "/static/js/live.js",
@@ -11,6 +11,7 @@ const ASSETS = [
   "/static/js/outbox.js",
   "/static/js/answer.js",
   "/static/js/projector.js",
+  "/static/js/choices.js",
   "/static/vendor/idiomorph/idiomorph.esm.js",
   "/static/vendor/be-vietnam-pro/be-vietnam-pro.css",
 ];

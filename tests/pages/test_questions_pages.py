@@ -209,3 +209,40 @@ def test_the_host_edits_a_question_from_the_desk(
     expect(listed.locator(".q-meta")).to_contain_text("Trật tự xây dựng, trật tự đô thị")
     expect(listed.locator(".q-state")).to_contain_text(site["name"])  # it came from that site
     assert page_errors.messages == []
+
+
+def test_a_questions_site_is_picked_from_every_site_while_the_desk_updates(
+    browser: Browser, server: ServerProcess, sample_meeting: dict[str, Any], page_errors: PageErrors
+) -> None:
+    sites = sample_meeting["links"]["sites"]
+    phone = open_live(browser, page_errors, sites[2]["join"], 360, 740)
+    desk = open_live(
+        browser, page_errors, sample_meeting["links"]["host"] + "/questions", 1366, 900
+    )
+    phone.fill("#q-text", "Đèn đường hẻm 12 hỏng")
+    phone.get_by_role("button", name="Gửi câu hỏi").click()
+    pending = desk.locator("#moderation li")
+    expect(pending).to_have_count(1)
+    mine = desk.locator(f"#{pending.get_attribute('id')}")
+    mine.locator("summary", has_text="Sửa").click()
+    site = mine.locator("select[name='question.site_id']")
+    # Sent with its own site only: every site is on the page once, not in every question's form.
+    expect(site.locator("option")).to_have_count(2)
+    expect(desk.locator("#site-choices option")).to_have_count(len(SAMPLE_SITES) + 1)
+    site.focus()
+    expect(site.locator("option")).to_have_count(len(SAMPLE_SITES) + 2)  # and "—"
+    expect(site).to_have_value(sites[2]["site_id"])
+    # Another question arrives and the desk redraws while the list is open.
+    phone.fill("#q-text", "Rác thải tồn đọng ở chợ")
+    phone.get_by_role("button", name="Gửi câu hỏi").click()
+    expect(pending).to_have_count(2)
+    expect(site.locator("option")).to_have_count(len(SAMPLE_SITES) + 2)
+    site.select_option(sites[4]["site_id"])
+    mine.get_by_role("button", name="Lưu").click()
+    expect(site).to_have_value(sites[4]["site_id"])
+    mine.get_by_role("button", name="Duyệt", exact=True).click()
+    listed = desk.locator("#question-list li[data-search]")
+    expect(listed).to_have_count(1)
+    expect(listed.locator(".q-state")).to_contain_text(sites[4]["name"])
+    screenshot(desk, "desk-site-choices")
+    assert page_errors.messages == []

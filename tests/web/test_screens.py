@@ -6,10 +6,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import msgspec
 import pytest
 
+from server.core.apply import replay
 from server.core.commands import Role
-from server.web.screens import SCREENS, Screen, screen_for
+from server.core.events import MeetingCreated, SiteInfo
+from server.core.state import Question
+from server.web.render import Renderer
+from server.web.screens import SCREENS, Drawing, Screen, screen_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ROW = re.compile(r"^\| `(\w+)` \| ([^|]+) \| ([^|]+) \| `([\w.]+)` \|$", re.MULTILINE)
@@ -73,3 +78,26 @@ def test_the_organiser_has_no_live_screen() -> None:
 def test_each_role_has_one_screen_of_its_own() -> None:
     for role in ("host", "desk", "secretary", "display", "overlay", "delegate"):
         assert sum(role in s.default_for for s in SCREENS.values()) == 1, role
+
+
+def test_the_desk_holds_the_sites_once_not_in_every_questions_form() -> None:
+    """With 40 sites and 30 questions each question's form names its own site only; the page
+    fills the others from one list (600 sites in 100 questions were 3 MB a redraw)."""
+    sites = [SiteInfo("hall", "Hội trường", is_main_hall=True)]
+    sites += [SiteInfo(f"s{i}", f"Tổ dân phố số {i}") for i in range(1, 40)]
+    created = MeetingCreated(
+        "m", "Hội nghị", "2026-12-07", "ward", "Chủ tọa", tuple(sites), (), 1_700_000_000.0
+    )
+    asked = Question("q", "", (), "s1", "", "committee", "ward", "intake", "", 1_700_000_000.0)
+    state = msgspec.structs.replace(
+        replay([created]),
+        questions=tuple(
+            msgspec.structs.replace(asked, question_id=f"q{i}", text=f"Ý kiến {i}")
+            for i in range(30)
+        ),
+    )
+    drawing = Drawing(Renderer(), "vi", state, "", None, dict, dict)
+    html = SCREENS["questions"].draw(drawing)
+    assert html.count(">Tổ dân phố số 1<") == 2 + 30  # the filter, the list, each question's own
+    for site in sites[2:]:
+        assert html.count(f'value="{site.site_id}"') == 2, site  # the filter and the list
