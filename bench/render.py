@@ -60,10 +60,11 @@ def fresh(renderer: Renderer, state: MeetingState, sites: list[str]) -> None:
 
 def screens(
     renderer: Renderer, state: MeetingState, presence: dict[str, SitePresence]
-) -> dict[str, float]:
-    """Milliseconds to draw and encode each kind of screen once, as a change makes the server."""
+) -> dict[str, tuple[float, int]]:
+    """Milliseconds to draw and encode each kind of screen once, as a change makes the server,
+    and the bytes of one such message (one console's, for the consoles)."""
     sites = [site.site_id for site in state.sites]
-    spent: dict[str, float] = {}
+    spent: dict[str, tuple[float, int]] = {}
     for kind, per_site in (
         ("host", False),
         ("questions", False),
@@ -79,10 +80,10 @@ def screens(
             message = ViewMessage(view=kind, epoch="e", seq=1, rev=0, html="")
             if screen.draw_encoded is None:
                 html = screen.draw(drawing)
-                encode_view(msgspec.structs.replace(message, html=html))
+                data = encode_view(msgspec.structs.replace(message, html=html))
             else:
-                b"".join((encode_view(message)[:-2], screen.draw_encoded(drawing), b'"}'))
-        spent[kind] = (time.perf_counter() - began) * 1000
+                data = b"".join((encode_view(message)[:-2], screen.draw_encoded(drawing), b'"}'))
+        spent[kind] = ((time.perf_counter() - began) * 1000, len(data))
     return spent
 
 
@@ -153,19 +154,22 @@ def time_screens(
     presence = {site_id: SitePresence(1, 1, 24, time.time()) for site_id in sites}
     screens(renderer, state, presence)  # warm, as a server that has drawn them once
     timings: dict[str, list[float]] = {}
+    sizes: dict[str, int] = {}
     for i in range(events):
         state = run(state, SetCurrentAgendaItem(item_id=items[i % 2]), Actor("host"))
-        for kind, ms in screens(renderer, state, presence).items():
+        for kind, (ms, size) in screens(renderer, state, presence).items():
             timings.setdefault(kind, []).append(ms)
+            sizes[kind] = size
     totals = [sum(by_kind) for by_kind in zip(*timings.values(), strict=True)]
     print(
         f"every screen of {len(sites)} sites, {len(state.questions)} questions,"
         f" {events} host commands (set the current item)"
     )
     for kind, values in (*timings.items(), ("all", totals)):
+        bytes_shown = f"  {sizes[kind] / 1000:,.1f} KB a message" if kind in sizes else ""
         print(
             f"{kind:10} median {statistics.median(values):7.1f} ms per event"
-            f"  (min {min(values):.1f}, max {max(values):.1f})"
+            f"  (min {min(values):.1f}, max {max(values):.1f}){bytes_shown}"
         )
 
 
