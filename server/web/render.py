@@ -23,7 +23,9 @@ from server.core.labels import (
 )
 from server.i18n import LANGUAGES, translations
 
-SECTIONS_KEPT = 8192  # drawn sections remembered: a few per site of the largest meeting
+# Drawn sections remembered: eight per site's console and a row per question of the desk, for
+# a meeting of 600 sites and 5,000 questions (about 3 KB each, HTML and encoded).
+SECTIONS_KEPT = 16384
 # (template, the view fields it shows) for each section of a view, in page order.
 Sections = tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -107,6 +109,11 @@ class Renderer:
         they change: a host command redraws one section for 600 secretaries' consoles, not 600
         whole consoles. A section touching a field it did not name fails (strict undefined)."""
         return "".join(drawn.html for drawn in self._sections(lang, sections, view))
+
+    def render_section(self, lang: str, template: str, **fields: Any) -> str:
+        """One section from these fields, kept until they change: a row of a long list that
+        is drawn again only when it moves (the desk's questions)."""
+        return self._section(lang, template, tuple(fields.items())).html
 
     def encoded_sections(self, lang: str, sections: Sections, view: object) -> bytes:
         """The same, as the inside of a JSON string (see `Drawn`)."""
