@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 import msgspec
 
@@ -30,6 +30,7 @@ from server.core.events import (
     SpeakRequestWithdrawn,
     VoteCast,
 )
+from server.core.state import MeetingState
 from server.core.views import SecretaryView, SitePresence, devices_with_requests, secretary_views
 from server.i18n import translate
 from server.live.fanout import RedisNudges
@@ -80,6 +81,9 @@ CADENCES = (
 )
 
 
+T = TypeVar("T")
+
+
 class ViewMessage(msgspec.Struct, frozen=True, tag_field="type", tag="view"):
     view: str
     epoch: str
@@ -127,6 +131,20 @@ class DeviceJoins:
 IDLE_AFTER = 600.0  # seconds without a socket: a meeting's screens' caches are let go
 
 
+class AtSeq(Generic[T]):
+    """Something worked out from a meeting's state, kept until the meeting moves on."""
+
+    __slots__ = ("_seq", "_value")
+
+    def __init__(self, empty: T) -> None:
+        self._seq, self._value = -1, empty
+
+    def get(self, runtime: MeetingRuntime, work_out: Callable[[MeetingState], T]) -> T:
+        if self._seq != runtime.seq:
+            self._seq, self._value = runtime.seq, work_out(runtime.state)
+        return self._value
+
+
 @dataclass
 class Throttle:
     """When some kinds of screen were last published, and the publish waiting, if any."""
@@ -147,9 +165,9 @@ class LiveMeeting:
     # and what was last pushed.
     html_of: dict[ViewKey, str | bytes] = field(default_factory=dict)
     last_html: dict[ViewKey, str | bytes] = field(default_factory=dict)
-    consoles: tuple[int, Mapping[str, SecretaryView]] = (-1, {})  # every site's, at that seq
+    consoles: AtSeq[Mapping[str, SecretaryView]] = field(default_factory=lambda: AtSeq({}))
     phones: frozenset[str] | None = None  # with their own view, at the last publish
-    phones_at: tuple[int, frozenset[str]] = (-1, frozenset())
+    phones_at: AtSeq[frozenset[str]] = field(default_factory=lambda: AtSeq(frozenset()))
     remote_presence: dict[str, SitePresence] = field(default_factory=dict)
     throttles: dict[frozenset[str], Throttle] = field(
         default_factory=lambda: {cadence.kinds: Throttle() for cadence in CADENCES}
@@ -298,12 +316,7 @@ class Services:
 
     def _phones_with_requests(self, runtime: MeetingRuntime) -> frozenset[str]:
         """Known at the last publish; worked out again only if the meeting moved since."""
-        live = self.live(runtime.meeting_id)
-        seq, devices = live.phones_at
-        if seq != runtime.seq:
-            devices = devices_with_requests(runtime.state)
-            live.phones_at = (runtime.seq, devices)
-        return devices
+        return self.live(runtime.meeting_id).phones_at.get(runtime, devices_with_requests)
 
     def _rekey_phones(self, runtime: MeetingRuntime) -> None:
         devices = self._phones_with_requests(runtime)
@@ -381,12 +394,7 @@ class Services:
 
     def _consoles(self, runtime: MeetingRuntime) -> Mapping[str, SecretaryView]:
         """Every site's console at the meeting's seq: a change builds them once for all sites."""
-        live = self.live(runtime.meeting_id)
-        seq, consoles = live.consoles
-        if seq != runtime.seq:
-            consoles = secretary_views(runtime.state)
-            live.consoles = (runtime.seq, consoles)
-        return consoles
+        return self.live(runtime.meeting_id).consoles.get(runtime, secretary_views)
 
     def message(self, lang: str, text: str, params: dict[str, str | int] | None = None) -> str:
         return translate(lang, text, params)
