@@ -24,7 +24,7 @@ from server.core.labels import (
 from server.i18n import LANGUAGES, translations
 
 # Drawn sections remembered: eight per site's console and a row per question of the desk, for
-# a meeting of 600 sites and 5,000 questions (about 3 KB each, HTML and encoded).
+# a meeting of 600 sites and 5,000 questions (each kept as its HTML and its encoded bytes).
 SECTIONS_KEPT = 16384
 # (template, the view fields it shows) for each section of a view, in page order.
 Sections = tuple[tuple[str, tuple[str, ...]], ...]
